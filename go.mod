@@ -1,0 +1,8 @@
+module github.com/surge-dev/surge
+
+go 1.26.8
+
+require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/google/go-cmp v0.7.0
+)
