@@ -1,0 +1,375 @@
+// Package attack is surge's load engine: it sends requests on an open-model
+// schedule or as fast as an in-flight cap allows, and records one
+// result.Result per request, measured from the request's intended send time.
+package attack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/target"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultTimeout         = 30 * time.Second
+	DefaultOpenConnections = 10000
+	DefaultMaxConnections  = 50
+	DefaultRedirects       = 10
+	// DefaultGrace is how long a stopped run waits for in-flight requests
+	// before cancelling them.
+	DefaultGrace = 5 * time.Second
+)
+
+// Config describes an attack. The zero value of every field means its
+// default.
+type Config struct {
+	// Targets are sent round-robin. At least one is required.
+	Targets []target.Target
+	// Labels, if set, names each target (same length as Targets); results
+	// carry the label of their target.
+	Labels []string
+	// Rate is the open-model request rate; the zero Rate means as fast as
+	// the in-flight cap allows.
+	Rate Rate
+	// Pacer, if set, replaces Rate with another open-model schedule.
+	Pacer Pacer
+	// Duration bounds the run; 0 = until Count requests or the context ends.
+	Duration time.Duration
+	// Count bounds the number of requests; 0 = no bound.
+	Count uint64
+	// Connections caps requests in flight (and so connections): default
+	// DefaultOpenConnections for a rate, DefaultMaxConnections at max rate.
+	Connections int
+	// Timeout bounds each request; default DefaultTimeout.
+	Timeout time.Duration
+	// Grace bounds the wait for in-flight requests after a stop; default
+	// DefaultGrace.
+	Grace time.Duration
+	// NoKeepAlive opens a new connection for every request.
+	NoKeepAlive bool
+	// HTTP2 allows HTTP/2 over TLS; H2C speaks HTTP/2 over cleartext
+	// (prior knowledge).
+	HTTP2, H2C bool
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// Redirects is the number of redirects to follow; default
+	// DefaultRedirects, negative = follow none (the 3xx is the result).
+	Redirects int
+	// Worker is stored in every result (the shard of a distributed run).
+	Worker uint32
+	// Client, if set, sends the requests instead of surge's own clients.
+	Client Client
+}
+
+// Client sends one request and fills in what it measured: Status,
+// BytesIn, BytesOut, Error and phase timings. One Client is shared by all
+// workers; NewConn gives each worker its own connection state.
+type Client interface {
+	NewConn() Conn
+}
+
+// Conn is one worker's handle on a Client; it is used by one goroutine.
+type Conn interface {
+	// Do sends t and fills r. It must not return before the response body
+	// has been read or the exchange failed.
+	Do(ctx context.Context, t *target.Target, r *result.Result)
+	Close()
+}
+
+// Stats are live counters of a running attack, safe to read at any time.
+type Stats struct {
+	Started  time.Time
+	Sent     atomic.Int64 // requests that went out
+	Done     atomic.Int64 // results recorded, including not sent
+	Errors   atomic.Int64 // results that are not OK
+	NotSent  atomic.Int64
+	InFlight atomic.Int64
+	Workers  atomic.Int64
+}
+
+// Attacker runs one attack. Create it with New.
+type Attacker struct {
+	cfg    Config
+	pacer  Pacer // nil at max rate
+	client Client
+	stats  Stats
+
+	next    atomic.Uint64 // next sequence number to claim
+	idle    atomic.Int64  // workers waiting for their tick
+	stopped atomic.Bool   // no new request may go out
+	stopAt  atomic.Int64  // offset of the stop, valid once stopped
+	start   time.Time
+
+	out     chan []result.Result
+	batches sync.Pool
+	wg      sync.WaitGroup
+	reqCtx  context.Context
+}
+
+// ErrNoTargets is returned by New when Config.Targets is empty.
+var ErrNoTargets = errors.New("attack: no targets")
+
+// New checks cfg, applies defaults and returns an Attacker.
+func New(cfg Config) (*Attacker, error) {
+	if len(cfg.Targets) == 0 {
+		return nil, ErrNoTargets
+	}
+	if cfg.Labels != nil && len(cfg.Labels) != len(cfg.Targets) {
+		return nil, fmt.Errorf("attack: %d labels for %d targets", len(cfg.Labels), len(cfg.Targets))
+	}
+	if cfg.Rate.Freq < 0 || !cfg.Rate.IsMax() && cfg.Rate.Per <= 0 {
+		return nil, fmt.Errorf("attack: invalid rate %v", cfg.Rate)
+	}
+	if cfg.Duration < 0 || cfg.Connections < 0 || cfg.Timeout < 0 {
+		return nil, errors.New("attack: duration, connections and timeout must not be negative")
+	}
+	a := &Attacker{cfg: cfg}
+	switch {
+	case cfg.Pacer != nil:
+		a.pacer = cfg.Pacer
+	case !cfg.Rate.IsMax():
+		a.pacer = ConstantPacer{Rate: cfg.Rate, Duration: cfg.Duration}
+	}
+	if a.cfg.Connections == 0 {
+		a.cfg.Connections = DefaultMaxConnections
+		if a.pacer != nil {
+			a.cfg.Connections = DefaultOpenConnections
+		}
+	}
+	if a.cfg.Timeout == 0 {
+		a.cfg.Timeout = DefaultTimeout
+	}
+	if a.cfg.Grace == 0 {
+		a.cfg.Grace = DefaultGrace
+	}
+	if a.cfg.Redirects == 0 {
+		a.cfg.Redirects = DefaultRedirects
+	}
+	a.client = cfg.Client
+	if a.client == nil {
+		c, err := NewHTTPClient(a.cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.client = c
+	}
+	a.batches.New = func() any { return make([]result.Result, 0, batchSize) }
+	return a, nil
+}
+
+// Connections returns the in-flight cap in effect.
+func (a *Attacker) Connections() int { return a.cfg.Connections }
+
+// Stats returns the live counters.
+func (a *Attacker) Stats() *Stats { return &a.stats }
+
+// batchSize is how many results a worker collects before handing them to
+// the sink: one channel operation per batch instead of per request.
+const batchSize = 128
+
+// maxHold bounds how long a worker keeps results before handing them on,
+// so slow runs still stream to disk.
+const maxHold = 100 * time.Millisecond
+
+// Run sends the attack and passes every result to sink, in batches, from a
+// single goroutine; sink must not keep the slice. Run returns when the
+// schedule is done (duration, count) or ctx ends and the in-flight requests
+// finished or were cancelled after the grace period. Every scheduled request
+// whose time came before the end is recorded, sent or not. Run returns the
+// first error of sink, if any; a stopped context is not an error.
+func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) error {
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
+	a.reqCtx = reqCtx
+	a.out = make(chan []result.Result, 64)
+
+	var sinkErr error
+	collected := make(chan struct{})
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	halt := func() {
+		stopOnce.Do(func() {
+			a.stopAt.Store(int64(time.Since(a.start)))
+			a.stopped.Store(true)
+			close(stop)
+		})
+	}
+	go func() {
+		defer close(collected)
+		for b := range a.out {
+			if sinkErr == nil {
+				if err := sink(b); err != nil {
+					sinkErr = err
+					halt()
+				}
+			}
+			a.batches.Put(b[:0])
+		}
+	}()
+
+	a.start = time.Now()
+	a.stats.Started = a.start
+	if a.cfg.Duration > 0 {
+		t := time.AfterFunc(a.cfg.Duration, halt)
+		defer t.Stop()
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			halt()
+		case <-done:
+			return
+		}
+		// Stopped from outside: give in-flight requests the grace period.
+		select {
+		case <-time.After(a.cfg.Grace):
+			cancelReqs()
+		case <-done:
+		}
+	}()
+
+	initial := 1
+	if a.pacer == nil {
+		initial = a.cfg.Connections
+	}
+	for range initial {
+		a.spawn(stop)
+	}
+	a.wg.Wait()
+	close(done)
+	close(a.out)
+	<-collected
+	return sinkErr
+}
+
+// spawn starts a worker if the in-flight cap allows. It reports whether it
+// did.
+func (a *Attacker) spawn(stop <-chan struct{}) bool {
+	for {
+		n := a.stats.Workers.Load()
+		if n >= int64(a.cfg.Connections) {
+			return false
+		}
+		if a.stats.Workers.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	a.wg.Add(1)
+	go a.work(stop)
+	return true
+}
+
+// work is one worker: it claims sequence numbers, waits for their intended
+// time, sends, and records. Claiming a number only when free is what makes
+// the in-flight cap visible as send lag: if every worker is busy, the next
+// request's intended time passes unclaimed and whoever frees first sends it
+// late, and the lag counts in its latency.
+func (a *Attacker) work(stop <-chan struct{}) {
+	defer a.wg.Done()
+	conn := a.client.NewConn()
+	defer conn.Close()
+	batch := a.batches.Get().([]result.Result)
+	held := time.Duration(0) // offset of the oldest result in batch
+	flush := func() {
+		if len(batch) > 0 {
+			a.out <- batch
+			batch = a.batches.Get().([]result.Result)
+		}
+	}
+	defer func() { flush() }()
+	var timer *time.Timer
+	nt := uint64(len(a.cfg.Targets))
+	for {
+		seq := a.next.Add(1) - 1
+		if a.cfg.Count > 0 && seq >= a.cfg.Count {
+			return
+		}
+		var at time.Duration
+		if a.pacer != nil {
+			var ok bool
+			if at, ok = a.pacer.At(seq); !ok {
+				return
+			}
+		}
+		if a.stopped.Load() {
+			// The run is over. A request due before the stop that never went
+			// out is recorded as not sent; a later one was never due.
+			if a.pacer == nil || at >= time.Duration(a.stopAt.Load()) {
+				return
+			}
+			batch = append(batch, result.Result{Seq: seq, Label: a.label(seq % nt), Intended: at,
+				Sent: at, Worker: a.cfg.Worker, Flags: result.NotSent})
+			a.stats.NotSent.Add(1)
+			a.stats.Done.Add(1)
+			a.stats.Errors.Add(1)
+			if len(batch) == cap(batch) {
+				flush()
+			}
+			continue
+		}
+		if a.pacer != nil {
+			if wait := at - time.Since(a.start); wait > 0 {
+				if wait > maxHold/2 && len(batch) > 0 {
+					flush()
+				}
+				a.idle.Add(1)
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				select {
+				case <-timer.C:
+				case <-stop:
+				}
+				a.idle.Add(-1)
+				if a.stopped.Load() && at >= time.Duration(a.stopAt.Load()) {
+					return // woken by the stop before this request was due
+				}
+			}
+			// Keep one worker ready for the next tick, so a slow response
+			// does not delay it.
+			if a.idle.Load() == 0 {
+				a.spawn(stop)
+			}
+		} else {
+			at = time.Since(a.start)
+		}
+		i := seq % nt
+		batch = append(batch, result.Result{Seq: seq, Label: a.label(i), Intended: at, Worker: a.cfg.Worker})
+		r := &batch[len(batch)-1]
+		a.stats.InFlight.Add(1)
+		r.Sent = time.Since(a.start)
+		if a.pacer == nil {
+			r.Intended = r.Sent
+		}
+		a.stats.Sent.Add(1)
+		conn.Do(a.reqCtx, &a.cfg.Targets[i], r)
+		r.Latency = time.Since(a.start) - r.Intended
+		a.stats.InFlight.Add(-1)
+		a.stats.Done.Add(1)
+		if !r.OK() {
+			a.stats.Errors.Add(1)
+		}
+		if len(batch) == 1 {
+			held = r.Intended
+		}
+		if len(batch) == cap(batch) || time.Since(a.start)-held > maxHold {
+			flush()
+		}
+	}
+}
+
+func (a *Attacker) label(i uint64) string {
+	if a.cfg.Labels == nil {
+		return ""
+	}
+	return a.cfg.Labels[i]
+}

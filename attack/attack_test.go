@@ -1,0 +1,245 @@
+package attack
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/target"
+)
+
+// collect runs an attack and returns its results sorted by sequence.
+func collect(t *testing.T, ctx context.Context, cfg Config) []result.Result {
+	t.Helper()
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var out []result.Result
+	err = a.Run(ctx, func(b []result.Result) error {
+		mu.Lock()
+		out = append(out, b...)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+func get(url string) []target.Target { return []target.Target{{Method: "GET", URL: url}} }
+
+func checkSeqs(t *testing.T, rs []result.Result, n int) {
+	t.Helper()
+	if len(rs) != n {
+		t.Fatalf("got %d results, want %d", len(rs), n)
+	}
+	for i, r := range rs {
+		if r.Seq != uint64(i) {
+			t.Fatalf("result %d has seq %d: a sequence number is missing or repeated", i, r.Seq)
+		}
+	}
+}
+
+func TestMaxRateCount(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	rs := collect(t, context.Background(), Config{Targets: get(srv.URL), Count: 2000, Connections: 8})
+	checkSeqs(t, rs, 2000)
+	if hits.Load() != 2000 {
+		t.Errorf("server saw %d requests, want 2000", hits.Load())
+	}
+	for _, r := range rs {
+		if !r.OK() || r.BytesIn != 2 || r.Latency <= 0 || r.Sent != r.Intended {
+			t.Fatalf("result %+v: want OK, 2 bytes in, positive latency, no send lag at max rate", r)
+		}
+	}
+}
+
+func TestHeadersBodyAndLabels(t *testing.T) {
+	type seen struct{ method, auth, body string }
+	ch := make(chan seen, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ch <- seen{r.Method, r.Header.Get("Authorization"), string(b)}
+		w.WriteHeader(201)
+	}))
+	defer srv.Close()
+	ts := []target.Target{
+		{Method: "POST", URL: srv.URL + "/users", Header: http.Header{"Authorization": {"Bearer x"}}, Body: []byte(`{"a":1}`)},
+		{Method: "DELETE", URL: srv.URL + "/users/1"},
+	}
+	rs := collect(t, context.Background(), Config{Targets: ts, Labels: []string{"create", "delete"}, Count: 4, Connections: 1})
+	checkSeqs(t, rs, 4)
+	close(ch)
+	var got []seen
+	for s := range ch {
+		got = append(got, s)
+	}
+	want := []seen{{"POST", "Bearer x", `{"a":1}`}, {"DELETE", "", ""}, {"POST", "Bearer x", `{"a":1}`}, {"DELETE", "", ""}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	for i, r := range rs {
+		wantLabel := []string{"create", "delete"}[i%2]
+		if r.Label != wantLabel || r.Status != 201 || (i%2 == 0) != (r.BytesOut == 7) {
+			t.Errorf("result %d = label %q status %d out %d; want %q 201 and the body size on POST", i, r.Label, r.Status, r.BytesOut, wantLabel)
+		}
+	}
+}
+
+// TestInFlightCapShowsAsSendLag: a server slower than the schedule, with a
+// cap of 2 in flight. Nothing may disappear: every due request is recorded,
+// the late ones with their send lag, the never-sent ones as not sent.
+func TestInFlightCapShowsAsSendLag(t *testing.T) {
+	var cur, peak atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := cur.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(100 * time.Millisecond)
+		cur.Add(-1)
+	}))
+	defer srv.Close()
+	// 50 req/s for 1s; capacity with 2 in flight is 20 req/s.
+	rs := collect(t, context.Background(), Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Duration: time.Second, Connections: 2})
+	checkSeqs(t, rs, 50)
+	if p := peak.Load(); p > 2 {
+		t.Errorf("server saw %d requests in flight, want at most 2", p)
+	}
+	var sent, notSent int
+	var maxLag time.Duration
+	for _, r := range rs {
+		if r.Intended != time.Duration(r.Seq)*20*time.Millisecond {
+			t.Fatalf("seq %d intended at %v, want %v", r.Seq, r.Intended, time.Duration(r.Seq)*20*time.Millisecond)
+		}
+		if r.Flags&result.NotSent != 0 {
+			notSent++
+			continue
+		}
+		sent++
+		maxLag = max(maxLag, r.SendLag())
+		if r.Latency < r.SendLag()+100*time.Millisecond {
+			t.Errorf("seq %d: latency %v does not include send lag %v + service 100ms", r.Seq, r.Latency, r.SendLag())
+		}
+	}
+	if sent < 15 || sent > 26 || notSent != 50-sent {
+		t.Errorf("sent %d, not sent %d; want about 20 sent (cap 2 × 100ms) and the rest recorded as not sent", sent, notSent)
+	}
+	if maxLag < 300*time.Millisecond {
+		t.Errorf("max send lag %v; want the queue behind the cap to show (≥ 300ms)", maxLag)
+	}
+}
+
+func TestStopByContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	rs := collect(t, ctx, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: time.Minute})
+	if el := time.Since(begin); el > 2*time.Second {
+		t.Fatalf("Run took %v after a stop at 300ms", el)
+	}
+	if len(rs) < 20 || len(rs) > 40 {
+		t.Fatalf("got %d results for 300ms at 100/s, want about 30", len(rs))
+	}
+	checkSeqs(t, rs, len(rs))
+}
+
+func TestGraceCancelsStuckRequests(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	rs := collect(t, ctx, Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Grace: 200 * time.Millisecond})
+	if len(rs) == 0 {
+		t.Fatal("no results recorded")
+	}
+	for _, r := range rs {
+		if r.Error != "canceled: run stopped" {
+			t.Fatalf("stuck request recorded as %+v, want error %q", r, "canceled: run stopped")
+		}
+	}
+}
+
+func TestTimeoutAndConnectionErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+	}))
+	defer srv.Close()
+	rs := collect(t, context.Background(), Config{Targets: get(srv.URL), Count: 2, Timeout: 50 * time.Millisecond})
+	for _, r := range rs {
+		if r.Error != "timeout" || r.OK() {
+			t.Errorf("result %+v, want error timeout", r)
+		}
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	url := closed.URL
+	closed.Close()
+	rs = collect(t, context.Background(), Config{Targets: get(url), Count: 3})
+	checkSeqs(t, rs, 3)
+	for _, r := range rs {
+		if r.Error == "" || r.Status != 0 {
+			t.Errorf("request to a closed port recorded as %+v, want a connection error", r)
+		}
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Rate
+		err  bool
+	}{
+		{"100/1s", Rate{100, time.Second}, false},
+		{"5/100ms", Rate{5, 100 * time.Millisecond}, false},
+		{"100", Rate{100, time.Second}, false},
+		{"50/s", Rate{50, time.Second}, false},
+		{"0", Rate{}, false},
+		{"max", Rate{}, false},
+		{"-1", Rate{}, true},
+		{"10/0s", Rate{}, true},
+		{"fast", Rate{}, true},
+	} {
+		got, err := ParseRate(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"100/1s", "5/100ms", "max", "1/s", "0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRate(s)
+		if err == nil && !r.IsMax() && (r.Freq <= 0 || r.Per <= 0) {
+			t.Fatalf("ParseRate(%q) = %v without error", s, r)
+		}
+	})
+}

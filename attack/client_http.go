@@ -1,0 +1,189 @@
+package attack
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/target"
+)
+
+// HTTPClient sends requests with net/http. It supports everything the
+// protocol needs (TLS, HTTP/2, h2c, redirects, proxies) and records DNS,
+// connect, TLS and first-byte timings with httptrace.
+type HTTPClient struct {
+	c *http.Client
+}
+
+var _ Client = (*HTTPClient)(nil)
+
+// NewHTTPClient returns an HTTPClient configured from cfg (defaults
+// applied).
+func NewHTTPClient(cfg Config) (*HTTPClient, error) {
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: cfg.Insecure}, //nolint:gosec // only on request
+		MaxIdleConnsPerHost: cfg.Connections,
+		MaxIdleConns:        cfg.Connections,
+		MaxConnsPerHost:     cfg.Connections,
+		DisableKeepAlives:   cfg.NoKeepAlive,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   cfg.HTTP2,
+		TLSHandshakeTimeout: cfg.Timeout,
+	}
+	if cfg.H2C {
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		tr.Protocols = &p
+	} else if !cfg.HTTP2 {
+		var p http.Protocols
+		p.SetHTTP1(true)
+		tr.Protocols = &p
+	}
+	redirects := cfg.Redirects
+	c := &http.Client{
+		Transport: tr,
+		Timeout:   cfg.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if redirects < 0 {
+				return http.ErrUseLastResponse
+			}
+			if len(via) > redirects {
+				return fmt.Errorf("stopped after %d redirects", redirects)
+			}
+			return nil
+		},
+	}
+	return &HTTPClient{c: c}, nil
+}
+
+// NewConn returns a handle sharing the client's connection pool.
+func (c *HTTPClient) NewConn() Conn { return &httpConn{c: c.c} }
+
+type httpConn struct {
+	c     *http.Client
+	trace phaseTrace
+	buf   []byte
+}
+
+// phaseTrace collects phase timings of one request.
+type phaseTrace struct {
+	dnsStart, connStart, tlsStart, wrote time.Time
+	dns, connect, tls, firstByte         time.Duration
+	ct                                   httptrace.ClientTrace
+}
+
+func (p *phaseTrace) reset() {
+	*p = phaseTrace{ct: p.ct}
+}
+
+func (p *phaseTrace) init() {
+	p.ct = httptrace.ClientTrace{
+		DNSStart:          func(httptrace.DNSStartInfo) { p.dnsStart = time.Now() },
+		DNSDone:           func(httptrace.DNSDoneInfo) { p.dns = time.Since(p.dnsStart) },
+		ConnectStart:      func(string, string) { p.connStart = time.Now() },
+		ConnectDone:       func(string, string, error) { p.connect = time.Since(p.connStart) },
+		TLSHandshakeStart: func() { p.tlsStart = time.Now() },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { p.tls = time.Since(p.tlsStart) },
+		WroteRequest:      func(httptrace.WroteRequestInfo) { p.wrote = time.Now() },
+		GotFirstResponseByte: func() {
+			if !p.wrote.IsZero() {
+				p.firstByte = time.Since(p.wrote)
+			}
+		},
+	}
+}
+
+func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
+	if h.trace.ct.GotFirstResponseByte == nil {
+		h.trace.init()
+	}
+	h.trace.reset()
+	sent := time.Now()
+	var body io.Reader
+	if len(t.Body) > 0 {
+		body = bytes.NewReader(t.Body)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &h.trace.ct), t.Method, t.URL, body)
+	if err != nil {
+		r.Error = err.Error()
+		return
+	}
+	if t.Header != nil {
+		req.Header = t.Header
+		if host := t.Header.Get("Host"); host != "" {
+			req.Host = host
+		}
+	}
+	r.BytesOut = int64(len(t.Body))
+	resp, err := h.c.Do(req)
+	if err != nil {
+		r.Error = errorString(err)
+		h.phases(r, sent)
+		return
+	}
+	r.Status = uint16(resp.StatusCode)
+	if h.buf == nil {
+		h.buf = make([]byte, 32<<10)
+	}
+	var n int64
+	for {
+		m, err := resp.Body.Read(h.buf)
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.Error = errorString(err)
+			break
+		}
+	}
+	resp.Body.Close()
+	r.BytesIn = n
+	h.phases(r, sent)
+}
+
+func (h *httpConn) phases(r *result.Result, sent time.Time) {
+	p := &h.trace
+	r.DNS, r.Connect, r.TLS = p.dns, p.connect, p.tls
+	if p.firstByte > 0 {
+		// First byte counted from the start of the exchange, so it is
+		// comparable with Latency minus send lag.
+		r.FirstByte = p.wrote.Sub(sent) + p.firstByte
+	}
+}
+
+func (h *httpConn) Close() {}
+
+// errorString shortens transport errors: the method and URL are already in
+// the result's label, so keep what went wrong.
+func errorString(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		return "timeout"
+	}
+	if errors.Is(err, context.Canceled) {
+		return "canceled: run stopped"
+	}
+	s := err.Error()
+	// *url.Error reads `Get "http://host/path": dial tcp ...`.
+	if i := strings.Index(s, "\": "); i >= 0 && strings.Contains(s[:i], " \"") {
+		s = s[i+3:]
+	}
+	return s
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
