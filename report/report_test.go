@@ -1,0 +1,256 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file; run with -update if the change is intended\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+const ms = time.Millisecond
+
+var histBuckets = []time.Duration{0, 100 * ms, 500 * ms, time.Second}
+
+// fixture is a fixed, hand-made pair of runs: three labels, a 500, a
+// connection error, a not-sent request, send lag over 10ms, a skipped
+// warm-up result.
+func fixture(t testing.TB, hist []time.Duration) *summary.Summary {
+	t.Helper()
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	a := &result.Meta{ID: "run-a", Start: start}
+	b := &result.Meta{ID: "run-b", Start: start.Add(2 * time.Second)}
+	s := summary.New(summary.Options{Hist: hist})
+	add := func(m *result.Meta, label string, intended, lag, latency time.Duration, status uint16, errText string, flags result.Flags) {
+		s.Add(m, &result.Result{Label: label, Intended: intended, Sent: intended + lag, Latency: latency,
+			Status: status, Error: errText, Flags: flags, BytesIn: int64(status) / 2, BytesOut: 64})
+	}
+	add(a, "GET /users", 0, 0, 30*ms, 200, "", result.Warmup)
+	add(a, "GET /users", 100*ms, 200*time.Microsecond, 42*ms, 200, "", 0)
+	add(a, "GET /users", 200*ms, 300*time.Microsecond, 55*ms, 200, "", 0)
+	add(a, "GET /users", 300*ms, 25*ms, 120*ms, 200, "", 0)
+	add(a, "GET /users", 400*ms, 150*time.Microsecond, 850*ms, 200, "", 0)
+	add(a, "POST /orders", 500*ms, 100*time.Microsecond, 310*ms, 201, "", 0)
+	add(a, "POST /orders", 600*ms, 40*ms, 1300*ms, 201, "", 0)
+	add(a, "POST /orders", 700*ms, 2*ms, 95*ms, 500, "", 0)
+	add(b, "GET /health", 0, 50*time.Microsecond, 3*ms, 200, "", 0)
+	add(b, "GET /health", 100*ms, 80*time.Microsecond, 2*time.Second, 0, "dial tcp 10.0.0.7:8080: connect: connection refused", 0)
+	add(b, "GET /health", 200*ms, 0, 0, 0, "", result.NotSent)
+	add(b, "GET /users", 300*ms, 500*time.Microsecond, 61*ms, 200, "", 0)
+	return s
+}
+
+// single is one label with no generator trouble: no warning, no table.
+func single(t testing.TB, hist []time.Duration) *summary.Summary {
+	s := summary.New(summary.Options{Hist: hist})
+	m := &result.Meta{ID: "solo", Start: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	for i := range 100 {
+		at := time.Duration(i) * 10 * ms
+		s.Add(m, &result.Result{Label: "GET /", Intended: at, Sent: at + 100*time.Microsecond,
+			Latency: time.Duration(i+1) * ms, Status: 200, BytesIn: 512})
+	}
+	return s
+}
+
+func TestText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    *summary.Summary
+		o    Options
+	}{
+		{"text.golden", fixture(t, nil), Options{}},
+		{"text_percentiles.golden", fixture(t, nil), Options{Percentiles: []float64{0.5, 0.75, 0.999}}},
+		{"text_single.golden", single(t, nil), Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Text(&buf, tc.s, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.name, buf.Bytes())
+		})
+	}
+}
+
+func TestTextVegetaBlock(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, single(t, nil), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// The first lines are vegeta's, in vegeta's column layout.
+	want := []string{
+		// Sends 0.1ms, 10.1ms, ... 990.1ms; the last completes at 1090ms.
+		// Quantiles are HDR's, within 0.1%.
+		"Requests      [total, rate, throughput]         100, 101.01, 91.75",
+		"Duration      [total, attack, wait]             1.09s, 990ms, 99.9ms",
+		"Latencies     [min, mean, 50, 90, 95, 99, max]  1ms, 50.5ms, 50.004ms, 90.046ms, 95.027ms, 99.025ms, 100ms",
+		"Bytes In      [total, mean]                     51200, 512.00",
+		"Bytes Out     [total, mean]                     0, 0.00",
+		"Success       [ratio]                           100.00%",
+		"Status Codes  [code:count]                      200:100  ",
+		"Error Set:",
+	}
+	got := strings.Split(buf.String(), "\n")[:len(want)]
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("vegeta block (-want +got):\n%s", diff)
+	}
+}
+
+func TestWarningFirst(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, fixture(t, nil), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(buf.String(), "\n")
+	for _, want := range []string{"WARNING: 1 request never went out", "3 requests went out more than 1ms late (send lag p99 40ms)", "-connections"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first line %q does not contain %q", first, want)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, fixture(t, nil), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "json.golden", buf.Bytes())
+
+	// Every key of vegeta's Metrics is there, with its unit.
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"latencies", "bytes_in", "bytes_out", "earliest", "latest", "end", "duration",
+		"wait", "requests", "rate", "throughput", "success", "status_codes", "errors"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("vegeta key %q missing", k)
+		}
+	}
+	lat := m["latencies"].(map[string]any)
+	if got, want := lat["max"], float64(2*time.Second); got != want {
+		t.Errorf("latencies.max = %v, want %v ns", got, want)
+	}
+	if got := m["earliest"]; got != "2025-03-01T12:00:00.1002Z" {
+		t.Errorf("earliest = %v, want RFC 3339 of the first send", got)
+	}
+}
+
+func TestHist(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hist []time.Duration
+	}{
+		{"exact", histBuckets},
+		{"estimated", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Hist(&buf, fixture(t, tc.hist), histBuckets); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, "hist.golden", buf.Bytes())
+		})
+	}
+}
+
+func TestHistBelowFirstBucket(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Hist(&buf, single(t, []time.Duration{50 * ms, 90 * ms}), []time.Duration{50 * ms, 90 * ms}); err != nil {
+		t.Fatal(err)
+	}
+	want := "Bucket         #   %       Histogram\n" +
+		"[0s,    50ms]  49  49.00%  ####################################\n" +
+		"[50ms,  90ms]  40  40.00%  ##############################\n" +
+		"[90ms,  +Inf]  11  11.00%  ########\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	s := fixture(t, nil)
+	var buf bytes.Buffer
+	if err := Text(&buf, s, Options{Bounds: []time.Duration{time.Second}}); err == nil {
+		t.Error("Text with bounds other than the summary's: no error")
+	}
+	if err := JSON(&buf, s, Options{Percentiles: []float64{50}}); err == nil {
+		t.Error("JSON with percentile 50 (not a quantile): no error")
+	}
+	if err := Hist(&buf, s, nil); err == nil {
+		t.Error("Hist without buckets: no error")
+	}
+	if err := Hist(&buf, s, []time.Duration{ms, ms}); err == nil {
+		t.Error("Hist with repeated buckets: no error")
+	}
+}
+
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.n--; f.n < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+func TestWriteErrors(t *testing.T) {
+	s := fixture(t, nil)
+	for name, fn := range map[string]func(w *failWriter) error{
+		"text": func(w *failWriter) error { return Text(w, s, Options{}) },
+		"json": func(w *failWriter) error { return JSON(w, s, Options{}) },
+		"hist": func(w *failWriter) error { return Hist(w, s, histBuckets) },
+	} {
+		if err := fn(&failWriter{}); err == nil {
+			t.Errorf("%s: no error from a failing writer", name)
+		}
+	}
+}
+
+func TestEmpty(t *testing.T) {
+	s := summary.New(summary.Options{})
+	var buf bytes.Buffer
+	if err := Text(&buf, s, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := JSON(&buf, s, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Hist(&buf, s, histBuckets); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "NaN") || strings.Contains(buf.String(), "WARNING") {
+		t.Errorf("empty summary report has NaN or a warning:\n%s", buf.String())
+	}
+}

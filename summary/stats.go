@@ -1,0 +1,183 @@
+package summary
+
+import (
+	"time"
+
+	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/result"
+)
+
+// Stats are the statistics of a set of results: one label, or all of them.
+type Stats struct {
+	// Label is the results' label; empty for Summary.Total.
+	Label string
+
+	// Requests counts every result; Requests = Sent + NotSent.
+	Requests int64
+	// Sent counts results that went out.
+	Sent int64
+	// NotSent counts results flagged result.NotSent: due, never sent.
+	NotSent int64
+	// Success counts results for which result.Result.OK holds.
+	Success int64
+	// Late counts sent results whose send lag exceeds Options.LateAfter.
+	Late int64
+
+	// Latency holds the latency of every sent result, success or failure,
+	// as vegeta does; not-sent results have none and are left out.
+	Latency *latency.Histogram
+	// SendLag holds the send lag (Sent − Intended) of every sent result.
+	SendLag *latency.Histogram
+
+	// BytesIn and BytesOut sum the body bytes of every result.
+	BytesIn, BytesOut int64
+
+	// StatusCodes counts results by HTTP status; 0 means no response
+	// (including not-sent results), so the counts sum to Requests.
+	StatusCodes map[int]int64
+
+	// Errors are the distinct error strings with their counts, in
+	// first-seen order (vegeta's Error Set order), at most MaxErrors.
+	Errors []ErrorCount
+	// OtherErrors counts results whose error string was not kept because
+	// MaxErrors distinct ones had been seen already.
+	OtherErrors int64
+
+	// Earliest and Latest are the first and last actual send times and End
+	// the latest completion (Intended + Latency), on the wall clock, over
+	// sent results. They are zero when nothing was sent.
+	Earliest, Latest, End time.Time
+
+	// Buckets is the Gatling-style distribution over Options.Bounds b:
+	// Buckets[0] counts successful results with t < b[0], Buckets[i]
+	// those with b[i-1] <= t < b[i], Buckets[len(b)] those with
+	// t >= b[len(b)-1], and Buckets[len(b)+1] the failed ones (not OK,
+	// including not sent), which are counted only there. The counts sum to
+	// Requests.
+	Buckets []int64
+
+	// Hist counts sent results by latency over Options.Hist h: Hist[0]
+	// those below h[0], Hist[i] those with h[i-1] <= t < h[i], and
+	// Hist[len(h)] those with t >= h[len(h)-1]. Nil when Options.Hist is
+	// empty.
+	Hist []int64
+
+	errIndex map[string]int
+}
+
+// ErrorCount is an error string and the number of results that had it.
+type ErrorCount struct {
+	Error string
+	Count int64
+}
+
+func (s *Summary) newStats(label string) *Stats {
+	st := &Stats{
+		Label:       label,
+		Latency:     latency.New(),
+		SendLag:     latency.New(),
+		StatusCodes: map[int]int64{},
+		Buckets:     make([]int64, len(s.opts.Bounds)+2),
+		errIndex:    map[string]int{},
+	}
+	if len(s.opts.Hist) > 0 {
+		st.Hist = make([]int64, len(s.opts.Hist)+1)
+	}
+	return st
+}
+
+func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
+	st.Requests++
+	st.BytesIn += r.BytesIn
+	st.BytesOut += r.BytesOut
+	st.StatusCodes[int(r.Status)]++
+	if r.Error != "" {
+		st.addError(r.Error)
+	}
+	ok := r.OK()
+	if ok {
+		st.Success++
+		st.Buckets[bucket(o.Bounds, r.Latency)]++
+	} else {
+		st.Buckets[len(st.Buckets)-1]++
+	}
+	if r.Flags&result.NotSent != 0 {
+		st.NotSent++
+		return
+	}
+
+	st.Sent++
+	st.Latency.Record(r.Latency)
+	lag := r.SendLag()
+	st.SendLag.Record(lag)
+	if lag > o.LateAfter {
+		st.Late++
+	}
+	if st.Hist != nil {
+		st.Hist[bucket(o.Hist, r.Latency)]++
+	}
+
+	// Compared by count, not IsZero: a run without a header starts at the
+	// zero time.
+	sent, end := start.Add(r.Sent), start.Add(r.End())
+	if st.Sent == 1 || sent.Before(st.Earliest) {
+		st.Earliest = sent
+	}
+	if st.Sent == 1 || sent.After(st.Latest) {
+		st.Latest = sent
+	}
+	if st.Sent == 1 || end.After(st.End) {
+		st.End = end
+	}
+}
+
+func (st *Stats) addError(e string) {
+	if i, ok := st.errIndex[e]; ok {
+		st.Errors[i].Count++
+		return
+	}
+	if len(st.Errors) >= MaxErrors {
+		st.OtherErrors++
+		return
+	}
+	st.errIndex[e] = len(st.Errors)
+	st.Errors = append(st.Errors, ErrorCount{Error: e, Count: 1})
+}
+
+// Failed returns the number of results that did not succeed, Requests −
+// Success.
+func (st *Stats) Failed() int64 { return st.Requests - st.Success }
+
+// Duration returns the attack duration, Latest − Earliest (vegeta's
+// "attack").
+func (st *Stats) Duration() time.Duration { return st.Latest.Sub(st.Earliest) }
+
+// Wait returns the time spent waiting for the last responses after the last
+// send, End − Latest.
+func (st *Stats) Wait() time.Duration { return st.End.Sub(st.Latest) }
+
+// Rate returns the achieved send rate in requests per second, Sent /
+// Duration, or 0 when Duration is 0.
+func (st *Stats) Rate() float64 {
+	if d := st.Duration(); d > 0 {
+		return float64(st.Sent) / d.Seconds()
+	}
+	return 0
+}
+
+// Throughput returns the successful requests per second, Success /
+// (Duration + Wait) as vegeta computes it, or 0 when that span is 0.
+func (st *Stats) Throughput() float64 {
+	if d := st.Duration() + st.Wait(); d > 0 {
+		return float64(st.Success) / d.Seconds()
+	}
+	return 0
+}
+
+// SuccessRatio returns Success / Requests in [0,1], or 0 without requests.
+func (st *Stats) SuccessRatio() float64 {
+	if st.Requests == 0 {
+		return 0
+	}
+	return float64(st.Success) / float64(st.Requests)
+}

@@ -1,0 +1,164 @@
+// Package summary folds a stream of results into per-label and total
+// statistics in constant memory: HDR histograms, counters and a bounded set
+// of error strings, whatever the number of results.
+//
+// It follows vegeta's definitions (lib/metrics.go) where vegeta has one —
+// requests, rate, throughput, duration, wait, success — with surge's
+// measurement rules: latency is measured from the intended send time, and a
+// request that was never sent is counted, not dropped.
+package summary
+
+import (
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+)
+
+// DefaultBounds are the Gatling-style distribution bounds used when
+// Options.Bounds is empty: t < 800ms, 800ms <= t < 1200ms, t >= 1200ms.
+var DefaultBounds = []time.Duration{800 * time.Millisecond, 1200 * time.Millisecond}
+
+// DefaultLateAfter is the send lag above which a request counts as late when
+// Options.LateAfter is zero.
+const DefaultLateAfter = time.Millisecond
+
+// MaxErrors is the number of distinct error strings kept per Stats; results
+// with further distinct errors are counted in Stats.OtherErrors.
+const MaxErrors = 1000
+
+// Options configures a Summary. The zero value is usable.
+type Options struct {
+	// Bounds are the Gatling-style distribution bounds; empty means
+	// DefaultBounds. They are sorted and deduplicated by New.
+	Bounds []time.Duration
+	// Hist, if set, are the bucket bounds of a vegeta hist[...] report
+	// (report.Hist), counted exactly at Add time into Stats.Hist.
+	Hist []time.Duration
+	// IncludeWarmup counts results flagged result.Warmup. By default they
+	// are skipped and only counted in Summary.WarmupSkipped.
+	IncludeWarmup bool
+	// LateAfter is the send lag above which a request counts as late;
+	// zero means DefaultLateAfter.
+	LateAfter time.Duration
+}
+
+// Summary aggregates results into total and per-label Stats. It is not safe
+// for concurrent use.
+type Summary struct {
+	// Total holds the statistics of every counted result.
+	Total *Stats
+	// Runs are the distinct runs seen, in the order their first result
+	// was added. Runs are told apart by Meta.ID, or by the *Meta pointer
+	// when the ID is empty.
+	Runs []result.Meta
+	// WarmupSkipped counts results skipped because they were flagged
+	// result.Warmup and Options.IncludeWarmup was false.
+	WarmupSkipped int64
+
+	opts     Options
+	labels   map[string]*Stats
+	runIDs   map[string]struct{}
+	runPtrs  map[*result.Meta]struct{}
+	lastMeta *result.Meta
+}
+
+// New returns an empty Summary configured by o.
+func New(o Options) *Summary {
+	o.Bounds = normalize(o.Bounds)
+	if len(o.Bounds) == 0 {
+		o.Bounds = slices.Clone(DefaultBounds)
+	}
+	o.Hist = normalize(o.Hist)
+	if o.LateAfter <= 0 {
+		o.LateAfter = DefaultLateAfter
+	}
+	s := &Summary{
+		opts:    o,
+		labels:  map[string]*Stats{},
+		runIDs:  map[string]struct{}{},
+		runPtrs: map[*result.Meta]struct{}{},
+	}
+	s.Total = s.newStats("")
+	return s
+}
+
+// normalize returns a sorted copy of ds without duplicates.
+func normalize(ds []time.Duration) []time.Duration {
+	if len(ds) == 0 {
+		return nil
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return slices.Compact(ds)
+}
+
+// Options returns the options in effect, with defaults filled in.
+func (s *Summary) Options() Options { return s.opts }
+
+// Labels returns the per-label statistics, sorted by label.
+func (s *Summary) Labels() []*Stats {
+	out := make([]*Stats, 0, len(s.labels))
+	for _, st := range s.labels {
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	return out
+}
+
+// Label returns the statistics of one label, or nil if none was seen.
+func (s *Summary) Label(name string) *Stats { return s.labels[name] }
+
+// Add folds one result in. m is the header of the run r belongs to: offsets
+// in r are relative to m.Start, so results of several runs (files) are put on
+// one wall-clock time line, m.Start + offset. A nil m stands for a run with
+// an empty header. Add does not allocate once every label, error string and
+// run has been seen.
+func (s *Summary) Add(m *result.Meta, r *result.Result) {
+	if m == nil {
+		m = &emptyMeta
+	}
+	if m != s.lastMeta {
+		s.addRun(m)
+	}
+	if r.Flags&result.Warmup != 0 && !s.opts.IncludeWarmup {
+		s.WarmupSkipped++
+		return
+	}
+	st, ok := s.labels[r.Label]
+	if !ok {
+		st = s.newStats(r.Label)
+		s.labels[r.Label] = st
+	}
+	s.Total.add(m.Start, r, &s.opts)
+	st.add(m.Start, r, &s.opts)
+}
+
+var emptyMeta result.Meta
+
+func (s *Summary) addRun(m *result.Meta) {
+	s.lastMeta = m
+	if m.ID != "" {
+		if _, ok := s.runIDs[m.ID]; ok {
+			return
+		}
+		s.runIDs[m.ID] = struct{}{}
+	} else {
+		if _, ok := s.runPtrs[m]; ok {
+			return
+		}
+		s.runPtrs[m] = struct{}{}
+	}
+	s.Runs = append(s.Runs, *m)
+}
+
+// bucket returns the number of bounds at or below d: 0 for d < bounds[0],
+// i for bounds[i-1] <= d < bounds[i], len(bounds) for d >= the last bound.
+func bucket(bounds []time.Duration, d time.Duration) int {
+	i := 0
+	for i < len(bounds) && bounds[i] <= d {
+		i++
+	}
+	return i
+}
