@@ -1,8 +1,11 @@
 package lab_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/surge-dev/surge/lab"
@@ -60,4 +63,38 @@ func TestFixedAllocs(t *testing.T) {
 	if w.code != http.StatusOK {
 		t.Errorf("status %d", w.code)
 	}
+}
+
+func BenchmarkUsers(b *testing.B) {
+	l := lab.New(lab.Config{})
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest(http.MethodPost, "/users?ms=0", strings.NewReader(`{"email":"user`+strconv.Itoa(i)+`@example.com"}`))
+		l.ServeHTTP(w, req)
+		if w.code != http.StatusCreated {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+func BenchmarkMe(b *testing.B) {
+	l := lab.New(lab.Config{})
+	rec := httptest.NewRecorder()
+	l.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/login?ms=0", strings.NewReader(`{"user":"ada","password":"x"}`)))
+	var login struct{ Token string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &login); err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/me?ms=0", nil)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			l.ServeHTTP(w, req)
+		}
+	})
 }

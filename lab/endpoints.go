@@ -20,16 +20,27 @@ const (
 	epReady
 	epError
 	epReset
+	epUsers
+	epSearch
+	epLogin
+	epMe
 	numEndpoints
 )
 
 // endpoint describes one stateful endpoint: its path, its parameters (sorted
-// by name) and the checks that span several parameters.
+// by name) and the checks that span several parameters. The endpoints of the
+// API-shaped workloads (/users, /search, /login, /me) also take one method and
+// carry input beyond their parameter set, which read parses and validates
+// before the request is counted.
 type endpoint struct {
 	name   string
 	doc    string
 	params []paramSpec
 	check  func(settings) error
+
+	method string // the only method accepted (GET also allows HEAD); "" means any
+	input  string // the query, body or header the request carries, for the index
+	read   func(*http.Request) (input, error)
 }
 
 func (e *endpoint) path() string { return "/" + e.name }
@@ -109,6 +120,40 @@ var endpoints = [numEndpoints]endpoint{
 			msParam(0),
 			ratioParam,
 		},
+	},
+	epUsers: {
+		name:   "users",
+		doc:    "registers an email: 201 the first time it is seen, 409 after that, 507 once the lab holds Config.MaxUsers emails; costs ms",
+		params: []paramSpec{msParam(2)},
+		method: http.MethodPost,
+		input:  `JSON body {"email":"…"} with a non-empty email`,
+		read:   readUser,
+	},
+	epSearch: {
+		name: "search",
+		doc:  "searches a lot over a date range: costs ms + per_day*days, days = to - from + 1",
+		params: []paramSpec{
+			msParam(5),
+			{name: "per_day", kind: kindMillis, def: 1, max: maxMillis, doc: "service time per day of the searched range, in milliseconds"},
+		},
+		method: http.MethodGet,
+		input:  fmt.Sprintf("query lot=ID&from=YYYY-MM-DD&to=YYYY-MM-DD, from <= to, at most %d days", maxSearchDays),
+		read:   readSearch,
+	},
+	epLogin: {
+		name:   "login",
+		doc:    `issues a bearer token for /me, remembering the last Config.MaxTokens; password "wrong" gets 401; costs ms`,
+		params: []paramSpec{msParam(5)},
+		method: http.MethodPost,
+		input:  `JSON body {"user":"…","password":"…"}, both non-empty`,
+		read:   readLogin,
+	},
+	epMe: {
+		name:   "me",
+		doc:    "answers the user of a token issued by /login, else 401; costs ms",
+		params: []paramSpec{msParam(1)},
+		method: http.MethodGet,
+		input:  "header Authorization: Bearer <token from /login>",
 	},
 }
 

@@ -2,7 +2,9 @@
 // causes of slow APIs with known parameters — fixed latency, cold start,
 // stop-the-world pauses, a bounded pool, a warming-up readiness check,
 // injected errors and connection resets — so that demos, docs and tests have
-// a server whose truth is known. It exposes its own figures at /metrics in the
+// a server whose truth is known. A few API-shaped endpoints (/users, /search,
+// /login, /me) add state that spans requests: unique emails, a cost that grows
+// with a date range, bearer tokens. It exposes its own figures at /metrics in the
 // Prometheus text format.
 //
 // Every endpoint keeps one state per parameter set (the endpoint and its
@@ -33,7 +35,20 @@ type Config struct {
 	// real timers: Now only decides where requests fall (pause windows,
 	// readiness, uptime).
 	Now func() time.Time
+	// MaxUsers bounds the emails /users remembers; beyond it /users answers
+	// 507. 0 (or less) means DefaultMaxUsers.
+	MaxUsers int
+	// MaxTokens bounds the bearer tokens /login remembers; beyond it the
+	// oldest token is forgotten. 0 (or less) means DefaultMaxTokens.
+	MaxTokens int
 }
+
+// Defaults of Config.MaxUsers and Config.MaxTokens. At these bounds the stores
+// hold up to about 1 GB and 150 MB.
+const (
+	DefaultMaxUsers  = 10_000_000
+	DefaultMaxTokens = 1_000_000
+)
 
 // Server is the lab target. It implements http.Handler, so it can be mounted
 // anywhere or served on its own with Start. It is safe for concurrent use.
@@ -51,6 +66,9 @@ type Server struct {
 
 	mu     sync.Mutex
 	states map[stateKey]*state // by canonical parameter set
+
+	users  userStore  // emails seen by /users
+	tokens tokenStore // tokens issued by /login
 
 	srvMu  sync.Mutex
 	srv    *http.Server
@@ -82,6 +100,10 @@ type state struct {
 	inFlight atomic.Int64
 	errors   atomic.Uint64
 	resets   atomic.Uint64
+
+	registered   atomic.Uint64 // /users 201
+	conflicts    atomic.Uint64 // /users 409
+	unauthorized atomic.Uint64 // /login and /me 401
 }
 
 // New returns a lab server. Its warm-up and uptime count from now.
@@ -95,11 +117,21 @@ func New(cfg Config) *Server {
 		now:    now,
 		start:  now(),
 		states: make(map[stateKey]*state),
+		users:  newUserStore(orDefault(cfg.MaxUsers, DefaultMaxUsers)),
+		tokens: newTokenStore(orDefault(cfg.MaxTokens, DefaultMaxTokens)),
 	}
 }
 
+func orDefault(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
 // ServeHTTP answers the lab's endpoints. Any method and any body are
-// accepted.
+// accepted, except by /users, /search, /login and /me, which take one method
+// and validate their input.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var ep endpointID
 	switch r.URL.Path {
@@ -117,6 +149,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep = epError
 	case "/reset":
 		ep = epReset
+	case "/users":
+		ep = epUsers
+	case "/search":
+		ep = epSearch
+	case "/login":
+		ep = epLogin
+	case "/me":
+		ep = epMe
 	case "/metrics":
 		s.serveMetrics(w)
 		return
@@ -130,15 +170,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	st, err := s.lookup(ep, r.URL.RawQuery)
-	if err != nil {
-		var pe *ParamError
-		errors.As(err, &pe)
-		writeError(w, http.StatusBadRequest, errorBody{
-			Error: "bad parameter", Endpoint: endpoints[ep].name,
-			Param: pe.Param, Message: pe.Message,
+	e := &endpoints[ep]
+	if e.method != "" && r.Method != e.method && (e.method != http.MethodGet || r.Method != http.MethodHead) {
+		allow := e.method
+		if allow == http.MethodGet {
+			allow = "GET, HEAD"
+		}
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, errorBody{
+			Error: "method not allowed", Endpoint: e.name,
+			Message: "method: expected " + allow + ", got " + r.Method,
 		})
 		return
+	}
+	st, err := s.lookup(ep, r.URL.RawQuery)
+	if err != nil {
+		writeBadRequest(w, ep, err)
+		return
+	}
+	var in input
+	if e.read != nil {
+		if in, err = e.read(r); err != nil {
+			writeBadRequest(w, ep, err)
+			return
+		}
 	}
 	i := st.requests.Add(1)
 	st.inFlight.Add(1)
@@ -158,7 +213,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, st, i)
 	case epReset:
 		s.serveReset(w, r, st, i)
+	case epUsers:
+		s.serveUsers(w, r, st, in.email)
+	case epSearch:
+		s.serveSearch(w, r, st, in)
+	case epLogin:
+		s.serveLogin(w, r, st, in.user, in.password)
+	case epMe:
+		s.serveMe(w, r, st)
 	}
+}
+
+// writeBadRequest answers 400 to a request whose parameters (*ParamError) or
+// body (*fieldError) the lab cannot use.
+func writeBadRequest(w http.ResponseWriter, ep endpointID, err error) {
+	body := errorBody{Error: "bad parameter", Endpoint: endpoints[ep].name, Message: err.Error()}
+	var pe *ParamError
+	var fe *fieldError
+	switch {
+	case errors.As(err, &pe):
+		body.Param = pe.Param
+	case errors.As(err, &fe):
+		body.Error, body.Field = "bad body", fe.Field
+	}
+	writeError(w, http.StatusBadRequest, body)
 }
 
 // lookup returns the state of ep's parameter set written as raw, creating it
@@ -263,6 +341,7 @@ type errorBody struct {
 	Error    string `json:"error"`
 	Endpoint string `json:"endpoint,omitempty"`
 	Param    string `json:"param,omitempty"`
+	Field    string `json:"field,omitempty"`
 	Path     string `json:"path,omitempty"`
 	Message  string `json:"message"`
 }
@@ -313,13 +392,15 @@ func buildIndex() []byte {
 	}
 	type ep struct {
 		Path   string  `json:"path"`
+		Method string  `json:"method,omitempty"`
 		Doc    string  `json:"doc"`
+		Input  string  `json:"input,omitempty"`
 		Params []param `json:"params"`
 	}
 	var eps []ep
 	for i := range endpoints {
 		e := &endpoints[i]
-		out := ep{Path: e.path(), Doc: e.doc, Params: []param{}}
+		out := ep{Path: e.path(), Method: e.method, Doc: e.doc, Input: e.input, Params: []param{}}
 		for _, p := range e.params {
 			out.Params = append(out.Params, param{p.name, p.format(p.def), p.expect(), p.doc})
 		}

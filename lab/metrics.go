@@ -65,8 +65,19 @@ var families = []family{
 		value: all(func(st *state) float64 { return float64(st.requests.Load()) })},
 	{name: "surge_lab_resets_total", typ: "counter", help: "Connections closed mid-response by /reset.",
 		value: only(epReset, func(st *state) float64 { return float64(st.resets.Load()) })},
+	{name: "surge_lab_unauthorized_total", typ: "counter", help: "401 responses sent by /login (wrong password) and /me (missing or unknown token).",
+		value: func(_ *Server, st *state, _ time.Time) (float64, bool) {
+			if st.ep != epLogin && st.ep != epMe {
+				return 0, false
+			}
+			return float64(st.unauthorized.Load()), true
+		}},
 	{name: "surge_lab_uptime_seconds", typ: "gauge", help: "Seconds since the lab started.",
 		global: func(s *Server, now time.Time) float64 { return now.Sub(s.start).Seconds() }},
+	{name: "surge_lab_users_conflicts_total", typ: "counter", help: "409 responses sent by /users: emails already registered.",
+		value: only(epUsers, func(st *state) float64 { return float64(st.conflicts.Load()) })},
+	{name: "surge_lab_users_created_total", typ: "counter", help: "201 responses sent by /users: emails registered.",
+		value: only(epUsers, func(st *state) float64 { return float64(st.registered.Load()) })},
 }
 
 // serveMetrics writes the lab's figures in the Prometheus text exposition

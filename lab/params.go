@@ -120,6 +120,7 @@ type settings struct {
 	size              int
 	ppm               uint64 // ratio in parts per million
 	code              int
+	perDay            time.Duration // /search cost per day of the range
 }
 
 // parseParams parses a raw query for ep. It returns the settings and the
@@ -164,6 +165,7 @@ func parseParams(ep *endpoint, raw string) (settings, string, error) {
 		size:   int(vals["size"]),
 		ppm:    uint64(math.Round(vals["ratio"] * ppmScale)),
 		code:   int(vals["code"]),
+		perDay: msToDuration(vals["per_day"]),
 	}
 	if ep.check != nil {
 		if err := ep.check(s); err != nil {
