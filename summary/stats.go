@@ -1,6 +1,9 @@
 package summary
 
 import (
+	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/surge-dev/surge/latency"
@@ -93,6 +96,10 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	st.StatusCodes[int(r.Status)]++
 	if r.Error != "" {
 		st.addError(r.Error)
+	} else if r.Status != 0 && (r.Status < 200 || r.Status >= 400) {
+		// vegeta lists a failing status in the error set as the status
+		// line, e.g. "500 Internal Server Error"; so do we.
+		st.addError(statusLine(r.Status))
 	}
 	ok := r.OK()
 	if ok {
@@ -180,4 +187,20 @@ func (st *Stats) SuccessRatio() float64 {
 		return 0
 	}
 	return float64(st.Success) / float64(st.Requests)
+}
+
+// statusLines caches "code text" strings so failing statuses cost no
+// allocation per result.
+var statusLines sync.Map // uint16 → string
+
+func statusLine(code uint16) string {
+	if s, ok := statusLines.Load(code); ok {
+		return s.(string)
+	}
+	s := strconv.Itoa(int(code))
+	if t := http.StatusText(int(code)); t != "" {
+		s += " " + t
+	}
+	statusLines.Store(code, s)
+	return s
 }
