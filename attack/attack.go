@@ -320,15 +320,7 @@ func (a *Attacker) work(stop <-chan struct{}) {
 					flush()
 				}
 				a.idle.Add(1)
-				if timer == nil {
-					timer = time.NewTimer(wait)
-				} else {
-					timer.Reset(wait)
-				}
-				select {
-				case <-timer.C:
-				case <-stop:
-				}
+				sleepUntil(a.start, at, stop, &timer)
 				a.idle.Add(-1)
 				if a.stopped.Load() && at >= time.Duration(a.stopAt.Load()) {
 					return // woken by the stop before this request was due

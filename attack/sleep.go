@@ -1,0 +1,45 @@
+package attack
+
+import "time"
+
+// Go's timers fire up to ~1ms late on Linux (the runtime's poller waits in
+// whole milliseconds), which would show as send lag at any rate. So a
+// worker sleeps on a timer only for the bulk of a long wait, and sleeps the
+// last stretch in the nanosleep system call, which wakes within ~100µs.
+const (
+	// preciseSpan is the tail of a wait slept precisely.
+	preciseSpan = 2 * time.Millisecond
+	// wakeSlack is how early the precise sleep aims, for the kernel's
+	// wake-up latency (~60–80µs measured on Linux).
+	wakeSlack = 50 * time.Microsecond
+)
+
+// sleepUntil waits until offset at of the run (measured from start) or
+// until stop is closed, whichever is first. It reports whether it reached
+// at. t is the caller's reusable timer (nil on first use).
+func sleepUntil(start time.Time, at time.Duration, stop <-chan struct{}, t **time.Timer) bool {
+	wait := at - time.Since(start)
+	if wait > preciseSpan {
+		bulk := wait - preciseSpan
+		if *t == nil {
+			*t = time.NewTimer(bulk)
+		} else {
+			(*t).Reset(bulk)
+		}
+		select {
+		case <-(*t).C:
+		case <-stop:
+			return false
+		}
+		wait = at - time.Since(start)
+	}
+	if wait > wakeSlack {
+		preciseSleep(wait - wakeSlack)
+	}
+	select {
+	case <-stop:
+		return false
+	default:
+		return true
+	}
+}
