@@ -285,6 +285,8 @@ func (a *Attacker) work(stop <-chan struct{}) {
 	}
 	defer func() { flush() }()
 	var timer *time.Timer
+	var pt *preciseTimer
+	defer func() { pt.close() }()
 	nt := uint64(len(a.cfg.Targets))
 	for {
 		seq := a.next.Add(1) - 1
@@ -320,7 +322,10 @@ func (a *Attacker) work(stop <-chan struct{}) {
 					flush()
 				}
 				a.idle.Add(1)
-				sleepUntil(a.start, at, stop, &timer)
+				if pt == nil {
+					pt = newPreciseTimer()
+				}
+				sleepUntil(a.start, at, stop, &timer, pt)
 				a.idle.Add(-1)
 				if a.stopped.Load() && at >= time.Duration(a.stopAt.Load()) {
 					return // woken by the stop before this request was due

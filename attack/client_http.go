@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/surge-dev/surge/result"
@@ -72,50 +73,61 @@ func NewHTTPClient(cfg Config) (*HTTPClient, error) {
 func (c *HTTPClient) NewConn() Conn { return &httpConn{c: c.c} }
 
 type httpConn struct {
-	c     *http.Client
-	trace phaseTrace
-	buf   []byte
+	c   *http.Client
+	buf []byte
 }
 
 // phaseTrace collects phase timings of one request.
 type phaseTrace struct {
+	mu                                   sync.Mutex
 	dnsStart, connStart, tlsStart, wrote time.Time
 	dns, connect, tls, firstByte         time.Duration
 	ct                                   httptrace.ClientTrace
 }
 
-func (p *phaseTrace) reset() {
-	*p = phaseTrace{ct: p.ct}
-}
-
 func (p *phaseTrace) init() {
 	p.ct = httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { p.dnsStart = time.Now() },
-		DNSDone:           func(httptrace.DNSDoneInfo) { p.dns = time.Since(p.dnsStart) },
-		ConnectStart:      func(string, string) { p.connStart = time.Now() },
-		ConnectDone:       func(string, string, error) { p.connect = time.Since(p.connStart) },
-		TLSHandshakeStart: func() { p.tlsStart = time.Now() },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { p.tls = time.Since(p.tlsStart) },
-		WroteRequest:      func(httptrace.WroteRequestInfo) { p.wrote = time.Now() },
+		DNSStart:          func(httptrace.DNSStartInfo) { p.set(&p.dnsStart) },
+		DNSDone:           func(httptrace.DNSDoneInfo) { p.since(&p.dns, &p.dnsStart) },
+		ConnectStart:      func(string, string) { p.set(&p.connStart) },
+		ConnectDone:       func(string, string, error) { p.since(&p.connect, &p.connStart) },
+		TLSHandshakeStart: func() { p.set(&p.tlsStart) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { p.since(&p.tls, &p.tlsStart) },
+		WroteRequest:      func(httptrace.WroteRequestInfo) { p.set(&p.wrote) },
 		GotFirstResponseByte: func() {
+			p.mu.Lock()
 			if !p.wrote.IsZero() {
 				p.firstByte = time.Since(p.wrote)
 			}
+			p.mu.Unlock()
 		},
 	}
 }
 
+func (p *phaseTrace) set(t *time.Time) {
+	p.mu.Lock()
+	*t = time.Now()
+	p.mu.Unlock()
+}
+
+func (p *phaseTrace) since(d *time.Duration, t *time.Time) {
+	p.mu.Lock()
+	*d = time.Since(*t)
+	p.mu.Unlock()
+}
+
 func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
-	if h.trace.ct.GotFirstResponseByte == nil {
-		h.trace.init()
-	}
-	h.trace.reset()
+	// A fresh trace per request: the Transport may finish a dial it started
+	// for this request in the background, after the request has completed
+	// on another connection, and call the hooks then.
+	tr := new(phaseTrace)
+	tr.init()
 	sent := time.Now()
 	var body io.Reader
 	if len(t.Body) > 0 {
 		body = bytes.NewReader(t.Body)
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &h.trace.ct), t.Method, t.URL, body)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ct), t.Method, t.URL, body)
 	if err != nil {
 		r.Error = err.Error()
 		return
@@ -130,7 +142,7 @@ func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
 	resp, err := h.c.Do(req)
 	if err != nil {
 		r.Error = errorString(err)
-		h.phases(r, sent)
+		tr.record(r, sent)
 		return
 	}
 	r.Status = uint16(resp.StatusCode)
@@ -151,11 +163,14 @@ func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
 	}
 	resp.Body.Close()
 	r.BytesIn = n
-	h.phases(r, sent)
+	tr.record(r, sent)
 }
 
-func (h *httpConn) phases(r *result.Result, sent time.Time) {
-	p := &h.trace
+// record copies the phase timings into r. Hooks of a background dial may
+// still run, so it reads under the trace's lock.
+func (p *phaseTrace) record(r *result.Result, sent time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	r.DNS, r.Connect, r.TLS = p.dns, p.connect, p.tls
 	if p.firstByte > 0 {
 		// First byte counted from the start of the exchange, so it is

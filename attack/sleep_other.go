@@ -4,6 +4,11 @@ package attack
 
 import "time"
 
-// preciseSleep sleeps for d; outside Linux the runtime timer is the best
-// portable choice.
-func preciseSleep(d time.Duration) { time.Sleep(d) }
+// preciseTimer falls back to the runtime timer outside Linux.
+type preciseTimer struct{}
+
+func newPreciseTimer() *preciseTimer { return nil }
+
+func (t *preciseTimer) sleep(d time.Duration) { time.Sleep(d) }
+
+func (t *preciseTimer) close() {}

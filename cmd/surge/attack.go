@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/target"
+)
+
+const attackUsage = `attack [flags]
+
+Sends requests to the targets read from -targets (or stdin) and writes one
+result per request to -output (or stdout) as a results file.
+
+Examples:
+  echo "GET http://127.0.0.1:8088/fixed?ms=20" | surge attack -rate 100/1s -duration 10s > run.srg
+  surge attack -targets targets.http -rate 0 -connections 50 -count 10000 | surge report
+  surge attack -targets t.json -format json -header "Authorization: Bearer $TOKEN" -rate 20 -duration 30s -output r20.srg`
+
+func runAttack(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "attack", attackUsage)
+	var (
+		hdr   headerFlag
+		rate  = rateFlag{attack.Rate{Freq: 50, Per: time.Second}}
+		opts  attackOptions
+		tfile = fs.String("targets", "stdin", "targets file")
+		tfmt  = fs.String("format", "auto", "targets format: auto, urls, http (vegeta), json (vegeta)")
+		body  = fs.String("body", "", "file whose content is the body of every target that has none")
+	)
+	fs.Var(&hdr, "header", "header added to every target, \"Key: Value\" (repeatable)")
+	fs.Var(&rate, "rate", "requests per time unit (100/1s, 5/100ms, 100); 0 or max = as fast as -connections allow")
+	opts.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q: targets come from -targets or stdin", fs.Args())
+	}
+	f, err := target.ParseFormat(*tfmt)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	var src io.Reader = e.stdin
+	name := *tfile
+	if name != "stdin" && name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("open targets: %w", err)
+		}
+		defer fh.Close()
+		src = fh
+	} else {
+		name = "stdin"
+	}
+	ts, err := target.Parse(src, name, f)
+	if err != nil {
+		return err
+	}
+	var bodyBytes []byte
+	if *body != "" {
+		if bodyBytes, err = os.ReadFile(*body); err != nil {
+			return fmt.Errorf("read -body: %w", err)
+		}
+	}
+	target.ApplyDefaults(ts, hdr.h, bodyBytes)
+	cfg, err := opts.config(ts, rate.r)
+	if err != nil {
+		return err
+	}
+	out, closeOut, err := openOutput(e, opts.output)
+	if err != nil {
+		return err
+	}
+	meta := newMeta(cfg, os.Args)
+	sum, err := attackTo(ctx, e, cfg, meta, out, opts.quiet)
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "surge attack: interrupted; %d results written\n", sum.done)
+	}
+	return nil
+}
+
+// attackOptions are the flags attack shares with other load commands.
+type attackOptions struct {
+	duration               time.Duration
+	count                  uint64
+	connections, redirects int
+	timeout                time.Duration
+	keepalive, http2, h2c  bool
+	insecure, quiet        bool
+	name, output, client   string
+}
+
+func (o *attackOptions) register(fs interface {
+	DurationVar(*time.Duration, string, time.Duration, string)
+	Uint64Var(*uint64, string, uint64, string)
+	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
+	StringVar(*string, string, string, string)
+}) {
+	fs.DurationVar(&o.duration, "duration", 0, "how long to send (0 = until -count or Ctrl-C)")
+	fs.Uint64Var(&o.count, "count", 0, "number of requests to send (0 = no limit)")
+	fs.IntVar(&o.connections, "connections", 0, fmt.Sprintf("max requests in flight = connections (default %d with a rate, %d at max rate)", attack.DefaultOpenConnections, attack.DefaultMaxConnections))
+	fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "per-request timeout")
+	fs.BoolVar(&o.keepalive, "keepalive", true, "reuse connections")
+	fs.BoolVar(&o.http2, "http2", true, "allow HTTP/2 over TLS")
+	fs.BoolVar(&o.h2c, "h2c", false, "speak HTTP/2 over cleartext (prior knowledge)")
+	fs.BoolVar(&o.insecure, "insecure", false, "skip TLS certificate verification")
+	fs.IntVar(&o.redirects, "redirects", attack.DefaultRedirects, "redirects to follow; -1 = none (the 3xx is the result)")
+	fs.StringVar(&o.name, "name", "", "label for every result (default: METHOD path per target, for up to 20 targets)")
+	fs.StringVar(&o.output, "output", "stdout", "results file")
+	fs.StringVar(&o.client, "client", "auto", "HTTP client: auto (fast HTTP/1.1 path when it can), fast, net (net/http)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+}
+
+// maxAutoLabels bounds per-target labels: each label keeps its own
+// histograms in reports.
+const maxAutoLabels = 20
+
+func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Config, error) {
+	if rate.IsMax() && o.duration == 0 && o.count == 0 {
+		// Allowed (runs until Ctrl-C), like vegeta; nothing to check.
+	}
+	redirects := o.redirects
+	if redirects == 0 {
+		redirects = -1 // 0 in the flag means "follow none"
+	}
+	cfg := attack.Config{
+		Targets: ts, Rate: rate, Duration: o.duration, Count: o.count,
+		Connections: o.connections, Timeout: o.timeout, NoKeepAlive: !o.keepalive,
+		HTTP2: o.http2, H2C: o.h2c, Insecure: o.insecure, Redirects: redirects,
+	}
+	cfg.Labels = labels(ts, o.name)
+	switch o.client {
+	case "auto", "":
+		if c, err := attack.NewFastClient(cfg); err == nil {
+			cfg.Client = c
+		}
+	case "fast":
+		c, err := attack.NewFastClient(cfg)
+		if err != nil {
+			return cfg, usagef("-client fast: %v", err)
+		}
+		cfg.Client = c
+	case "net":
+	default:
+		return cfg, usagef("-client %q: expected auto, fast or net", o.client)
+	}
+	return cfg, nil
+}
+
+// labels names each target: -name for all, else "METHOD path?query" when
+// there are few distinct targets, else one unnamed label.
+func labels(ts []target.Target, name string) []string {
+	ls := make([]string, len(ts))
+	if name != "" {
+		for i := range ls {
+			ls[i] = name
+		}
+		return ls
+	}
+	distinct := map[string]bool{}
+	for i, t := range ts {
+		l := t.Method + " " + t.URL
+		if u, err := url.Parse(target.RedactURL(t.URL)); err == nil {
+			l = t.Method + " " + u.RequestURI()
+		}
+		ls[i] = l
+		distinct[l] = true
+	}
+	if len(distinct) > maxAutoLabels || len(distinct) == 1 && len(ts) > 1 {
+		clear(ls)
+	}
+	return ls
+}
+
+func newMeta(cfg attack.Config, argv []string) *result.Meta {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	host, _ := os.Hostname()
+	m := &result.Meta{
+		ID: hex.EncodeToString(id[:]), Start: time.Now(), Host: host, Command: redactArgs(argv),
+		Rate: cfg.Rate.PerSecond(), Duration: cfg.Duration, Count: cfg.Count,
+		Connections: cfg.Connections, Timeout: cfg.Timeout,
+	}
+	m.Profile = fmt.Sprintf("rate %s", cfg.Rate)
+	if cfg.Duration > 0 {
+		m.Profile += " for " + cfg.Duration.String()
+	}
+	if cfg.Count > 0 {
+		m.Profile += fmt.Sprintf(", %d requests", cfg.Count)
+	}
+	for i, t := range cfg.Targets {
+		if i == 100 {
+			m.Targets = append(m.Targets, fmt.Sprintf("… and %d more", len(cfg.Targets)-100))
+			break
+		}
+		m.Targets = append(m.Targets, t.Method+" "+target.RedactURL(t.URL))
+	}
+	return m
+}
+
+// redactArgs hides secrets in a command line: values of -header flags
+// naming secret headers, and secret query parameters of URLs.
+func redactArgs(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = a
+		if k, _, ok := strings.Cut(a, ":"); ok && target.IsSecretHeader(strings.TrimSpace(k)) {
+			out[i] = strings.TrimSpace(k) + ": REDACTED"
+		} else if strings.Contains(a, "://") {
+			out[i] = target.RedactURL(a)
+		}
+	}
+	return out
+}
+
+// openOutput opens the results destination; binary results are not written
+// to a terminal.
+func openOutput(e *env, name string) (io.Writer, func() error, error) {
+	if name == "" || name == "stdout" || name == "-" {
+		if isTerminal(e.stdout) {
+			return nil, nil, usagef("refusing to write binary results to a terminal: use -output FILE or pipe into 'surge report'")
+		}
+		return e.stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create results file: %w", err)
+	}
+	return f, f.Close, nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// attackSummary is what attackTo tells its caller.
+type attackSummary struct {
+	done    int64
+	elapsed time.Duration
+}
+
+// flushEvery bounds how long results sit in memory before reaching the
+// file, so a crash loses at most this much.
+const flushEvery = time.Second
+
+// attackTo runs cfg and streams its results file to out.
+func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta, out io.Writer, quiet bool) (attackSummary, error) {
+	a, err := attack.New(cfg)
+	if err != nil {
+		return attackSummary{}, err
+	}
+	meta.Connections = a.Connections()
+	if meta.Attrs == nil {
+		meta.Attrs = map[string]string{}
+	}
+	meta.Attrs["client"] = "net/http"
+	if _, ok := cfg.Client.(*attack.FastClient); ok {
+		meta.Attrs["client"] = "fast HTTP/1.1"
+	}
+	w, err := result.NewWriter(out, meta)
+	if err != nil {
+		return attackSummary{}, err
+	}
+	stopProgress := startProgress(e.stderr, a.Stats(), cfg, quiet)
+	last := time.Now()
+	err = a.Run(ctx, func(b []result.Result) error {
+		for i := range b {
+			if err := w.Write(&b[i]); err != nil {
+				return err
+			}
+		}
+		if time.Since(last) > flushEvery {
+			last = time.Now()
+			return w.Flush()
+		}
+		return nil
+	})
+	stopProgress()
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	s := attackSummary{done: a.Stats().Done.Load(), elapsed: time.Since(a.Stats().Started)}
+	if err != nil {
+		return s, fmt.Errorf("write results: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,137 @@
+// Command surge is a load generator and latency investigator for HTTP APIs.
+//
+// Usage:
+//
+//	surge <command> [flags] [args]
+//
+// Run "surge help" for the list of commands and "surge <command> -h" for
+// each one's flags and examples.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// env is what a command may touch of the process: its streams. Commands
+// never call os.Exit; main maps their errors to exit codes.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, e *env, args []string) error
+}
+
+var commands = []command{
+	{"demo", "start the lab target, attack it for a few seconds and report", runDemo},
+	{"attack", "send load to targets and write a results file", runAttack},
+	{"report", "summarise results files as text, JSON or a histogram", runReport},
+	{"encode", "convert results files to JSON lines or CSV", runEncode},
+	{"lab", "serve the lab target: endpoints with known latency faults", runLab},
+	{"version", "print surge's version", runVersion},
+}
+
+// usageError is a mistake in the command line; it exits with exitUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, let a second one end the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(run(ctx, &env{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:]))
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		printUsage(e.stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		var ue *usageError
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.As(err, &ue):
+			fmt.Fprintf(e.stderr, "surge %s: %v\nRun 'surge %s -h' for usage.\n", c.name, err, c.name)
+			return exitUsage
+		default:
+			fmt.Fprintf(e.stderr, "surge %s: %v\n", c.name, err)
+			return exitError
+		}
+	}
+	fmt.Fprintf(e.stderr, "surge: unknown command %q\n", args[0])
+	printUsage(e.stderr)
+	return exitUsage
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "surge — load generator and latency investigator for HTTP APIs")
+	fmt.Fprintln(w, "\nUsage: surge <command> [flags] [args]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'surge <command> -h' for a command's flags and examples.")
+}
+
+// newFlagSet returns a FlagSet that reports errors instead of exiting and
+// prints usage with examples.
+func newFlagSet(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: surge %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func runVersion(ctx context.Context, e *env, args []string) error {
+	fmt.Fprintln(e.stdout, "surge", version)
+	return nil
+}

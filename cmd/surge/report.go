@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/report"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+)
+
+const reportUsage = `report [flags] [results files...]
+
+Summarises one or more results files (stdin when none) as one report:
+several files are merged, their percentiles computed from merged HDR
+histograms. Reads stream; memory does not grow with the number of results.
+
+Types:
+  text                      vegeta's text report, then surge's additions
+  json                      vegeta's JSON keys, then surge's additions
+  hist[0,10ms,50ms,100ms]   a latency histogram with these bucket bounds
+
+Examples:
+  surge report run.srg
+  surge report -type json run.srg > run.json
+  surge report -type 'hist[0,10ms,50ms,100ms]' run.srg
+  surge attack -rate 100 -duration 10s < targets.txt | surge report
+  surge report -bounds 100ms,500ms -percentiles 50,90,99,99.9 shard-*.srg`
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "report", reportUsage)
+	typ := fs.String("type", "text", "report type: text, json, hist[BOUNDS]")
+	bounds := fs.String("bounds", "800ms,1200ms", "Gatling-style distribution bounds")
+	pcts := fs.String("percentiles", "", "percentiles to show, e.g. 50,90,99,99.9 (default: 50,90,95,99,99.9,99.99)")
+	warm := fs.Bool("include-warmup", false, "count results recorded during warm-up")
+	output := fs.String("output", "stdout", "where to write the report")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var opts report.Options
+	var err error
+	if opts.Bounds, err = report.ParseBounds(*bounds); err != nil {
+		return usagef("-bounds: %v", err)
+	}
+	if *pcts != "" {
+		if opts.Percentiles, err = report.ParsePercentiles(*pcts); err != nil {
+			return usagef("-percentiles: %v", err)
+		}
+	}
+	render := func(w io.Writer, s *summary.Summary) error { return report.Text(w, s, opts) }
+	var buckets []time.Duration
+	switch t := *typ; {
+	case t == "text":
+	case t == "json":
+		render = func(w io.Writer, s *summary.Summary) error { return report.JSON(w, s, opts) }
+	case strings.HasPrefix(t, "hist"):
+		if buckets, err = report.ParseHistSpec(t); err != nil {
+			return usagef("-type: %v", err)
+		}
+		render = func(w io.Writer, s *summary.Summary) error { return report.Hist(w, s, buckets) }
+	default:
+		return usagef("-type %q: expected text, json or hist[...]", t)
+	}
+	// Hist buckets are counted exactly as results stream in.
+	s := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm, Hist: buckets})
+	err = eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error {
+		s.Add(m, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeOutput(e, *output, func(w io.Writer) error { return render(w, s) })
+}
+
+// eachResult streams every result of the named files (stdin when none) to
+// fn, printing recoverable problems (truncated file, corrupt block) to
+// stderr with the file name.
+func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) error) error {
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, name := range files {
+		var src io.Reader = e.stdin
+		display := "stdin"
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			src, display = f, name
+		}
+		rd := result.NewReader(src)
+		rd.Warn = func(err error) {
+			if errors.Is(err, result.ErrTruncated) {
+				fmt.Fprintf(e.stderr, "warning: %s: %v (every whole block before it was read)\n", display, err)
+				return
+			}
+			fmt.Fprintf(e.stderr, "warning: %s: %v\n", display, err)
+		}
+		var r result.Result
+		for {
+			err := rd.Read(&r)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", display, err)
+			}
+			if err := fn(rd.Meta(), &r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeOutput runs write on stdout or on the named file.
+func writeOutput(e *env, name string, write func(io.Writer) error) error {
+	if name == "" || name == "stdout" || name == "-" {
+		return write(e.stdout)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
