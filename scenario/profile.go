@@ -1,0 +1,179 @@
+package scenario
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	loadFields  = []string{"model", "delay", "stages", "users", "rate", "duration", "iterations", "iterations_per_user", "max_users"}
+	stageFields = []string{"name", "duration", "users", "rate", "warmup"}
+)
+
+// load decodes the load section. Without one, the scenario runs one
+// iteration with one user.
+func (p *parser) load(n *yaml.Node) (Profile, error) {
+	d := p.d
+	if n == nil {
+		return Profile{Model: ModelClosed, Stages: []Stage{{FromUsers: 1, ToUsers: 1}}, Iterations: 1}, nil
+	}
+	var l Profile
+	m, err := d.mapping(n, "load", loadFields...)
+	if err != nil {
+		return l, err
+	}
+	if v := m.get("model"); v != nil {
+		if l.Model, err = d.str(v, "load.model"); err != nil {
+			return l, err
+		}
+		if l.Model != ModelOpen && l.Model != ModelClosed {
+			return l, d.errorf(v, "load.model", "expected open or closed, got %q", l.Model)
+		}
+	}
+	if v := m.get("delay"); v != nil {
+		if l.Delay, err = d.duration(v, "load.delay"); err != nil {
+			return l, err
+		}
+	}
+	if v := m.get("iterations"); v != nil {
+		if l.Iterations, err = d.integer(v, "load.iterations"); err != nil {
+			return l, err
+		}
+	}
+	if v := m.get("iterations_per_user"); v != nil {
+		if l.IterationsPerUser, err = d.integer(v, "load.iterations_per_user"); err != nil {
+			return l, err
+		}
+	}
+	if v := m.get("max_users"); v != nil {
+		u, err := d.integer(v, "load.max_users")
+		if err != nil {
+			return l, err
+		}
+		if u > 1_000_000 {
+			return l, d.errorf(v, "load.max_users", "expected at most 1000000, got %d", u)
+		}
+		l.MaxUsers = int(u)
+	}
+
+	// Stages, or the one-stage shorthand users/rate + duration.
+	var nodes []*yaml.Node // the stage nodes, for error lines
+	var paths []string
+	if sv := m.get("stages"); sv != nil {
+		for _, k := range []string{"users", "rate", "duration"} {
+			if v := m.get(k); v != nil {
+				return l, d.errorf(v, "load."+k, "give stages, or %s at the top of load, not both", k)
+			}
+		}
+		items, err := d.list(sv, "load.stages")
+		if err != nil {
+			return l, err
+		}
+		for i, it := range items {
+			nodes = append(nodes, it)
+			paths = append(paths, fmt.Sprintf("load.stages[%d]", i))
+		}
+	} else {
+		nodes, paths = []*yaml.Node{n}, []string{"load"}
+	}
+	kinds := make([]string, len(nodes)) // "rate" or "users" per stage
+	for i, sn := range nodes {
+		var st Stage
+		var sm mapping
+		if paths[i] == "load" {
+			sm = m
+		} else if sm, err = d.mapping(sn, paths[i], stageFields...); err != nil {
+			return l, err
+		}
+		for _, f := range sm.fields {
+			switch f.key.Value {
+			case "name":
+				st.Name, err = d.str(f.value, f.path)
+			case "duration":
+				st.Duration, err = d.duration(f.value, f.path)
+			case "warmup":
+				st.Warmup, err = d.boolean(f.value, f.path)
+			case "users", "rate":
+				if kinds[i] != "" {
+					return l, d.errorf(f.key, paths[i], "give users (closed model) or rate (open model), not both")
+				}
+				kinds[i] = f.key.Value
+				var s string
+				if s, err = d.str(f.value, f.path); err != nil {
+					return l, err
+				}
+				if kinds[i] == "users" {
+					st.FromUsers, st.ToUsers, err = parseUsers(s)
+				} else {
+					st.FromRate, st.ToRate, err = parseRateRange(s)
+				}
+				if err != nil {
+					err = d.errorf(f.value, f.path, "%v", err)
+				}
+			}
+			if err != nil {
+				return l, err
+			}
+		}
+		if kinds[i] == "" {
+			what := "users (like 5 or 1..5) or rate (like 20/1s or 10/1s..50/1s)"
+			if l.Model == ModelOpen {
+				what = "rate (like 20/1s or 10/1s..50/1s)"
+			} else if l.Model == ModelClosed {
+				what = "users (like 5 or 1..5)"
+			}
+			return l, d.errorf(sn, paths[i], "missing: expected %s", what)
+		}
+		l.Stages = append(l.Stages, st)
+	}
+	if len(l.Stages) == 0 {
+		return l, d.errorf(n, "load.stages", "expected at least one stage")
+	}
+	if l.Model == "" {
+		l.Model = ModelClosed
+		if kinds[0] == "rate" {
+			l.Model = ModelOpen
+		}
+	}
+	return l, p.checkLoad(&l, nodes, paths, kinds, m)
+}
+
+// checkLoad validates a decoded profile as a whole.
+func (p *parser) checkLoad(l *Profile, nodes []*yaml.Node, paths, kinds []string, m mapping) error {
+	d := p.d
+	want := "users"
+	if l.Model == ModelOpen {
+		want = "rate"
+	}
+	active := false
+	for i, st := range l.Stages {
+		field := paths[i] + "." + kinds[i]
+		if kinds[i] != want {
+			return d.errorf(nodes[i], field, "the model is %s, so stages set %s, not %s", l.Model, want, kinds[i])
+		}
+		if st.Duration == 0 {
+			switch {
+			case i != len(l.Stages)-1:
+				return d.errorf(nodes[i], paths[i]+".duration", "missing: only the last stage may run without a duration")
+			case l.Iterations == 0 && l.IterationsPerUser == 0:
+				return d.errorf(nodes[i], paths[i]+".duration", "missing: without a duration the run needs iterations or iterations_per_user to end")
+			case st.FromUsers != st.ToUsers || st.FromRate != st.ToRate:
+				return d.errorf(nodes[i], field, "a ramp needs a duration")
+			}
+		}
+		if st.ToUsers > 0 || st.FromUsers > 0 || st.FromRate > 0 || st.ToRate > 0 {
+			active = true
+		}
+	}
+	if !active {
+		return d.errorf(m.node, "load", "every stage has 0 %s: nothing would run", want)
+	}
+	if l.Model == ModelOpen && l.IterationsPerUser > 0 {
+		return d.errorf(m.get("iterations_per_user"), "load.iterations_per_user", "applies to the closed model only; use iterations")
+	}
+	if l.Model == ModelClosed && l.MaxUsers > 0 {
+		return d.errorf(m.get("max_users"), "load.max_users", "applies to the open model only; the closed model runs the users of its stages")
+	}
+	return nil
+}
