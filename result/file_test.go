@@ -286,3 +286,38 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+func TestMarkersKeepOrder(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, &Meta{ID: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := sample(10, 11)
+	for i := range rs {
+		if i == 5 {
+			if err := w.WriteMarker(&Marker{At: rs[i].Intended, Kind: MarkStage, Name: "hold", Attrs: map[string]string{"users": "5"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Write(&rs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rd := NewReader(bytes.NewReader(buf.Bytes()))
+	var n int
+	var r Result
+	for rd.Read(&r) == nil {
+		n++
+		if n == 5 && len(rd.Markers()) != 0 {
+			t.Fatalf("marker seen before the 5 results written ahead of it")
+		}
+	}
+	want := []Marker{{At: rs[5].Intended, Kind: MarkStage, Name: "hold", Attrs: map[string]string{"users": "5"}}}
+	if n != 10 || !cmp.Equal(want, rd.Markers()) {
+		t.Fatalf("read %d results and markers %+v; want 10 and %+v", n, rd.Markers(), want)
+	}
+}

@@ -29,6 +29,7 @@ type Reader struct {
 	off  int64 // input offset of buf[r]
 
 	metas    []Meta
+	markers  []Marker
 	warnings []error
 
 	block    []byte // current block's records
@@ -298,6 +299,11 @@ func (r *Reader) readBlock() (bool, error) {
 		// Do not trust the length: look for the next marker inside it.
 		r.skip(1)
 		r.resync()
+		return false, nil
+	}
+	if kind == kindMarkers {
+		r.addMarkers(start, r.buf[r.r+hl:r.r+hl+pl])
+		r.skip(total)
 		return false, nil
 	}
 	if kind != kindResults {

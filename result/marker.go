@@ -1,0 +1,85 @@
+package result
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"time"
+)
+
+// kindMarkers blocks hold phase markers as a JSON array: they are rare, and
+// JSON keeps them readable by future versions.
+const kindMarkers byte = 2
+
+// Marker kinds.
+const (
+	// MarkStage marks the start of a load stage; Name is the stage's name.
+	MarkStage = "stage"
+	// MarkWarmup marks the start of a warm-up phase, MarkWarmupEnd its end.
+	MarkWarmup    = "warmup"
+	MarkWarmupEnd = "warmup-end"
+	// MarkNote is free text, e.g. "feeder users.csv exhausted".
+	MarkNote = "note"
+)
+
+// Marker records a phase change of a run at offset At: a stage starting, a
+// warm-up ending, a note. Reports draw stages as bands and split by them.
+type Marker struct {
+	At   time.Duration `json:"at"`
+	Kind string        `json:"kind"`
+	Name string        `json:"name,omitempty"`
+	// Attrs carries details, e.g. a stage's target rate or users.
+	Attrs map[string]string `json:"attrs,omitempty"`
+	// Run is the index, in Reader.Metas, of the run the marker belongs to.
+	// Set by the Reader; ignored by the Writer.
+	Run int `json:"-"`
+}
+
+// WriteMarker writes m after every result written so far (the pending
+// block is flushed first, so order is kept).
+func (w *Writer) WriteMarker(m *Marker) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	js, err := json.Marshal([]*Marker{m})
+	if err != nil {
+		return fmt.Errorf("encode marker: %w", err)
+	}
+	o := append(w.out[:0], blockSync...)
+	o = append(o, kindMarkers)
+	o = binary.AppendUvarint(o, 1)
+	o = binary.AppendUvarint(o, uint64(len(js)))
+	o = append(o, js...)
+	o = binary.LittleEndian.AppendUint32(o, crc32.Checksum(o[len(blockSync):], crcTable))
+	w.out = o
+	if _, err := w.w.Write(o); err != nil {
+		w.err = fmt.Errorf("write marker block: %w", err)
+		return w.err
+	}
+	return nil
+}
+
+// Markers returns the markers read so far, of every run, in input order.
+func (r *Reader) Markers() []Marker { return r.markers }
+
+// maxMarkers bounds the markers a Reader keeps; a file with more is
+// unusual (markers mark phases, not requests) and the rest are dropped
+// with a warning.
+const maxMarkers = 100000
+
+func (r *Reader) addMarkers(off int64, payload []byte) {
+	var ms []Marker
+	if err := json.Unmarshal(payload, &ms); err != nil {
+		r.warn(off, fmt.Errorf("%w: marker block: %v", ErrCorrupt, err))
+		return
+	}
+	for _, m := range ms {
+		if len(r.markers) >= maxMarkers {
+			r.warn(off, fmt.Errorf("more than %d markers: the rest are ignored", maxMarkers))
+			return
+		}
+		m.Run = len(r.metas) - 1
+		r.markers = append(r.markers, m)
+	}
+}
