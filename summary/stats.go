@@ -65,6 +65,9 @@ type Stats struct {
 	// empty.
 	Hist []int64
 
+	// Series is the results' history in time windows.
+	Series *Series
+
 	errIndex map[string]int
 }
 
@@ -82,6 +85,7 @@ func (s *Summary) newStats(label string) *Stats {
 		StatusCodes: map[int]int64{},
 		Buckets:     make([]int64, len(s.opts.Bounds)+2),
 		errIndex:    map[string]int{},
+		Series:      NewSeries(s.opts.Window, s.opts.MaxWindows),
 	}
 	if len(s.opts.Hist) > 0 {
 		st.Hist = make([]int64, len(s.opts.Hist)+1)
@@ -90,6 +94,7 @@ func (s *Summary) newStats(label string) *Stats {
 }
 
 func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
+	st.Series.Add(start, r)
 	st.Requests++
 	st.BytesIn += r.BytesIn
 	st.BytesOut += r.BytesOut

@@ -42,6 +42,11 @@ type Options struct {
 	// LateAfter is the send lag above which a request counts as late;
 	// zero means DefaultLateAfter.
 	LateAfter time.Duration
+	// Window is the initial width of Stats.Series windows (0 =
+	// DefaultWindow); MaxWindows bounds their number (0 =
+	// DefaultMaxWindows), beyond which windows merge and widen.
+	Window     time.Duration
+	MaxWindows int
 }
 
 // Summary aggregates results into total and per-label Stats. It is not safe
@@ -56,6 +61,9 @@ type Summary struct {
 	// WarmupSkipped counts results skipped because they were flagged
 	// result.Warmup and Options.IncludeWarmup was false.
 	WarmupSkipped int64
+	// Markers are the runs' phase markers on the wall clock, in the order
+	// added.
+	Markers []Marker
 
 	opts     Options
 	labels   map[string]*Stats
@@ -136,6 +144,20 @@ func (s *Summary) Add(m *result.Meta, r *result.Result) {
 }
 
 var emptyMeta result.Meta
+
+// Marker is a result.Marker placed on the wall clock.
+type Marker struct {
+	At time.Time
+	result.Marker
+}
+
+// AddMarker records mk, a marker of the run whose header is m.
+func (s *Summary) AddMarker(m *result.Meta, mk result.Marker) {
+	if m == nil {
+		m = &emptyMeta
+	}
+	s.Markers = append(s.Markers, Marker{At: m.Start.Add(mk.At), Marker: mk})
+}
 
 func (s *Summary) addRun(m *result.Meta) {
 	s.lastMeta = m

@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := eachResult(e, []string{*output}, func(m *result.Meta, r *result.Result) error {
 		s.Add(m, r)
 		return nil
-	}); err != nil {
+	}, s.AddMarker); err != nil {
 		return err
 	}
 	if err := report.Text(e.stdout, s, report.Options{}); err != nil {

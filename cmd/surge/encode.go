@@ -33,7 +33,7 @@ func runEncode(ctx context.Context, e *env, args []string) error {
 	}
 	return writeOutput(e, *output, func(w io.Writer) error {
 		enc := newEnc(w)
-		err := eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error { return enc.Encode(r, m) })
+		err := eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error { return enc.Encode(r, m) }, nil)
 		if ferr := enc.Flush(); err == nil {
 			err = ferr
 		}

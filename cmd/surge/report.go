@@ -71,7 +71,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	err = eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error {
 		s.Add(m, r)
 		return nil
-	})
+	}, s.AddMarker)
 	if err != nil {
 		return err
 	}
@@ -79,9 +79,10 @@ func runReport(ctx context.Context, e *env, args []string) error {
 }
 
 // eachResult streams every result of the named files (stdin when none) to
-// fn, printing recoverable problems (truncated file, corrupt block) to
-// stderr with the file name.
-func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) error) error {
+// fn, and then their phase markers to onMarker (when not nil), printing
+// recoverable problems (truncated file, corrupt block) to stderr with the
+// file name.
+func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) error, onMarker func(*result.Meta, result.Marker)) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -115,6 +116,12 @@ func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) er
 			}
 			if err := fn(rd.Meta(), &r); err != nil {
 				return err
+			}
+		}
+		if onMarker != nil {
+			metas := rd.Metas()
+			for _, mk := range rd.Markers() {
+				onMarker(&metas[mk.Run], mk)
 			}
 		}
 	}

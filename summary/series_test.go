@@ -1,0 +1,68 @@
+package summary
+
+import (
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+)
+
+func TestSeriesWindows(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	s := NewSeries(time.Second, 0)
+	// 10 req/s for 3 s, each taking 200ms; in the second second one fails
+	// and one is not sent.
+	for i := range 30 {
+		at := time.Duration(i) * 100 * time.Millisecond
+		r := result.Result{Seq: uint64(i), Intended: at, Sent: at, Latency: 200 * time.Millisecond, Status: 200}
+		switch i {
+		case 12:
+			r.Status = 500
+		case 15:
+			r.Flags, r.Latency = result.NotSent, 0
+		}
+		s.Add(start, &r)
+	}
+	if len(s.Windows) != 4 || !s.Origin.Equal(start) {
+		t.Fatalf("%d windows from %v; want 4 (the last completions end in second 3) from %v", len(s.Windows), s.Origin, start)
+	}
+	w := s.Windows[1]
+	if w.Requests != 10 || w.Sent != 9 || w.NotSent != 1 || w.Failed != 2 || w.Latency.Count() != 9 {
+		t.Errorf("window 1 = %+v; want 10 requests, 9 sent, 1 not sent, 2 failed", w)
+	}
+	// Completions: requests due at 0.8s and 0.9s end in window 1.
+	// Completions in [1s, 2s): requests due at 0.8s … 1.7s, less the one not sent.
+	if c := s.Windows[1].Completed; c != 9 {
+		t.Errorf("window 1 completed %d, want 9", c)
+	}
+	// Little's law in steady state (window 2): 10 req/s × 0.2s = 2 in
+	// flight on average. Window 0 holds 1.9: nothing spilled into it.
+	if got := s.Windows[2].Busy.Seconds() / s.Width.Seconds(); got < 1.99 || got > 2.01 {
+		t.Errorf("mean in flight in window 2 = %.3f, want 2", got)
+	}
+}
+
+func TestSeriesCoarsensAndShifts(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	s := NewSeries(time.Second, 8)
+	for i := range 20 {
+		at := time.Duration(i) * time.Second
+		s.Add(start, &result.Result{Intended: at, Sent: at, Latency: time.Millisecond, Status: 200})
+	}
+	if s.Width != 4*time.Second || len(s.Windows) != 5 {
+		t.Fatalf("after 20s in at most 8 windows: width %v, %d windows; want 4s, 5", s.Width, len(s.Windows))
+	}
+	var n int64
+	for _, w := range s.Windows {
+		n += w.Requests
+	}
+	if n != 20 {
+		t.Errorf("coarsened windows hold %d requests, want 20", n)
+	}
+	// A shard that started 6s earlier shifts the origin back by 2 windows
+	// of 4s; its result lands in the new window 0.
+	s.Add(start.Add(-6*time.Second), &result.Result{Latency: time.Millisecond, Status: 200})
+	if !s.Origin.Equal(start.Add(-8*time.Second)) || s.Windows[0].Requests != 1 || s.Windows[1].Requests != 0 || s.Windows[2].Requests != 4 {
+		t.Errorf("origin %v, windows 0,1,2 = %d,%d,%d; want %v and 1,0,4", s.Origin, s.Windows[0].Requests, s.Windows[1].Requests, s.Windows[2].Requests, start.Add(-8*time.Second))
+	}
+}
