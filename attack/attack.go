@@ -65,6 +65,31 @@ type Config struct {
 	Worker uint32
 	// Client, if set, sends the requests instead of surge's own clients.
 	Client Client
+
+	// Flow, if set, replaces Targets as the source of requests: every
+	// open-model tick starts one iteration of it, and every closed-model
+	// user runs iterations back to back. Its results carry the virtual
+	// user's (or open-model worker's) id as Worker, not Config.Worker.
+	// At max rate (no Rate, Pacer or Users), Connections users run.
+	Flow Flow
+	// Users, if set, selects the closed model: a staircase of user counts
+	// (steps in time order). Each user loops iterations of Flow (or of
+	// Targets, one request each) and its results are measured from their
+	// actual send time. Users is exclusive with Rate and Pacer.
+	Users []UserStep
+	// Stages name the phases of the run: each writes a stage marker when
+	// it starts, and results intended during a warm-up stage are flagged
+	// result.Warmup.
+	Stages []Stage
+	// LabelStages appends " [STAGE]" to the label of every result of a
+	// stage, so per-label reports show the stages apart. It applies to
+	// Targets, not to a Flow, whose steps name their results.
+	LabelStages bool
+	// Marker, if set, receives the run's markers: stages, warm-up, and a
+	// note when a Flow ends the run (a feeder ran out). It is called from
+	// the goroutine that calls Run's sink, so both may write to the same
+	// result.Writer; an error stops the run as a sink error does.
+	Marker func(result.Marker) error
 }
 
 // Client sends one request and fills in what it measured: Status,
@@ -83,7 +108,13 @@ type Conn interface {
 }
 
 // Stats are live counters of a running attack, safe to read at any time.
+// Workers publish Sent, Done, Errors and NotSent with each batch of results
+// they hand on (at least every 100ms while busy), not per request: shared
+// counters bumped per request cost measurable CPU at max rate. InFlight and
+// Workers are exact.
 type Stats struct {
+	// Started is set by New, so live views may read it before and while
+	// Run runs; Run starts within microseconds of it.
 	Started  time.Time
 	Sent     atomic.Int64 // requests that went out
 	Done     atomic.Int64 // results recorded, including not sent
@@ -110,15 +141,33 @@ type Attacker struct {
 	batches sync.Pool
 	wg      sync.WaitGroup
 	reqCtx  context.Context
+
+	flow      Flow
+	tseq      atomic.Uint64 // next target of a targetsFlow
+	reqSeq    atomic.Uint64 // next result sequence number of a Flow
+	workerIDs atomic.Int64  // ids of open-model flow workers
+	hasWarmup bool
+	labelTab  [][]string // stage × target labels, with LabelStages
+	marks     chan result.Marker
+	draining  atomic.Bool
+	drainCh   chan struct{}
+	drainOnce sync.Once
+
+	captureOnce sync.Once
+	capture     Client // net/http, for captures when client cannot
 }
 
-// ErrNoTargets is returned by New when Config.Targets is empty.
+// ErrNoTargets is returned by New when Config.Targets is empty and there
+// is no Config.Flow.
 var ErrNoTargets = errors.New("attack: no targets")
 
 // New checks cfg, applies defaults and returns an Attacker.
 func New(cfg Config) (*Attacker, error) {
-	if len(cfg.Targets) == 0 {
+	if len(cfg.Targets) == 0 && cfg.Flow == nil {
 		return nil, ErrNoTargets
+	}
+	if len(cfg.Users) > 0 && (cfg.Pacer != nil || !cfg.Rate.IsMax()) {
+		return nil, errors.New("attack: Users (closed model) excludes Rate and Pacer (open model)")
 	}
 	if cfg.Labels != nil && len(cfg.Labels) != len(cfg.Targets) {
 		return nil, fmt.Errorf("attack: %d labels for %d targets", len(cfg.Labels), len(cfg.Targets))
@@ -130,18 +179,39 @@ func New(cfg Config) (*Attacker, error) {
 		return nil, errors.New("attack: duration, connections and timeout must not be negative")
 	}
 	a := &Attacker{cfg: cfg}
+	a.stats.Started = time.Now()
 	switch {
 	case cfg.Pacer != nil:
 		a.pacer = cfg.Pacer
 	case !cfg.Rate.IsMax():
 		a.pacer = ConstantPacer{Rate: cfg.Rate, Duration: cfg.Duration}
 	}
+	a.flow = cfg.Flow
+	if a.flow == nil && len(cfg.Users) > 0 {
+		a.flow = &targetsFlow{a: a}
+	}
+	maxUsers := 0
+	for _, u := range cfg.Users {
+		maxUsers = max(maxUsers, u.Users)
+	}
 	if a.cfg.Connections == 0 {
-		a.cfg.Connections = DefaultMaxConnections
-		if a.pacer != nil {
+		switch {
+		case maxUsers > 0:
+			a.cfg.Connections = maxUsers
+		case a.pacer != nil:
 			a.cfg.Connections = DefaultOpenConnections
+		default:
+			a.cfg.Connections = DefaultMaxConnections
 		}
 	}
+	if a.flow != nil && a.pacer == nil && len(a.cfg.Users) == 0 {
+		// A flow at max rate is a closed model of Connections users.
+		a.cfg.Users = []UserStep{{Users: a.cfg.Connections}}
+	}
+	for _, st := range cfg.Stages {
+		a.hasWarmup = a.hasWarmup || st.Warmup
+	}
+	a.stageLabels()
 	if a.cfg.Timeout == 0 {
 		a.cfg.Timeout = DefaultTimeout
 	}
@@ -188,6 +258,8 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	defer cancelReqs()
 	a.reqCtx = reqCtx
 	a.out = make(chan []result.Result, 64)
+	a.marks = make(chan result.Marker, 64)
+	a.drainCh = make(chan struct{})
 
 	var sinkErr error
 	collected := make(chan struct{})
@@ -202,19 +274,37 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	}
 	go func() {
 		defer close(collected)
-		for b := range a.out {
-			if sinkErr == nil {
-				if err := sink(b); err != nil {
-					sinkErr = err
-					halt()
+		out, marks := a.out, a.marks
+		for out != nil || marks != nil {
+			select {
+			case b, ok := <-out:
+				if !ok {
+					out = nil
+					continue
+				}
+				if sinkErr == nil {
+					if err := sink(b); err != nil {
+						sinkErr = err
+						halt()
+					}
+				}
+				a.batches.Put(b[:0])
+			case m, ok := <-marks:
+				if !ok {
+					marks = nil
+					continue
+				}
+				if sinkErr == nil && a.cfg.Marker != nil {
+					if err := a.cfg.Marker(m); err != nil {
+						sinkErr = err
+						halt()
+					}
 				}
 			}
-			a.batches.Put(b[:0])
 		}
 	}()
 
 	a.start = time.Now()
-	a.stats.Started = a.start
 	if a.cfg.Duration > 0 {
 		t := time.AfterFunc(a.cfg.Duration, halt)
 		defer t.Stop()
@@ -235,16 +325,28 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 		}
 	}()
 
-	initial := 1
-	if a.pacer == nil {
-		initial = a.cfg.Connections
-	}
-	for range initial {
-		a.spawn(stop)
+	phasesDone := make(chan struct{})
+	go func() {
+		defer close(phasesDone)
+		a.phases(stop, done)
+	}()
+	if len(a.cfg.Users) > 0 {
+		a.wg.Add(1)
+		go a.schedule(stop)
+	} else {
+		initial := 1
+		if a.pacer == nil {
+			initial = a.cfg.Connections
+		}
+		for range initial {
+			a.spawn(stop)
+		}
 	}
 	a.wg.Wait()
 	close(done)
+	<-phasesDone
 	close(a.out)
+	close(a.marks)
 	<-collected
 	return sinkErr
 }
@@ -262,7 +364,11 @@ func (a *Attacker) spawn(stop <-chan struct{}) bool {
 		}
 	}
 	a.wg.Add(1)
-	go a.work(stop)
+	if a.flow != nil {
+		go a.workFlow(stop, int(a.workerIDs.Add(1)-1))
+	} else {
+		go a.work(stop)
+	}
 	return true
 }
 
@@ -277,7 +383,14 @@ func (a *Attacker) work(stop <-chan struct{}) {
 	defer conn.Close()
 	batch := a.batches.Get().([]result.Result)
 	held := time.Duration(0) // offset of the oldest result in batch
+	// Counts not yet published to a.stats; see Stats.
+	var sent, done, errs, notSent int64
 	flush := func() {
+		a.stats.Sent.Add(sent)
+		a.stats.Done.Add(done)
+		a.stats.Errors.Add(errs)
+		a.stats.NotSent.Add(notSent)
+		sent, done, errs, notSent = 0, 0, 0, 0
 		if len(batch) > 0 {
 			a.out <- batch
 			batch = a.batches.Get().([]result.Result)
@@ -306,11 +419,14 @@ func (a *Attacker) work(stop <-chan struct{}) {
 			if a.pacer == nil || at >= time.Duration(a.stopAt.Load()) {
 				return
 			}
-			batch = append(batch, result.Result{Seq: seq, Label: a.label(seq % nt), Intended: at,
+			batch = append(batch, result.Result{Seq: seq, Label: a.labelAt(seq%nt, at), Intended: at,
 				Sent: at, Worker: a.cfg.Worker, Flags: result.NotSent})
-			a.stats.NotSent.Add(1)
-			a.stats.Done.Add(1)
-			a.stats.Errors.Add(1)
+			if a.warmAt(at) {
+				batch[len(batch)-1].Flags |= result.Warmup
+			}
+			notSent++
+			done++
+			errs++
 			if len(batch) == cap(batch) {
 				flush()
 			}
@@ -336,30 +452,56 @@ func (a *Attacker) work(stop <-chan struct{}) {
 			if a.idle.Load() == 0 {
 				a.spawn(stop)
 			}
-		} else {
-			at = time.Since(a.start)
 		}
 		i := seq % nt
-		batch = append(batch, result.Result{Seq: seq, Label: a.label(i), Intended: at, Worker: a.cfg.Worker})
-		r := &batch[len(batch)-1]
-		a.stats.InFlight.Add(1)
-		r.Sent = time.Since(a.start)
+		now := time.Since(a.start)
 		if a.pacer == nil {
-			r.Intended = r.Sent
+			at = now // at max rate a request is due when it goes out
 		}
-		a.stats.Sent.Add(1)
+		batch = append(batch, result.Result{Seq: seq, Label: a.labelAt(i, at), Intended: at, Sent: now, Worker: a.cfg.Worker})
+		r := &batch[len(batch)-1]
+		if a.hasWarmup && a.warmAt(at) {
+			r.Flags |= result.Warmup
+		}
+		a.stats.InFlight.Add(1)
+		sent++
 		conn.Do(a.reqCtx, &a.cfg.Targets[i], r)
-		r.Latency = time.Since(a.start) - r.Intended
+		now = time.Since(a.start)
+		r.Latency = now - r.Intended
 		a.stats.InFlight.Add(-1)
-		a.stats.Done.Add(1)
+		done++
 		if !r.OK() {
-			a.stats.Errors.Add(1)
+			errs++
 		}
 		if len(batch) == 1 {
 			held = r.Intended
 		}
-		if len(batch) == cap(batch) || time.Since(a.start)-held > maxHold {
+		if len(batch) == cap(batch) || now-held > maxHold {
 			flush()
+		}
+		// Retire when the schedule has more workers waiting for their tick
+		// than it needs, so a burst of slow responses (which spawns workers
+		// and connections) does not leave memory behind for the rest of the
+		// run.
+		if a.pacer != nil && a.idle.Load() >= retireIdle && a.retire() {
+			return
+		}
+	}
+}
+
+// retireIdle is how many workers must already be waiting for their ticks
+// before a finishing worker retires.
+const retireIdle = 3
+
+// retire takes a worker out of the count unless it is the last one.
+func (a *Attacker) retire() bool {
+	for {
+		n := a.stats.Workers.Load()
+		if n <= 1 {
+			return false
+		}
+		if a.stats.Workers.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }
@@ -369,4 +511,17 @@ func (a *Attacker) label(i uint64) string {
 		return ""
 	}
 	return a.cfg.Labels[i]
+}
+
+// captureClient returns the client that sends requests whose response a
+// Flow reads: net/http, built on first use.
+func (a *Attacker) captureClient() Client {
+	a.captureOnce.Do(func() {
+		c, err := NewHTTPClient(a.cfg)
+		if err != nil {
+			panic(err) // NewHTTPClient cannot fail with a Config New accepted
+		}
+		a.capture = c
+	})
+	return a.capture
 }

@@ -75,7 +75,13 @@ func (c *HTTPClient) NewConn() Conn { return &httpConn{c: c.c} }
 type httpConn struct {
 	c   *http.Client
 	buf []byte
+	cap []byte // the captured body, reused
 }
+
+var _ CaptureConn = (*httpConn)(nil)
+
+// maxCapture bounds the body kept for checks; the rest is read and counted.
+const maxCapture = 16 << 20
 
 // phaseTrace collects phase timings of one request.
 type phaseTrace struct {
@@ -117,6 +123,17 @@ func (p *phaseTrace) since(d *time.Duration, t *time.Time) {
 }
 
 func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
+	h.do(ctx, t, r, nil)
+}
+
+// DoCapture implements CaptureConn: it sends t as Do does and keeps the
+// response's header and up to maxCapture bytes of its body in resp. The
+// body is valid until the next request of h.
+func (h *httpConn) DoCapture(ctx context.Context, t *target.Target, r *result.Result, resp *Response) {
+	h.do(ctx, t, r, resp)
+}
+
+func (h *httpConn) do(ctx context.Context, t *target.Target, r *result.Result, capture *Response) {
 	// A fresh trace per request: the Transport may finish a dial it started
 	// for this request in the background, after the request has completed
 	// on another connection, and call the hooks then.
@@ -149,10 +166,17 @@ func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
 	if h.buf == nil {
 		h.buf = make([]byte, 32<<10)
 	}
+	if capture != nil {
+		capture.Status, capture.Header = resp.StatusCode, resp.Header
+		h.cap = h.cap[:0]
+	}
 	var n int64
 	for {
 		m, err := resp.Body.Read(h.buf)
 		n += int64(m)
+		if capture != nil && len(h.cap) < maxCapture {
+			h.cap = append(h.cap, h.buf[:min(m, maxCapture-len(h.cap))]...)
+		}
 		if err == io.EOF {
 			break
 		}
@@ -163,6 +187,9 @@ func (h *httpConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
 	}
 	resp.Body.Close()
 	r.BytesIn = n
+	if capture != nil {
+		capture.Body = h.cap
+	}
 	tr.record(r, sent)
 }
 

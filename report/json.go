@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/summary"
 )
 
@@ -35,8 +36,13 @@ import (
 //	labels          {label: the object above, for that label's results}
 //	runs            the run ids (or start times of runs without id)
 //	warning         the generator warning of the text report, "" if none
+//	findings        the diagnoses (analyze.Findings): generator health and,
+//	                per label, cold_phase (null if none), steady_state (the
+//	                figures without the cold phase, null if none), spikes
+//	                and saturation (null when the run is too short to judge);
+//	                durations in ns, rates in requests/s, each with "text"
 //
-// The last four appear at the top level only.
+// The last five appear at the top level only.
 func JSON(w io.Writer, s *summary.Summary, o Options) error {
 	o, err := o.resolve(s)
 	if err != nil {
@@ -48,6 +54,10 @@ func JSON(w io.Writer, s *summary.Summary, o Options) error {
 		Labels:        map[string]jsonStats{},
 		Runs:          []string{},
 		Warning:       generatorWarning(s),
+		Findings:      diagnose(s, o),
+	}
+	if rep.Warning == "" {
+		rep.Warning = findingsWarning(s, rep.Findings)
 	}
 	for _, st := range s.Labels() {
 		rep.Labels[st.Label] = newJSONStats(st, o)
@@ -72,6 +82,7 @@ type jsonReport struct {
 	Labels        map[string]jsonStats `json:"labels"`
 	Runs          []string             `json:"runs"`
 	Warning       string               `json:"warning"`
+	Findings      *analyze.Findings    `json:"findings"`
 }
 
 type jsonStats struct {

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/summary"
 )
 
@@ -36,6 +37,10 @@ type Options struct {
 	// Bounds are the summary's distribution bounds, for the labels of its
 	// buckets; empty means the summary's own (summary.Options.Bounds).
 	Bounds []time.Duration
+	// Recorder, fed the same results as the summary, gives the findings
+	// the request order they need (the cold phase); nil means none is
+	// looked for.
+	Recorder *analyze.Recorder
 }
 
 func (o Options) resolve(s *summary.Summary) (Options, error) {
@@ -87,7 +92,10 @@ func Text(w io.Writer, s *summary.Summary, o Options) error {
 		return err
 	}
 	ew := &errWriter{w: w}
+	f := diagnose(s, o)
 	if msg := generatorWarning(s); msg != "" {
+		fmt.Fprintf(ew, "WARNING: %s\n\n", msg)
+	} else if msg := findingsWarning(s, f); msg != "" {
 		fmt.Fprintf(ew, "WARNING: %s\n\n", msg)
 	}
 	writeVegetaText(ew, s.Total)
@@ -97,6 +105,8 @@ func Text(w io.Writer, s *summary.Summary, o Options) error {
 		fmt.Fprintln(ew)
 		writeLabelTable(ew, labels)
 	}
+	fmt.Fprintln(ew)
+	writeFindings(ew, f)
 	return ew.err
 }
 

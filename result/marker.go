@@ -21,6 +21,10 @@ const (
 	MarkWarmupEnd = "warmup-end"
 	// MarkNote is free text, e.g. "feeder users.csv exhausted".
 	MarkNote = "note"
+	// MarkGenerator carries figures of the generator itself known only at
+	// the end of the run, as Attrs (e.g. "cpu_seconds", "cpus"); readers
+	// fold them into the run's Meta.Attrs.
+	MarkGenerator = "generator"
 )
 
 // Marker records a phase change of a run at offset At: a stage starting, a

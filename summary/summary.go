@@ -156,6 +156,21 @@ func (s *Summary) AddMarker(m *result.Meta, mk result.Marker) {
 	if m == nil {
 		m = &emptyMeta
 	}
+	if mk.Kind == result.MarkGenerator {
+		// End-of-run figures of the generator belong with the run's header.
+		for i := range s.Runs {
+			r := &s.Runs[i]
+			if r.ID == m.ID && r.Start.Equal(m.Start) {
+				if r.Attrs == nil {
+					r.Attrs = map[string]string{}
+				}
+				for k, v := range mk.Attrs {
+					r.Attrs[k] = v
+				}
+			}
+		}
+		return
+	}
 	s.Markers = append(s.Markers, Marker{At: m.Start.Add(mk.At), Marker: mk})
 }
 

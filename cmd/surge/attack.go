@@ -8,11 +8,17 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -24,21 +30,26 @@ result per request to -output (or stdout) as a results file.
 Examples:
   echo "GET http://127.0.0.1:8088/fixed?ms=20" | surge attack -rate 100/1s -duration 10s > run.srg
   surge attack -targets targets.http -rate 0 -connections 50 -count 10000 | surge report
-  surge attack -targets t.json -format json -header "Authorization: Bearer $TOKEN" -rate 20 -duration 30s -output r20.srg`
+  surge attack -targets t.json -format json -header "Authorization: Bearer $TOKEN" -rate 20 -duration 30s -output r20.srg
+  surge attack -targets t.http -rate 1/1s,20/1s,50/1s -duration 30s -output steps.srg   # 30s per rate, one stage each
+  surge attack -targets t.http -ramp 10/1s..200/1s -duration 60s -output ramp.srg`
 
 func runAttack(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "attack", attackUsage)
 	var (
 		hdr   headerFlag
-		rate  = rateFlag{attack.Rate{Freq: 50, Per: time.Second}}
+		rate  = rateListFlag{rates: []attack.Rate{{Freq: 50, Per: time.Second}}}
+		ramp  = fs.String("ramp", "", "linear rate ramp over -duration, FROM..TO (10/1s..200/1s); replaces -rate")
 		opts  attackOptions
 		tfile = fs.String("targets", "stdin", "targets file")
 		tfmt  = fs.String("format", "auto", "targets format: auto, urls, http (vegeta), json (vegeta)")
 		body  = fs.String("body", "", "file whose content is the body of every target that has none")
 	)
 	fs.Var(&hdr, "header", "header added to every target, \"Key: Value\" (repeatable)")
-	fs.Var(&rate, "rate", "requests per time unit (100/1s, 5/100ms, 100); 0 or max = as fast as -connections allow")
+	fs.Var(&rate, "rate", "requests per time unit (100/1s, 5/100ms, 100); 0 or max = as fast as -connections allow;\na list (1/1s,20/1s,50/1s) runs each rate for -duration, as labelled stages")
 	opts.register(fs)
+	var live liveOptions
+	live.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,16 +83,30 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	target.ApplyDefaults(ts, hdr.h, bodyBytes)
-	cfg, err := opts.config(ts, rate.r)
+	cfg, err := opts.config(ts, rate.rates[0])
 	if err != nil {
 		return err
+	}
+	profile, err := rateStages(rate.rates, *ramp, opts.duration)
+	if err != nil {
+		return err
+	}
+	if profile != nil {
+		cfg.Pacer = profile
+		cfg.Stages = attack.ProfileStages(profile)
+		cfg.LabelStages = len(rate.rates) > 1
+		cfg.Duration = profile.Total()
 	}
 	out, closeOut, err := openOutput(e, opts.output)
 	if err != nil {
 		return err
 	}
 	meta := newMeta(cfg, os.Args)
-	sum, err := attackTo(ctx, e, cfg, meta, out, opts.quiet)
+	if profile != nil {
+		meta.Profile = strings.TrimSpace(profile.Describe())
+	}
+	live.quiet = opts.quiet
+	sum, err := attackTo(ctx, e, cfg, meta, out, live)
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -92,6 +117,65 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "surge attack: interrupted; %d results written\n", sum.done)
 	}
 	return nil
+}
+
+// rateListFlag parses -rate: one rate (100/1s, 5/100ms, 100, 0, max) or
+// a comma-separated list of rates run one after the other.
+type rateListFlag struct{ rates []attack.Rate }
+
+func (f *rateListFlag) String() string {
+	var ss []string
+	for _, r := range f.rates {
+		ss = append(ss, r.String())
+	}
+	return strings.Join(ss, ",")
+}
+
+func (f *rateListFlag) Set(s string) error {
+	f.rates = f.rates[:0]
+	for _, part := range strings.Split(s, ",") {
+		r, err := attack.ParseRate(part)
+		if err != nil {
+			return err
+		}
+		f.rates = append(f.rates, r)
+	}
+	if len(f.rates) > 1 {
+		for _, r := range f.rates {
+			if r.IsMax() {
+				return fmt.Errorf("%q: a list of rates cannot hold max or 0", s)
+			}
+		}
+	}
+	return nil
+}
+
+// rateStages returns the open-model profile of a -rate list (each rate
+// for duration, a stage named after the rate) or of -ramp (one stage
+// ramping linearly over duration), or nil for a single -rate.
+func rateStages(rates []attack.Rate, ramp string, duration time.Duration) (*scenario.Profile, error) {
+	if len(rates) < 2 && ramp == "" {
+		return nil, nil
+	}
+	if duration <= 0 {
+		return nil, usagef("a rate list or -ramp needs -duration (per rate, or of the ramp)")
+	}
+	p := &scenario.Profile{Model: scenario.ModelOpen}
+	if ramp != "" {
+		a, b, ok := strings.Cut(ramp, "..")
+		from, err1 := attack.ParseRate(a)
+		to, err2 := attack.ParseRate(b)
+		if !ok || err1 != nil || err2 != nil || from.IsMax() || to.IsMax() {
+			return nil, usagef("-ramp %q: expected FROM..TO, two rates like 10/1s..200/1s", ramp)
+		}
+		p.Stages = []scenario.Stage{{Name: "ramp " + from.String() + ".." + to.String(), Duration: duration,
+			FromRate: from.PerSecond(), ToRate: to.PerSecond()}}
+		return p, nil
+	}
+	for _, r := range rates {
+		p.Stages = append(p.Stages, scenario.Stage{Name: r.String(), Duration: duration, FromRate: r.PerSecond(), ToRate: r.PerSecond()})
+	}
+	return p, nil
 }
 
 // attackOptions are the flags attack shares with other load commands.
@@ -254,6 +338,15 @@ func isTerminal(w any) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// processCPU returns the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // attackSummary is what attackTo tells its caller.
 type attackSummary struct {
 	done    int64
@@ -264,8 +357,33 @@ type attackSummary struct {
 // file, so a crash loses at most this much.
 const flushEvery = time.Second
 
-// attackTo runs cfg and streams its results file to out.
-func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta, out io.Writer, quiet bool) (attackSummary, error) {
+// attackTo runs cfg and streams its results file to out, with the live
+// views live asks for (terminal view unless quiet, web dashboard).
+func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta, out io.Writer, live liveOptions) (attackSummary, error) {
+	ctx, cancel := context.WithCancel(ctx) // the dashboard's stop button
+	defer cancel()
+	var w *result.Writer
+	var stage atomic.Value // name of the current stage, for the live view
+	var toDashboard func(result.Marker)
+	next := cfg.Marker
+	cfg.Marker = func(m result.Marker) error {
+		if m.Kind == result.MarkStage {
+			stage.Store(m.Name)
+		}
+		if toDashboard != nil {
+			toDashboard(m)
+		}
+		if next != nil {
+			return next(m)
+		}
+		if m.Kind == result.MarkNote {
+			fmt.Fprintf(e.stderr, "surge: %s\n", m.Name)
+		}
+		return w.WriteMarker(&m)
+	}
+	if live.stage == nil {
+		live.stage = func() string { s, _ := stage.Load().(string); return s }
+	}
 	a, err := attack.New(cfg)
 	if err != nil {
 		return attackSummary{}, err
@@ -278,13 +396,18 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 	if _, ok := cfg.Client.(*attack.FastClient); ok {
 		meta.Attrs["client"] = "fast HTTP/1.1"
 	}
-	w, err := result.NewWriter(out, meta)
+	if w, err = result.NewWriter(out, meta); err != nil {
+		return attackSummary{}, err
+	}
+	observe, mark, stopLive, err := startLive(e, live, a, cfg, meta, cancel)
 	if err != nil {
 		return attackSummary{}, err
 	}
-	stopProgress := startProgress(e.stderr, a.Stats(), cfg, quiet)
+	toDashboard = mark
+	cpu0 := processCPU()
 	last := time.Now()
 	err = a.Run(ctx, func(b []result.Result) error {
+		observe(b)
 		for i := range b {
 			if err := w.Write(&b[i]); err != nil {
 				return err
@@ -296,7 +419,14 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 		}
 		return nil
 	})
-	stopProgress()
+	stopLive()
+	if err == nil {
+		// The generator's own CPU, for the report's generator-health check.
+		err = w.WriteMarker(&result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: map[string]string{
+			analyze.AttrCPUSeconds: strconv.FormatFloat((processCPU() - cpu0).Seconds(), 'f', 3, 64),
+			analyze.AttrCPUs:       strconv.Itoa(runtime.GOMAXPROCS(0)),
+		}})
+	}
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/lab"
 	"github.com/surge-dev/surge/report"
@@ -20,8 +21,8 @@ Starts the lab target in this process on a free loopback port, attacks four
 of its endpoints for a few seconds at a fixed rate, writes the results file
 and prints the report. A tour of what surge measures, with known truths:
   /fixed   20ms ± 5ms service time
-  /cold    the first 200 requests cost up to 300ms extra (a warm-up)
-  /pause   a 300ms stop-the-world every 2s: watch p99 and max
+  /cold    the first 100 requests cost up to 300ms extra (a warm-up)
+  /pause   a 300ms stop-the-world every 3s: watch p99 and max
   /error   5% of requests answer 500
 
 Examples:
@@ -47,7 +48,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer srv.Close()
 	base := "http://" + addr.String()
-	paths := []string{"/fixed?ms=20&jitter=5", "/cold?ms=5&extra=300&n=200", "/pause?every=2s&for=300ms&ms=5", "/error?ratio=0.05&ms=10"}
+	paths := []string{"/fixed?ms=20&jitter=5", "/cold?ms=5&extra=300&n=100", "/pause?every=3s&for=300ms&ms=5", "/error?ratio=0.05&ms=10"}
 	var ts []target.Target
 	for _, p := range paths {
 		ts = append(ts, target.Target{Method: "GET", URL: base + p})
@@ -64,7 +65,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	meta := newMeta(cfg, os.Args)
 	meta.Attrs = map[string]string{"demo": "lab target " + base}
-	_, err = attackTo(ctx, e, cfg, meta, f, false)
+	_, err = attackTo(ctx, e, cfg, meta, f, liveOptions{})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -73,13 +74,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	// Report from the file, as 'surge report' would: the file is the truth.
 	s := summary.New(summary.Options{})
+	rec := analyze.NewRecorder(analyze.RecorderOptions{})
 	if err := eachResult(e, []string{*output}, func(m *result.Meta, r *result.Result) error {
 		s.Add(m, r)
+		rec.Add(m, r)
 		return nil
 	}, s.AddMarker); err != nil {
 		return err
 	}
-	if err := report.Text(e.stdout, s, report.Options{}); err != nil {
+	if err := report.Text(e.stdout, s, report.Options{Recorder: rec}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nWrote %s. Next:\n  surge report -type json %s\n  surge report -type 'hist[0,10ms,25ms,50ms,100ms,300ms]' %s\n  surge encode -to csv %s\n", *output, *output, *output, *output)

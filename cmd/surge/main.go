@@ -41,8 +41,12 @@ type command struct {
 var commands = []command{
 	{"demo", "start the lab target, attack it for a few seconds and report", runDemo},
 	{"attack", "send load to targets and write a results file", runAttack},
+	{"run", "run a YAML scenario: flows, checks, load stages, thresholds", runRun},
 	{"report", "summarise results files as text, JSON or a histogram", runReport},
+	{"plot", "draw results files as one self-contained HTML page", runPlot},
 	{"encode", "convert results files to JSON lines or CSV", runEncode},
+	{"compare", "compare runs before and after a change, with confidence intervals", runCompare},
+	{"capacity", "find the highest rate that holds an SLO", runCapacity},
 	{"lab", "serve the lab target: endpoints with known latency faults", runLab},
 	{"version", "print surge's version", runVersion},
 }
@@ -78,11 +82,19 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 		err := c.run(ctx, e, args[1:])
 		var ue *usageError
+		var te *thresholdError
+		var xe exitCoder
 		switch {
 		case err == nil:
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
+		case errors.As(err, &te):
+			fmt.Fprintf(e.stderr, "surge %s: %v\n", c.name, err)
+			return exitThresholds
+		case errors.As(err, &xe):
+			fmt.Fprintf(e.stderr, "surge %s: %v\n", c.name, err)
+			return xe.ExitCode()
 		case errors.As(err, &ue):
 			fmt.Fprintf(e.stderr, "surge %s: %v\nRun 'surge %s -h' for usage.\n", c.name, err, c.name)
 			return exitUsage

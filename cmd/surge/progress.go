@@ -3,52 +3,302 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/result"
 )
 
-// startProgress prints a progress line on w about once a second, when w is
-// a terminal and the run is long enough to want one. It returns a function
-// that stops it and clears the line.
-func startProgress(w io.Writer, s *attack.Stats, cfg attack.Config, quiet bool) func() {
-	if quiet || !isTerminal(w) {
+// Live view timing: a terminal is redrawn every second; a log (stderr not a
+// terminal, as in CI) gets a plain line every few seconds.
+const (
+	liveTick     = time.Second
+	liveLogEvery = 5 * time.Second
+	// liveSeconds is how many recent seconds p50/p99 are computed over.
+	liveSeconds = 5
+	// liveErrKinds bounds the distinct error kinds counted by name.
+	liveErrKinds = 20
+)
+
+// liveView is the progress display of a running attack on stderr: a bar
+// toward the planned duration or count, current and offered rate, in
+// flight, p50/p99 of the last seconds, errors by kind and the stage name.
+// Feed it with Observe from the results sink.
+type liveView struct {
+	w     io.Writer
+	s     *attack.Stats
+	cfg   attack.Config
+	stage func() string // current stage name; may be nil
+	tty   bool
+
+	mu      sync.Mutex
+	ring    [liveSeconds + 1]latency.Coarse // latencies by completion second
+	ringSec [liveSeconds + 1]int64          // the second each slot holds, +1 (0 = empty)
+	recent  latency.Coarse                  // scratch for the merge
+	errs    map[string]int64
+	other   int64 // errors of kinds past liveErrKinds
+	seen    bool  // whether Observe was ever called
+
+	done, finished chan struct{}
+	started        time.Time // when the view started; Stats.Started is set by Run, in another goroutine
+}
+
+// newLiveView returns a view writing to w; quiet or nil w gives one that
+// draws nothing.
+func newLiveView(w io.Writer, s *attack.Stats, cfg attack.Config, stage func() string, quiet bool) *liveView {
+	if quiet {
+		w = nil
+	}
+	return &liveView{w: w, s: s, cfg: cfg, stage: stage, tty: isTerminal(w), errs: map[string]int64{}}
+}
+
+// Observe folds a batch of results in: one lock per batch, no allocation
+// once every error kind has been seen.
+func (v *liveView) Observe(batch []result.Result) {
+	v.mu.Lock()
+	v.seen = true
+	for i := range batch {
+		r := &batch[i]
+		if !r.OK() {
+			v.countError(r)
+		}
+		if r.Flags&result.NotSent != 0 {
+			continue
+		}
+		sec := int64(r.End()/time.Second) + 1
+		slot := int(sec % int64(len(v.ring)))
+		if v.ringSec[slot] != sec {
+			v.ring[slot] = latency.Coarse{}
+			v.ringSec[slot] = sec
+		}
+		v.ring[slot].Record(r.Latency)
+	}
+	v.mu.Unlock()
+}
+
+func (v *liveView) countError(r *result.Result) {
+	var kind string
+	switch {
+	case r.Flags&result.NotSent != 0:
+		kind = "not sent"
+	case r.Error != "":
+		kind = r.Error
+	default:
+		kind = statusKind(r.Status)
+	}
+	if _, ok := v.errs[kind]; ok || len(v.errs) < liveErrKinds {
+		v.errs[kind]++
+		return
+	}
+	v.other++
+}
+
+// statusKinds caches "HTTP 500" strings so errors cost no allocation.
+var statusKinds [600]string
+
+func init() {
+	for i := range statusKinds {
+		statusKinds[i] = "HTTP " + strconv.Itoa(i)
+	}
+}
+
+func statusKind(code uint16) string {
+	if int(code) < len(statusKinds) {
+		return statusKinds[code]
+	}
+	return "HTTP " + strconv.Itoa(int(code))
+}
+
+// recentQuantiles returns p50 and p99 of the results that completed in the
+// last liveSeconds whole seconds before now, and how many there were.
+func (v *liveView) recentQuantiles(now time.Duration) (p50, p99 time.Duration, n int64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	cur := int64(now/time.Second) + 1
+	v.recent = latency.Coarse{}
+	for i, sec := range v.ringSec {
+		if sec != 0 && sec < cur && sec >= cur-liveSeconds {
+			v.recent.Merge(&v.ring[i])
+		}
+	}
+	return v.recent.Quantile(0.5), v.recent.Quantile(0.99), v.recent.Count()
+}
+
+// errorKinds returns the error counts by kind, largest first, as "k:n".
+func (v *liveView) errorKinds() string {
+	v.mu.Lock()
+	type kc struct {
+		k string
+		n int64
+	}
+	var ks []kc
+	for k, n := range v.errs {
+		ks = append(ks, kc{k, n})
+	}
+	other := v.other
+	v.mu.Unlock()
+	sort.Slice(ks, func(i, j int) bool { return ks[i].n > ks[j].n || ks[i].n == ks[j].n && ks[i].k < ks[j].k })
+	var parts []string
+	for i, e := range ks {
+		if i == 3 {
+			rest := int64(0)
+			for _, e := range ks[3:] {
+				rest += e.n
+			}
+			other += rest
+			break
+		}
+		k := e.k
+		if len(k) > 40 {
+			k = k[:37] + "..."
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, e.n))
+	}
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("other ×%d", other))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// line renders the progress line; rate is the completions per second
+// since the last line.
+func (v *liveView) line(el time.Duration, rate float64) string {
+	var b strings.Builder
+	frac := -1.0
+	if v.cfg.Duration > 0 {
+		frac = el.Seconds() / v.cfg.Duration.Seconds()
+	}
+	if v.cfg.Count > 0 {
+		frac = max(frac, float64(v.s.Done.Load())/float64(v.cfg.Count))
+	}
+	if frac >= 0 {
+		frac = min(frac, 1)
+		const width = 20
+		n := int(frac * width)
+		fmt.Fprintf(&b, "[%s%s] %3.0f%% ", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100)
+	}
+	fmt.Fprintf(&b, "%s", roundDur(el))
+	if v.cfg.Duration > 0 {
+		fmt.Fprintf(&b, "/%s", v.cfg.Duration)
+	}
+	if v.stage != nil {
+		if st := v.stage(); st != "" {
+			fmt.Fprintf(&b, "  stage %s", st)
+		}
+	}
+	fmt.Fprintf(&b, "  %d done  %.0f/s", v.s.Done.Load(), rate)
+	if f := v.cfg.Rate.PerSecond(); f > 0 && v.cfg.Pacer == nil {
+		fmt.Fprintf(&b, " (offered %.0f/s)", f)
+	}
+	fmt.Fprintf(&b, "  %d in flight", v.s.InFlight.Load())
+	if v.seenAny() {
+		if p50, p99, n := v.recentQuantiles(el); n > 0 {
+			fmt.Fprintf(&b, "  p50 %s p99 %s (last %ds)", roundDur(p50), roundDur(p99), liveSeconds)
+		}
+	}
+	if e := v.s.Errors.Load(); e > 0 {
+		fmt.Fprintf(&b, "  %d errors", e)
+		if k := v.errorKinds(); k != "" {
+			fmt.Fprintf(&b, " (%s)", k)
+		}
+	}
+	if n := v.s.NotSent.Load(); n > 0 {
+		fmt.Fprintf(&b, "  %d NOT SENT", n)
+	}
+	return b.String()
+}
+
+func (v *liveView) seenAny() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.seen
+}
+
+// roundDur rounds for display: 3 significant figures or so.
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// Start draws the view until the returned function is called, which
+// removes the progress line and leaves a final summary line.
+func (v *liveView) Start() (stop func()) {
+	if v.w == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		var lastDone int64
-		printed := false
-		for {
-			select {
-			case <-done:
-				if printed {
-					fmt.Fprint(w, "\r\033[K")
-				}
-				return
-			case <-t.C:
+	v.done, v.finished = make(chan struct{}), make(chan struct{})
+	v.started = time.Now()
+	go v.run()
+	return func() {
+		close(v.done)
+		<-v.finished
+	}
+}
+
+func (v *liveView) run() {
+	defer close(v.finished)
+	t := time.NewTicker(liveTick)
+	defer t.Stop()
+	var lastDone int64
+	lastAt := time.Duration(0)
+	var lastLog time.Duration
+	drawn := false
+	for {
+		select {
+		case <-v.done:
+			if drawn {
+				fmt.Fprint(v.w, "\r\033[K")
 			}
-			el := time.Since(s.Started)
-			if el < 2*time.Second {
-				continue // short runs need no progress
-			}
-			d := s.Done.Load()
-			line := fmt.Sprintf("%6.1fs  %d requests  %.0f/s  %d errors  %d in flight",
-				el.Seconds(), d, float64(d-lastDone), s.Errors.Load(), s.InFlight.Load())
-			if cfg.Duration > 0 {
-				line = fmt.Sprintf("%3.0f%% ", min(100, 100*el.Seconds()/cfg.Duration.Seconds())) + line
-			}
-			if n := s.NotSent.Load(); n > 0 {
-				line += fmt.Sprintf("  %d NOT SENT", n)
-			}
-			lastDone = d
-			fmt.Fprint(w, "\r\033[K"+line)
-			printed = true
+			v.final()
+			return
+		case <-t.C:
 		}
-	}()
-	return func() { close(done); <-finished }
+		el := time.Since(v.started)
+		d := v.s.Done.Load()
+		rate := float64(d-lastDone) / (el - lastAt).Seconds()
+		lastDone, lastAt = d, el
+		if el < 2*time.Second {
+			continue // short runs need no progress
+		}
+		if v.tty {
+			// One line, rewritten in place: \r then the text, then clear
+			// what is left of the old line, so nothing blinks.
+			fmt.Fprint(v.w, "\r"+v.line(el, rate)+"\033[K")
+			drawn = true
+		} else if el-lastLog >= liveLogEvery {
+			fmt.Fprintln(v.w, v.line(el, rate))
+			lastLog = el
+		}
+	}
+}
+
+// final writes the one line that stays: totals of the whole run.
+func (v *liveView) final() {
+	el := time.Since(v.started)
+	done := v.s.Done.Load()
+	if el < 2*time.Second && v.s.Errors.Load() == 0 && v.s.NotSent.Load() == 0 {
+		return // a short clean run: the report says it all
+	}
+	line := fmt.Sprintf("surge: %d requests in %s (%.1f/s), %d errors", done, roundDur(el), float64(done)/el.Seconds(), v.s.Errors.Load())
+	if k := v.errorKinds(); k != "" {
+		line += " (" + k + ")"
+	}
+	if n := v.s.NotSent.Load(); n > 0 {
+		line += fmt.Sprintf(", %d NOT SENT", n)
+	}
+	fmt.Fprintln(v.w, line)
 }

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
 )
 
@@ -22,6 +24,7 @@ histograms. Reads stream; memory does not grow with the number of results.
 
 Types:
   text                      vegeta's text report, then surge's additions
+  html                      one self-contained HTML page with charts (as 'surge plot', files merged)
   json                      vegeta's JSON keys, then surge's additions
   hist[0,10ms,50ms,100ms]   a latency histogram with these bucket bounds
 
@@ -30,17 +33,28 @@ Examples:
   surge report -type json run.srg > run.json
   surge report -type 'hist[0,10ms,50ms,100ms]' run.srg
   surge attack -rate 100 -duration 10s < targets.txt | surge report
-  surge report -bounds 100ms,500ms -percentiles 50,90,99,99.9 shard-*.srg`
+  surge report -bounds 100ms,500ms -percentiles 50,90,99,99.9 shard-*.srg
+  surge report -thresholds examples/search.yaml search.srg    # exit code 3 when one fails
+  surge report -thresholds slo.txt run.srg                     # slo.txt: "p99 < 500ms" per line`
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", reportUsage)
-	typ := fs.String("type", "text", "report type: text, json, hist[BOUNDS]")
+	typ := fs.String("type", "text", "report type: text, json, html, hist[BOUNDS]")
 	bounds := fs.String("bounds", "800ms,1200ms", "Gatling-style distribution bounds")
 	pcts := fs.String("percentiles", "", "percentiles to show, e.g. 50,90,99,99.9 (default: 50,90,95,99,99.9,99.99)")
 	warm := fs.Bool("include-warmup", false, "count results recorded during warm-up")
 	output := fs.String("output", "stdout", "where to write the report")
+	thfile := fs.String("thresholds", "", "evaluate the thresholds of this scenario YAML, or of this text file (one per line), after the report; exit code 3 when any fails")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var ths []scenario.Threshold
+	var thScenario *scenario.Scenario
+	if *thfile != "" {
+		var err error
+		if ths, thScenario, err = loadThresholds(*thfile); err != nil {
+			return err
+		}
 	}
 	var opts report.Options
 	var err error
@@ -56,6 +70,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	var buckets []time.Duration
 	switch t := *typ; {
 	case t == "text":
+	case t == "html":
+		return writeHTMLReport(e, fs.Args(), false, summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm}, report.DefaultMaxPoints, *output)
 	case t == "json":
 		render = func(w io.Writer, s *summary.Summary) error { return report.JSON(w, s, opts) }
 	case strings.HasPrefix(t, "hist"):
@@ -64,18 +80,23 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 		render = func(w io.Writer, s *summary.Summary) error { return report.Hist(w, s, buckets) }
 	default:
-		return usagef("-type %q: expected text, json or hist[...]", t)
+		return usagef("-type %q: expected text, json, html or hist[...]", t)
 	}
 	// Hist buckets are counted exactly as results stream in.
 	s := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm, Hist: buckets})
+	opts.Recorder = analyze.NewRecorder(analyze.RecorderOptions{IncludeWarmup: *warm})
 	err = eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error {
 		s.Add(m, r)
+		opts.Recorder.Add(m, r)
 		return nil
 	}, s.AddMarker)
 	if err != nil {
 		return err
 	}
-	return writeOutput(e, *output, func(w io.Writer) error { return render(w, s) })
+	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, s) }); err != nil {
+		return err
+	}
+	return checkThresholds(e.stdout, ths, s, runChecks(s, thScenario))
 }
 
 // eachResult streams every result of the named files (stdin when none) to

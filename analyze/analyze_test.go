@@ -1,0 +1,300 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+)
+
+const ms = time.Millisecond
+
+// synth feeds a summary and a recorder with n requests at rate per second,
+// request i taking lat(i, intended).
+func synth(n int, rate float64, lat func(i int, at time.Duration) time.Duration) (*summary.Summary, *Recorder) {
+	s := summary.New(summary.Options{})
+	rec := NewRecorder(RecorderOptions{})
+	m := &result.Meta{ID: "synthetic", Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for i := range n {
+		at := time.Duration(float64(i) / rate * float64(time.Second))
+		r := result.Result{Seq: uint64(i), Label: "GET /x", Intended: at, Sent: at + 50*time.Microsecond, Latency: lat(i, at), Status: 200}
+		s.Add(m, &r)
+		rec.Add(m, &r)
+	}
+	return s, rec
+}
+
+// The lab's /cold cost, cost(i) = ms + extra·(n − i + 1)/n for 1 ≤ i ≤ n,
+// plus uniform noise: the cold phase is n requests long.
+func TestColdSynthetic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		n, total int
+		extra    time.Duration
+	}{{300, 1500, 800 * ms}, {100, 3000, 50 * ms}, {2000, 6000, 200 * ms}} {
+		s, rec := synth(tc.total, 200, func(i int, _ time.Duration) time.Duration {
+			d := 5*ms + time.Duration(rng.Float64()*float64(ms))
+			if i < tc.n {
+				d += tc.extra * time.Duration(tc.n-i) / time.Duration(tc.n)
+			}
+			return d
+		})
+		f := Diagnose(s, rec)
+		c := f.Labels[0].Cold
+		if c == nil {
+			t.Fatalf("n=%d: no cold phase found", tc.n)
+		}
+		if got := float64(c.Requests); math.Abs(got-float64(tc.n)) > 0.2*float64(tc.n) {
+			t.Errorf("n=%d extra=%s: cold phase %d requests, want within 20%% of %d", tc.n, tc.extra, c.Requests, tc.n)
+		}
+		if f.Labels[0].Steady == nil || f.Labels[0].Steady.P99 > 7*ms {
+			t.Errorf("steady state should exclude the cold phase: %+v", f.Labels[0].Steady)
+		}
+	}
+}
+
+// A flat latency with jitter, or with isolated outliers, has no cold phase.
+func TestColdNone(t *testing.T) {
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		s, rec := synth(2000, 200, func(i int, _ time.Duration) time.Duration {
+			d := 15*ms + time.Duration(rng.Float64()*float64(10*ms))
+			if rng.IntN(200) == 0 {
+				d += 300 * ms
+			}
+			return d
+		})
+		if c := Diagnose(s, rec).Labels[0].Cold; c != nil {
+			t.Errorf("seed %d: invented a cold phase: %s", seed, c.Text)
+		}
+	}
+}
+
+// pauseLatency is the lab's /pause with ms of work: a request arriving in
+// a window [k·every, k·every+for) waits for its end.
+func pauseLatency(at, every, pause, work time.Duration) time.Duration {
+	k := at / every
+	if k >= 1 && at-k*every < pause {
+		return k*every + pause - at + work
+	}
+	return work
+}
+
+func TestSpikesSynthetic(t *testing.T) {
+	// every=5s, for=1s over 30s at 100/s: windows [5,6), [10,11) ... [25,26).
+	s, rec := synth(3000, 100, func(_ int, at time.Duration) time.Duration {
+		return pauseLatency(at, 5*time.Second, time.Second, 5*ms)
+	})
+	sp := Diagnose(s, rec).Labels[0].Spikes
+	if sp == nil || len(sp.Episodes) != 5 {
+		t.Fatalf("want 5 episodes, got %+v", sp)
+	}
+	for i, e := range sp.Episodes {
+		if want := time.Duration(i+1) * 5 * time.Second; e.Offset != want {
+			t.Errorf("episode %d at %s, want %s", i, e.Offset, want)
+		}
+	}
+	if sp.Period != 5*time.Second || !sp.Regular {
+		t.Errorf("period %s regular %v, want 5s", sp.Period, sp.Regular)
+	}
+	// Clean jittered run: no spikes.
+	rng := rand.New(rand.NewPCG(3, 3))
+	s, rec = synth(3000, 100, func(int, time.Duration) time.Duration { return 15*ms + time.Duration(rng.Float64()*float64(10*ms)) })
+	if sp := Diagnose(s, rec).Labels[0].Spikes; sp == nil || len(sp.Episodes) != 0 {
+		t.Errorf("invented spikes: %+v", sp)
+	}
+}
+
+// A pool of capacity mu served FIFO (deterministic service) under a linear
+// ramp of the offered rate: throughput stops following at mu.
+func TestSaturationSynthetic(t *testing.T) {
+	const mu = 80.0
+	s := summary.New(summary.Options{})
+	m := &result.Meta{Start: time.Unix(0, 0)}
+	free := time.Duration(0) // when the single virtual server (rate mu) is next free
+	svc := time.Duration(float64(time.Second) / mu)
+	// Rate from 40 to 120/s over 10s: seq k is due at t with 40t + 4t² = k.
+	for k := 0; ; k++ {
+		tt := (-40 + math.Sqrt(1600+16*float64(k))) / 8
+		if tt >= 10 {
+			break
+		}
+		at := time.Duration(tt * float64(time.Second))
+		start := max(at, free)
+		free = start + svc
+		s.Add(m, &result.Result{Seq: uint64(k), Intended: at, Sent: at, Latency: free - at + 50*ms - svc, Status: 200})
+	}
+	sat := DetectSaturation(s.Total.Series, nil)
+	if sat == nil || !sat.Detected {
+		t.Fatalf("no saturation: %+v", sat)
+	}
+	if math.Abs(sat.Capacity-mu) > 0.1*mu {
+		t.Errorf("knee %.1f/s, want %.0f ± 10%%", sat.Capacity, mu)
+	}
+	if sat.FirstBehind < mu || sat.FirstBehind > 1.25*mu {
+		t.Errorf("first behind at %.1f/s offered, want just above %.0f", sat.FirstBehind, mu)
+	}
+}
+
+func TestGeneratorHealth(t *testing.T) {
+	s := summary.New(summary.Options{})
+	m := &result.Meta{Attrs: map[string]string{AttrCPUSeconds: "1.9", AttrCPUs: "2"}, Duration: time.Second}
+	for i := range 100 {
+		at := time.Duration(i) * 10 * ms
+		s.Add(m, &result.Result{Seq: uint64(i), Intended: at, Sent: at, Latency: ms, Status: 200})
+	}
+	s.Add(m, &result.Result{Seq: 100, Intended: time.Second, Sent: time.Second, Latency: 5 * ms, Error: "Get: context deadline exceeded (Client.Timeout exceeded)"})
+	g := GeneratorHealth(s)
+	if !g.Limited || g.CPU < 0.9 || g.ClientErrors != 1 || g.Timeouts != 1 {
+		t.Errorf("got %+v, want limited by CPU 95%%, 1 client error that timed out", g)
+	}
+}
+
+// side draws runs of a synthetic service: blocks of 100 ms at rate/s, the
+// latency lognormal around median, with a slow period every few seconds
+// shared by neighbouring requests (dependence inside a run).
+func side(rng *rand.Rand, runs int, rate float64, dur time.Duration, median time.Duration) *Side {
+	sd := NewSide(0)
+	for r := range runs {
+		m := &result.Meta{ID: string(rune('a' + r))}
+		n := int(rate * dur.Seconds())
+		slow := 1.0
+		for i := range n {
+			at := time.Duration(float64(i) / rate * float64(time.Second))
+			if i%int(rate/4) == 0 { // the server's state changes every 250 ms
+				slow = 1 + 0.3*rng.Float64()
+			}
+			l := time.Duration(float64(median) * slow * math.Exp(0.3*rng.NormFloat64()))
+			res := result.Result{Seq: uint64(i), Intended: at, Sent: at, Latency: l, Status: 200}
+			if rng.IntN(100) == 0 {
+				res.Status = 500
+			}
+			sd.Add(m, &res)
+		}
+	}
+	return sd
+}
+
+func verdicts(c *Comparison) map[string]string {
+	v := map[string]string{}
+	for _, m := range c.Labels[0].Metrics {
+		v[m.Name] = m.Verdict
+	}
+	return v
+}
+
+// /fixed?ms=20 → ms=15 in synthetic form: every latency figure improves.
+func TestCompareImproved(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	c := Compare(side(rng, 1, 200, 10*time.Second, 20*ms), side(rng, 1, 200, 10*time.Second, 15*ms), CompareOptions{Warmup: 0})
+	v := verdicts(c)
+	for _, name := range []string{MetricMean, MetricP50, MetricP90, MetricP99} {
+		if v[name] != Improved {
+			t.Errorf("%s: %s, want improved", name, v[name])
+		}
+	}
+	if v[MetricCount] != NotJudged || v[MetricMax] != NotJudged {
+		t.Errorf("count and max should not be judged: %v", v)
+	}
+	if r := c.Regressions(0.05, nil); len(r) != 0 {
+		t.Errorf("regressions reported for an improvement: %+v", r)
+	}
+	// And the other way round, a regression beyond 5 % fails the gate.
+	c = Compare(side(rng, 1, 200, 10*time.Second, 15*ms), side(rng, 1, 200, 10*time.Second, 20*ms), CompareOptions{Warmup: 0})
+	if r := c.Regressions(0.05, []string{MetricP50}); len(r) != 1 {
+		t.Errorf("a 33%% slower p50 should fail a 5%% gate: %+v", r)
+	}
+}
+
+// Same versus same, many times: the share of "significant" verdicts per
+// metric is the false-positive rate, which should be near 1 − confidence
+// (5 %). The synthetic runs have dependence inside a run (slow periods of
+// 250 ms), which a bootstrap over single requests would miss.
+func TestCompareFalsePositiveRate(t *testing.T) {
+	const trials = 150
+	rng := rand.New(rand.NewPCG(11, 13))
+	fp := map[string]int{}
+	judged := []string{MetricErrors, MetricMean, MetricP50, MetricP90, MetricP99}
+	for i := range trials {
+		c := Compare(side(rng, 1, 100, 6*time.Second, 20*ms), side(rng, 1, 100, 6*time.Second, 20*ms),
+			CompareOptions{Warmup: 0, Resamples: 300, Seed: uint64(i), MinChange: -1})
+		v := verdicts(c)
+		for _, name := range judged {
+			if v[name] != NoChange {
+				fp[name]++
+			}
+		}
+	}
+	for _, name := range judged {
+		rate := float64(fp[name]) / trials
+		t.Logf("%s: false-positive rate %.1f%% (%d of %d same-vs-same comparisons)", name, 100*rate, fp[name], trials)
+		if rate > 0.12 {
+			t.Errorf("%s: false-positive rate %.1f%%, want near 5%%", name, 100*rate)
+		}
+	}
+}
+
+func TestParseSLO(t *testing.T) {
+	slo, err := ParseSLO("p99<500ms, errors<1%,p99.9<=2s,mean<100ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "p99<500ms,errors<1%,p99.9<2s,mean<100ms"
+	if got := slo.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if slo[0].Q != 0.99 || slo[1].Errors != 0.01 || slo.MaxLatency() != 2*time.Second {
+		t.Errorf("parsed %+v", slo)
+	}
+	for _, bad := range []string{"", "p99", "p100<1s", "p99<-1s", "errors<0%", "errors<200%", "cpu<50%", "p99<fast"} {
+		if _, err := ParseSLO(bad); !errors.Is(err, ErrSLO) {
+			t.Errorf("ParseSLO(%q) = %v, want ErrSLO", bad, err)
+		}
+	}
+}
+
+func FuzzParseSLO(f *testing.F) {
+	for _, s := range []string{"p99<500ms,errors<1%", "mean<1s", "p99.9<=2s", "errors<0.5", "max<1h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		slo, err := ParseSLO(s)
+		if err != nil {
+			return
+		}
+		// What parses prints as something that parses to the same SLO.
+		again, err := ParseSLO(slo.String())
+		if err != nil || again.String() != slo.String() {
+			t.Fatalf("%q → %q → %v %v", s, slo.String(), again, err)
+		}
+	})
+}
+
+// The search with a simulated server whose capacity is 80/s: trials pass
+// below it.
+func TestSearch(t *testing.T) {
+	trial := func(_ context.Context, n int, rate float64) (Trial, error) {
+		return Trial{N: n, Rate: rate, Pass: rate <= 80}, nil
+	}
+	c, err := Search(context.Background(), SearchOptions{Start: 10, Max: 10000}, SLO{{Metric: "p99", Q: 0.99, Latency: time.Second}}, trial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxRate > 80 || c.MaxRate < 76 || c.Fail <= 80 {
+		t.Errorf("max rate %.1f (fail %.1f), want in [76, 80]", c.MaxRate, c.Fail)
+	}
+	c, _ = Search(context.Background(), SearchOptions{Start: 10, Max: 50}, nil, trial)
+	if !c.Bounded || c.MaxRate != 50 {
+		t.Errorf("never exceeding -max: got %+v", c)
+	}
+	for _, tr := range c.Trials {
+		if tr.Rate > 50 {
+			t.Errorf("tried %.1f/s above -max 50", tr.Rate)
+		}
+	}
+}

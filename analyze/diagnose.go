@@ -1,0 +1,102 @@
+package analyze
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/summary"
+)
+
+// Findings are the diagnoses of a summarised run.
+type Findings struct {
+	Generator Generator       `json:"generator"`
+	Labels    []LabelFindings `json:"labels"`
+}
+
+// LabelFindings are the diagnoses of one label's results (an endpoint).
+type LabelFindings struct {
+	Label string `json:"label"`
+	// Cold is the cold phase at the start, nil when none was found.
+	Cold *ColdPhase `json:"cold_phase"`
+	// Steady holds the figures of the rest of the run when there was a
+	// cold phase, nil otherwise (the whole run is then the steady state).
+	Steady     *Steady     `json:"steady_state"`
+	Spikes     *Spikes     `json:"spikes"`
+	Saturation *Saturation `json:"saturation"`
+	// Judged names the analyses that had enough data to run: "cold_phase",
+	// "spikes", "saturation".
+	Judged []string `json:"judged"`
+}
+
+// Steady are the latency figures of a run with its cold phase left out.
+// They come from the time windows that start after the cold phase, to
+// within 1 %.
+type Steady struct {
+	// From is the offset from each run's start where they begin.
+	From     time.Duration `json:"from"`
+	Requests int64         `json:"requests"`
+	Mean     time.Duration `json:"mean"`
+	P50      time.Duration `json:"p50"`
+	P90      time.Duration `json:"p90"`
+	P99      time.Duration `json:"p99"`
+	Max      time.Duration `json:"max"`
+	Text     string        `json:"text"`
+}
+
+// Diagnose runs every analysis on s. rec, fed the same results, gives the
+// request-order series the cold phase needs; without it (nil) no cold
+// phase is looked for.
+func Diagnose(s *summary.Summary, rec *Recorder) *Findings {
+	f := &Findings{Generator: GeneratorHealth(s), Labels: []LabelFindings{}}
+	for _, st := range s.Labels() {
+		f.Labels = append(f.Labels, diagnoseLabel(s, st, rec.Sequence(st.Label)))
+	}
+	return f
+}
+
+func diagnoseLabel(s *summary.Summary, st *summary.Stats, seq *Sequence) LabelFindings {
+	lf := LabelFindings{Label: st.Label, Cold: DetectCold(seq), Judged: []string{}}
+	if seq != nil && len(batches(seq)) >= 2*coldMinBatches {
+		lf.Judged = append(lf.Judged, "cold_phase")
+	}
+	var skip func(time.Time) bool
+	if c := lf.Cold; c != nil {
+		skip = func(from time.Time) bool {
+			for _, m := range s.Runs {
+				if !from.Before(m.Start.Add(-st.Series.Width)) && from.Before(m.Start.Add(c.End)) {
+					return true
+				}
+			}
+			return false
+		}
+		lf.Steady = steadyStats(st.Series, skip, c.End)
+	}
+	lf.Spikes = DetectSpikes(st.Series, skip)
+	lf.Saturation = DetectSaturation(st.Series, skip)
+	if lf.Spikes != nil {
+		lf.Judged = append(lf.Judged, "spikes")
+	}
+	if lf.Saturation != nil {
+		lf.Judged = append(lf.Judged, "saturation")
+	}
+	return lf
+}
+
+func steadyStats(s *summary.Series, skip func(time.Time) bool, from time.Duration) *Steady {
+	var h latency.Coarse
+	for i := range s.Windows {
+		if l := s.Windows[i].Latency; l != nil && !skip(s.From(i)) {
+			h.Merge(l)
+		}
+	}
+	st := &Steady{From: from, Requests: h.Count()}
+	if h.Count() == 0 {
+		st.Text = "no steady state: the run ended inside its cold phase; run longer"
+		return st
+	}
+	st.Mean, st.P50, st.P90, st.P99, st.Max = h.Mean(), h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99), h.Max()
+	st.Text = fmt.Sprintf("steady state (from %s into the run, cold phase excluded, %d requests): mean %s, p50 %s, p90 %s, p99 %s, max %s",
+		round3(from), st.Requests, round3(st.Mean), round3(st.P50), round3(st.P90), round3(st.P99), round3(st.Max))
+	return st
+}

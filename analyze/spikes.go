@@ -1,0 +1,204 @@
+package analyze
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/summary"
+)
+
+// Spike thresholds; see docs/methods.md.
+const (
+	// SpikeQuantile is the window percentile watched for spikes, q in [0,1].
+	SpikeQuantile = 0.99
+	// spikeSigmas: a spike window's p99 exceeds the median window p99 by
+	// this many robust standard deviations (1.4826·MAD) ...
+	spikeSigmas = 5
+	// ... and by at least this fraction of it, so a very steady run does
+	// not flag a millisecond of scheduler noise.
+	spikeMinRatio = 0.5
+	// spikeMinWindows is the fewest steady windows needed to judge.
+	spikeMinWindows = 5
+)
+
+// Spikes are the latency spikes of a run: windows whose p99 stood out
+// from the steady level, merged into episodes.
+type Spikes struct {
+	// Window is the width of the windows judged.
+	Window time.Duration `json:"window"`
+	// Level is the median window p99 and Sigma its robust standard
+	// deviation (1.4826·MAD over windows); Threshold = Level + max(5·Sigma,
+	// 0.5·Level).
+	Level     time.Duration `json:"level"`
+	Sigma     time.Duration `json:"sigma"`
+	Threshold time.Duration `json:"threshold"`
+	// Windows is the number of windows judged.
+	Windows int `json:"windows"`
+	// Slow counts the requests slower than Threshold in the judged windows.
+	Slow     int64     `json:"slow"`
+	Episodes []Episode `json:"episodes"`
+	// Period is the median time between episode starts when there are at
+	// least three, 0 otherwise; Regular says whether every interval is
+	// within one window of it.
+	Period time.Duration `json:"period,omitempty"`
+	// GeneratorWindows counts windows over the threshold that are not
+	// counted as spikes because their send lag explains half the excess
+	// or more: the generator stalled, not the server.
+	GeneratorWindows int    `json:"generator_windows"`
+	Regular          bool   `json:"regular,omitempty"`
+	Text             string `json:"text"`
+}
+
+// Episode is a run of consecutive spike windows.
+type Episode struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Offset is Start measured from the first judged window's start.
+	Offset time.Duration `json:"offset"`
+	// Peak is the highest window p99 in the episode, Max its slowest request.
+	Peak time.Duration `json:"peak"`
+	Max  time.Duration `json:"max"`
+	// Requests are those due in the episode; Slow those slower than the
+	// threshold; Share = Slow / Spikes.Slow, the part of all slow requests
+	// this episode holds.
+	Requests int64   `json:"requests"`
+	Slow     int64   `json:"slow"`
+	Share    float64 `json:"share"`
+}
+
+// countAbove returns how many durations recorded in c exceed d, to the
+// histogram's resolution.
+func countAbove(c *latency.Coarse, d time.Duration) int64 {
+	n := c.Count()
+	if n == 0 || c.Max() <= d {
+		return 0
+	}
+	// Smallest rank r in [1, n] whose value exceeds d.
+	lo, hi := int64(1), n
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if c.Quantile((float64(mid)-0.5)/float64(n)) > d {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return n - lo + 1
+}
+
+// DetectSpikes judges the windows of s whose start is not excluded by skip
+// (the cold phase): a window is a spike when its p99 exceeds the median
+// window p99 by max(5 robust standard deviations, 50 %). Consecutive spike
+// windows form an episode. It returns nil when fewer than 5 windows hold
+// requests.
+func DetectSpikes(s *summary.Series, skip func(from time.Time) bool) *Spikes {
+	type win struct {
+		i   int
+		p99 time.Duration
+		c   *latency.Coarse
+		lag time.Duration
+	}
+	var ws []win
+	for i := range s.Windows {
+		w := &s.Windows[i]
+		if w.Latency == nil || w.Latency.Count() == 0 || skip != nil && skip(s.From(i)) {
+			continue
+		}
+		ws = append(ws, win{i, w.Latency.Quantile(SpikeQuantile), w.Latency, w.MaxSendLag})
+	}
+	if len(ws) < spikeMinWindows {
+		return nil
+	}
+	p99s := make([]float64, len(ws))
+	for i, w := range ws {
+		p99s[i] = float64(w.p99)
+	}
+	med, sigma := medianMAD(p99s)
+	sp := &Spikes{Window: s.Width, Level: dur(med), Sigma: dur(sigma), Windows: len(ws),
+		Threshold: dur(med + max(spikeSigmas*sigma, spikeMinRatio*med))}
+	for _, w := range ws {
+		sp.Slow += countAbove(w.c, sp.Threshold)
+	}
+	origin := s.From(ws[0].i)
+	var cur *Episode
+	last := -2
+	for _, w := range ws {
+		if w.p99 <= sp.Threshold {
+			continue
+		}
+		if 2*w.lag >= w.p99-sp.Level {
+			// Half the excess or more was spent waiting inside the
+			// generator: its stall, not the server's.
+			sp.GeneratorWindows++
+			continue
+		}
+		if cur == nil || w.i != last+1 {
+			sp.Episodes = append(sp.Episodes, Episode{Start: s.From(w.i), Offset: s.From(w.i).Sub(origin)})
+			cur = &sp.Episodes[len(sp.Episodes)-1]
+		}
+		last = w.i
+		cur.End = s.From(w.i + 1)
+		cur.Peak = max(cur.Peak, w.p99)
+		cur.Max = max(cur.Max, w.c.Max())
+		cur.Requests += w.c.Count()
+		cur.Slow += countAbove(w.c, sp.Threshold)
+	}
+	for i := range sp.Episodes {
+		if sp.Slow > 0 {
+			sp.Episodes[i].Share = float64(sp.Episodes[i].Slow) / float64(sp.Slow)
+		}
+	}
+	if n := len(sp.Episodes); n >= 3 {
+		gaps := make([]float64, n-1)
+		for i := 1; i < n; i++ {
+			gaps[i-1] = float64(sp.Episodes[i].Start.Sub(sp.Episodes[i-1].Start))
+		}
+		sp.Period = dur(median(gaps))
+		sp.Regular = true
+		for i := 1; i < n; i++ {
+			g := sp.Episodes[i].Start.Sub(sp.Episodes[i-1].Start)
+			if math.Abs(float64(g-sp.Period)) > float64(s.Width) {
+				sp.Regular = false
+			}
+		}
+	}
+	sp.Text = sp.sentence()
+	return sp
+}
+
+func (sp *Spikes) sentence() string {
+	gen := ""
+	if sp.GeneratorWindows > 0 {
+		gen = fmt.Sprintf("; %d window(s) over the threshold were left out because the generator sent late (send lag explains the excess)", sp.GeneratorWindows)
+	}
+	return sp.serverSentence() + gen
+}
+
+func (sp *Spikes) serverSentence() string {
+	if len(sp.Episodes) == 0 {
+		return fmt.Sprintf("no latency spikes: no %s window's p99 exceeded %s (steady p99 %s + max(5×%s, 50%%)) in %d windows",
+			sp.Window, round3(sp.Threshold), round3(sp.Level), round3(sp.Sigma), sp.Windows)
+	}
+	var slow int64
+	var peak time.Duration
+	for _, e := range sp.Episodes {
+		slow += e.Slow
+		peak = max(peak, e.Peak)
+	}
+	s := fmt.Sprintf("%d latency spike episode(s): window p99 up to %s against a steady %s (threshold %s); "+
+		"they hold %d of the %d requests slower than the threshold (%.0f%%)",
+		len(sp.Episodes), round3(peak), round3(sp.Level), round3(sp.Threshold), slow, sp.Slow, 100*ratio(slow, sp.Slow))
+	if sp.Period > 0 && sp.Regular {
+		s += fmt.Sprintf("; they recur every %s, like a periodic pause (GC, a cron job, a flush)", round3(sp.Period))
+	}
+	return s
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

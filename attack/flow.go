@@ -1,0 +1,312 @@
+package attack
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/target"
+)
+
+// A Flow is a source of iterations: an iteration sends one or more
+// requests in order (the steps of a user journey, or one request of a
+// mix), each recorded as its own result.Result labelled with its step.
+// Every open-model tick starts one iteration; every closed-model virtual
+// user runs iterations back to back.
+type Flow interface {
+	// NewVU returns virtual user id. The engine gives each VU to one
+	// goroutine at a time.
+	NewVU(id int) VU
+	// Label returns the label under which iteration seq is recorded when
+	// it was due but never started (result.NotSent): the label its first
+	// request would have had.
+	Label(seq uint64) string
+}
+
+// VU is one virtual user of a Flow. It is used by one goroutine.
+type VU interface {
+	// Begin starts the next iteration. An error wrapping ErrVUDone ends
+	// this VU; any other error ends the run after the iterations in
+	// progress (a data file ran out, the iteration limit was reached),
+	// and its text is written to the results file as a note.
+	Begin() error
+	// Next returns the iteration's next request and how to send it, or a
+	// nil target when the iteration is complete. The target must stay
+	// unchanged until the following call. An error (a template that could
+	// not be rendered) fails the request, recorded under the Step's label,
+	// and ends the iteration.
+	Next() (*target.Target, Step, error)
+	// Check judges the response to the request Next returned last. It
+	// returns the name of the first check that failed ("" when none),
+	// which becomes the result's Error and ends the iteration, and how
+	// long the user pauses before its next request.
+	Check(resp *Response) (failed string, think time.Duration)
+}
+
+// Step says how to send and label one request of an iteration.
+type Step struct {
+	// Label names the request in the results (its row in reports).
+	Label string
+	// Capture asks for the response header and body: the Check reads them.
+	Capture bool
+	// Rendered means the target's content changes from one request to the
+	// next although its address does not, so a client must not reuse what
+	// it built for the address last time.
+	Rendered bool
+}
+
+// Response is what a VU's Check sees of a completed request. Header and
+// Body are set only for a Step with Capture; Body is valid until the
+// worker's next request.
+type Response struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Latency time.Duration
+	// Error is the transport error, "" when a response arrived.
+	Error string
+}
+
+// Errors a VU's Begin returns to stop.
+var (
+	// ErrVUDone means the VU has run all its iterations (a per-user
+	// limit): it stops, the run goes on.
+	ErrVUDone = errors.New("virtual user done")
+	// ErrRunDone means no iteration may start any more: the run ends once
+	// the iterations in progress are complete.
+	ErrRunDone = errors.New("run done")
+)
+
+// CaptureConn is a Conn that can also hand back a response's header and
+// body, for checks and extraction. HTTPClient's conns implement it; for a
+// Client whose conns do not (FastClient discards bodies), the engine sends
+// the requests that need a capture with net/http.
+type CaptureConn interface {
+	Conn
+	// DoCapture sends t, fills r as Do does, and sets resp's Status,
+	// Header and Body.
+	DoCapture(ctx context.Context, t *target.Target, r *result.Result, resp *Response)
+}
+
+// freshConn is a Conn that can send a target without reusing what it
+// built for the same *Target before (FastClient caches requests by
+// pointer).
+type freshConn interface {
+	doFresh(ctx context.Context, t *target.Target, r *result.Result)
+}
+
+// targetsFlow runs Config.Targets round-robin, one request per iteration,
+// so the closed model works without a scenario.
+type targetsFlow struct {
+	a *Attacker
+}
+
+func (f *targetsFlow) NewVU(int) VU { return &targetsVU{a: f.a} }
+
+func (f *targetsFlow) Label(seq uint64) string {
+	return f.a.label(seq % uint64(len(f.a.cfg.Targets)))
+}
+
+type targetsVU struct {
+	a    *Attacker
+	done bool
+}
+
+func (v *targetsVU) Begin() error { v.done = false; return nil }
+
+func (v *targetsVU) Next() (*target.Target, Step, error) {
+	if v.done {
+		return nil, Step{}, nil
+	}
+	v.done = true
+	i := v.a.tseq.Add(1) - 1
+	i %= uint64(len(v.a.cfg.Targets))
+	return &v.a.cfg.Targets[i], Step{Label: v.a.label(i)}, nil
+}
+
+func (v *targetsVU) Check(*Response) (string, time.Duration) { return "", 0 }
+
+// flowWorker is one goroutine's state for running iterations: its VU,
+// connections and batch of results.
+type flowWorker struct {
+	a       *Attacker
+	id      uint32
+	vu      VU
+	conn    Conn
+	capture Conn // for Steps with Capture; conn when it can capture
+	batch   []result.Result
+	held    time.Duration // intended offset of the oldest result in batch
+	resp    Response
+	timer   *time.Timer
+}
+
+func (a *Attacker) newFlowWorker(id int) *flowWorker {
+	w := &flowWorker{a: a, id: uint32(id), vu: a.flow.NewVU(id), conn: a.client.NewConn()}
+	w.batch = a.batches.Get().([]result.Result)
+	if _, ok := w.conn.(CaptureConn); ok {
+		w.capture = w.conn
+	}
+	return w
+}
+
+func (w *flowWorker) flush() {
+	if len(w.batch) > 0 {
+		w.a.out <- w.batch
+		w.batch = w.a.batches.Get().([]result.Result)
+	}
+}
+
+func (w *flowWorker) close() {
+	w.flush()
+	w.a.batches.Put(w.batch[:0])
+	w.conn.Close()
+	if w.capture != nil && w.capture != w.conn {
+		w.capture.Close()
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// record appends an empty result and returns it.
+func (w *flowWorker) record() *result.Result {
+	w.batch = append(w.batch, result.Result{Seq: w.a.reqSeq.Add(1) - 1, Worker: w.id})
+	return &w.batch[len(w.batch)-1]
+}
+
+// done counts r and hands the batch on when it is full or old.
+func (w *flowWorker) done(r *result.Result) {
+	a := w.a
+	a.stats.Done.Add(1)
+	if !r.OK() {
+		a.stats.Errors.Add(1)
+	}
+	if a.warmAt(r.Intended) {
+		r.Flags |= result.Warmup
+	}
+	if len(w.batch) == 1 {
+		w.held = r.Intended
+	}
+	if len(w.batch) == cap(w.batch) || time.Since(a.start)-w.held > maxHold {
+		w.flush()
+	}
+}
+
+// pause sleeps d unless quit or the run's stop comes first; it reports
+// whether it slept the whole time.
+func (w *flowWorker) pause(d time.Duration, quit, stop <-chan struct{}) bool {
+	if d <= 0 {
+		return true
+	}
+	if d > maxHold/2 {
+		w.flush()
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case <-w.timer.C:
+		return true
+	case <-quit:
+	case <-stop:
+	}
+	w.timer.Stop()
+	return false
+}
+
+// iterate runs the iteration the VU has begun. Its first request is
+// measured from at when scheduled (open model); every other request, and
+// every request of the closed model, from when it was sent, because it
+// waited on the previous response, not on a schedule. Think time is slept
+// before the next request, and after the last one only when thinkLast.
+// iterate returns false when the worker must stop (quit, or the run
+// stopped).
+func (w *flowWorker) iterate(at time.Duration, scheduled, thinkLast bool, quit, stop <-chan struct{}) bool {
+	a := w.a
+	var think time.Duration
+	first := true
+	for {
+		t, st, err := w.vu.Next()
+		if t == nil && err == nil {
+			break
+		}
+		if !first && !w.pause(think, quit, stop) {
+			return false
+		}
+		if a.stopped.Load() {
+			return false
+		}
+		r := w.record()
+		r.Label = st.Label
+		now := time.Since(a.start)
+		r.Intended = now
+		if first && scheduled {
+			r.Intended = at
+		}
+		first = false
+		if err != nil {
+			r.Sent = r.Intended
+			r.Error = "render: " + err.Error()
+			w.done(r)
+			return true
+		}
+		a.stats.InFlight.Add(1)
+		r.Sent = now
+		a.stats.Sent.Add(1)
+		w.resp = Response{}
+		switch {
+		case st.Capture:
+			if w.capture == nil {
+				w.capture = a.captureClient().NewConn()
+			}
+			w.capture.(CaptureConn).DoCapture(a.reqCtx, t, r, &w.resp)
+		case st.Rendered:
+			if f, ok := w.conn.(freshConn); ok {
+				f.doFresh(a.reqCtx, t, r)
+			} else {
+				w.conn.Do(a.reqCtx, t, r)
+			}
+		default:
+			w.conn.Do(a.reqCtx, t, r)
+		}
+		r.Latency = time.Since(a.start) - r.Intended
+		a.stats.InFlight.Add(-1)
+		if r.Error != "" {
+			w.done(r)
+			return true // a transport error ends the iteration
+		}
+		w.resp.Status, w.resp.Latency = int(r.Status), r.Latency
+		failed, d := w.vu.Check(&w.resp)
+		think = d
+		if failed != "" {
+			r.Error = failed
+		}
+		w.done(r)
+		if failed != "" {
+			return true
+		}
+	}
+	if thinkLast && !first {
+		return w.pause(think, quit, stop)
+	}
+	return true
+}
+
+// begin starts an iteration of w's VU and says whether to run it. A VU
+// that is done, or a run that is, stops the worker.
+func (w *flowWorker) begin() bool {
+	err := w.vu.Begin()
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrVUDone):
+		return false
+	default:
+		w.a.drain(err)
+		return false
+	}
+}

@@ -1,0 +1,205 @@
+package attack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/target"
+)
+
+func TestProfileUsers(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		name string
+		p    scenario.Profile
+		want []UserStep
+	}{
+		{"constant", scenario.Profile{Model: scenario.ModelClosed, Stages: []scenario.Stage{{Duration: s, FromUsers: 3, ToUsers: 3}}},
+			[]UserStep{{0, 3}, {s, 0}}},
+		{"delay, ramp up, hold, ramp down", scenario.Profile{Model: scenario.ModelClosed, Delay: s, Stages: []scenario.Stage{
+			{Duration: 4 * s, FromUsers: 1, ToUsers: 5}, {Duration: s, FromUsers: 5, ToUsers: 5}, {Duration: 2 * s, FromUsers: 5, ToUsers: 1}}},
+			nil}, // derived from UsersAt below,
+		{"unbounded last stage", scenario.Profile{Model: scenario.ModelClosed, Iterations: 10, Stages: []scenario.Stage{{FromUsers: 2, ToUsers: 2}}},
+			[]UserStep{{0, 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ProfileUsers(&tc.p)
+			want := tc.want
+			if len(want) == 0 { // derive from UsersAt: a step wherever it changes, in ms
+				for at := time.Duration(0); at <= tc.p.Total(); at += time.Millisecond {
+					if n := tc.p.UsersAt(at); len(want) == 0 || want[len(want)-1].Users != n {
+						want = append(want, UserStep{at, n})
+					}
+				}
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("staircase (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// echoFlow is a two-step flow: GET /token, whose body is captured, then
+// GET /use?t=TOKEN, checked for status 200.
+type echoFlow struct {
+	base string
+	mu   sync.Mutex
+	vus  int
+}
+
+func (f *echoFlow) NewVU(id int) VU {
+	f.mu.Lock()
+	f.vus++
+	f.mu.Unlock()
+	return &echoVU{f: f, id: id}
+}
+func (f *echoFlow) Label(uint64) string { return "token" }
+
+type echoVU struct {
+	f     *echoFlow
+	id    int
+	step  int
+	token string
+	t     target.Target
+}
+
+func (v *echoVU) Begin() error { v.step = 0; return nil }
+
+func (v *echoVU) Next() (*target.Target, Step, error) {
+	v.step++
+	switch v.step {
+	case 1:
+		v.t = target.Target{Method: "GET", URL: fmt.Sprintf("%s/token?vu=%d", v.f.base, v.id)}
+		return &v.t, Step{Label: "token", Capture: true}, nil
+	case 2:
+		v.t = target.Target{Method: "GET", URL: v.f.base + "/use?t=" + v.token}
+		return &v.t, Step{Label: "use", Rendered: true}, nil
+	}
+	return nil, Step{}, nil
+}
+
+func (v *echoVU) Check(r *Response) (string, time.Duration) {
+	if v.step == 1 {
+		v.token = string(r.Body)
+		if r.Header.Get("X-Token") != v.token {
+			return "header", 0
+		}
+		return "", 5 * time.Millisecond
+	}
+	if r.Status != 200 {
+		return "status 200", 0
+	}
+	return "", 0
+}
+
+func echoServer(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/token":
+			tok := "tok-" + r.URL.Query().Get("vu")
+			w.Header().Set("X-Token", tok)
+			fmt.Fprint(w, tok)
+		case "/use":
+			if !strings.HasPrefix(r.URL.Query().Get("t"), "tok-") {
+				w.WriteHeader(401)
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestClosedFlow runs the closed model: 1 user, then 3, then 0, with a
+// flow whose second step uses what the first one's body said, over both
+// clients.
+func TestClosedFlow(t *testing.T) {
+	for _, client := range []string{"net", "fast"} {
+		t.Run(client, func(t *testing.T) {
+			f := &echoFlow{base: echoServer(t)}
+			cfg := Config{Flow: f, Users: []UserStep{{0, 1}, {200 * time.Millisecond, 3}, {400 * time.Millisecond, 0}},
+				Stages: []Stage{{Name: "one", Duration: 200 * time.Millisecond, Warmup: true}, {Name: "three", Start: 200 * time.Millisecond, Duration: 200 * time.Millisecond}}}
+			if client == "fast" {
+				c, err := NewFastClient(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Client = c
+			}
+			var marks []result.Marker
+			cfg.Marker = func(m result.Marker) error { marks = append(marks, m); return nil }
+			a, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rs []result.Result
+			start := time.Now()
+			if err := a.Run(context.Background(), func(b []result.Result) error { rs = append(rs, b...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if el := time.Since(start); el > 600*time.Millisecond {
+				t.Errorf("run took %v, want about 400ms", el)
+			}
+			users := map[uint32]bool{}
+			warm := 0
+			for _, r := range rs {
+				if r.Error != "" || r.Status != 200 {
+					t.Fatalf("failed result: %+v", r)
+				}
+				if r.Intended != r.Sent {
+					t.Errorf("closed model: intended %v != sent %v", r.Intended, r.Sent)
+				}
+				if r.Sent > 200*time.Millisecond {
+					users[r.Worker] = true
+				} else if r.Flags&result.Warmup == 0 {
+					t.Errorf("result at %v not flagged warm-up", r.Sent)
+				} else {
+					warm++
+				}
+			}
+			if len(users) != 3 || f.vus != 3 || warm == 0 {
+				t.Errorf("%d users sent after 200ms, %d VUs made, %d warm-up results; want 3, 3, >0", len(users), f.vus, warm)
+			}
+			kinds := []string{}
+			for _, m := range marks {
+				kinds = append(kinds, m.Kind+":"+m.Name)
+			}
+			if d := cmp.Diff([]string{"stage:one", "warmup:one", "warmup-end:one", "stage:three"}, kinds); d != "" {
+				t.Errorf("markers (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestOpenFlowNotSent: an open-model flow whose iterations cannot start
+// (in-flight cap 1, slow server) records the due ones as not sent.
+func TestOpenFlowNotSent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(150 * time.Millisecond) }))
+	t.Cleanup(srv.Close)
+	f := &echoFlow{base: srv.URL}
+	a, err := New(Config{Flow: f, Rate: Rate{Freq: 50, Per: time.Second}, Duration: 200 * time.Millisecond, Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []result.Result
+	if err := a.Run(context.Background(), func(b []result.Result) error { rs = append(rs, b...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	notSent := 0
+	for _, r := range rs {
+		if r.Flags&result.NotSent != 0 {
+			notSent++
+		}
+	}
+	if notSent < 5 || a.Stats().NotSent.Load() != int64(notSent) {
+		t.Errorf("%d not-sent records of %d (stats %d): want most of the 10 due", notSent, len(rs), a.Stats().NotSent.Load())
+	}
+}

@@ -1,0 +1,136 @@
+package attack
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+)
+
+// Stage is a named phase of a run, written to the results file as a
+// result.MarkStage marker when it starts (and, for a warm-up stage, a
+// result.MarkWarmup marker then and a result.MarkWarmupEnd marker when it
+// ends).
+type Stage struct {
+	Name  string
+	Start time.Duration // offset from the run's start
+	// Duration is the stage's length; 0 means until the end of the run.
+	Duration time.Duration
+	// Warmup flags the results intended during the stage result.Warmup, so
+	// reports leave them out by default.
+	Warmup bool
+	// Attrs are written in the stage's marker, e.g. {"rate": "20/s"} or
+	// {"users": "1..5"}.
+	Attrs map[string]string
+}
+
+// UserStep is a step of a closed-model staircase: from At on, Users
+// virtual users run, until the next step.
+type UserStep struct {
+	At    time.Duration
+	Users int
+}
+
+// end returns the offset at which st ends, or -1 for an open end.
+func (st *Stage) end() time.Duration {
+	if st.Duration <= 0 {
+		return -1
+	}
+	return st.Start + st.Duration
+}
+
+// stageAt returns the index of the stage holding offset at, or -1.
+func (a *Attacker) stageAt(at time.Duration) int {
+	for i := len(a.cfg.Stages) - 1; i >= 0; i-- {
+		st := &a.cfg.Stages[i]
+		if at >= st.Start {
+			if e := st.end(); e >= 0 && at >= e {
+				return -1
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+// warmAt reports whether offset at falls in a warm-up stage.
+func (a *Attacker) warmAt(at time.Duration) bool {
+	if !a.hasWarmup {
+		return false
+	}
+	i := a.stageAt(at)
+	return i >= 0 && a.cfg.Stages[i].Warmup
+}
+
+// stageLabels builds the labels of Config.LabelStages: for every stage,
+// every target's label followed by " [stage]".
+func (a *Attacker) stageLabels() {
+	if !a.cfg.LabelStages || len(a.cfg.Stages) == 0 {
+		return
+	}
+	a.labelTab = make([][]string, len(a.cfg.Stages))
+	for si, st := range a.cfg.Stages {
+		a.labelTab[si] = make([]string, len(a.cfg.Targets))
+		for i := range a.cfg.Targets {
+			l := strings.TrimSpace(a.label(uint64(i)) + " [" + st.Name + "]")
+			a.labelTab[si][i] = l
+		}
+	}
+}
+
+// labelAt returns the label of target i for a request intended at at.
+func (a *Attacker) labelAt(i uint64, at time.Duration) string {
+	if a.labelTab != nil {
+		if si := a.stageAt(at); si >= 0 {
+			return a.labelTab[si][i]
+		}
+	}
+	return a.label(i)
+}
+
+// phases writes the stage and warm-up markers, each when its time comes,
+// until stop or done.
+func (a *Attacker) phases(stop, done <-chan struct{}) {
+	var ms []result.Marker
+	for _, st := range a.cfg.Stages {
+		ms = append(ms, result.Marker{At: st.Start, Kind: result.MarkStage, Name: st.Name, Attrs: st.Attrs})
+		if st.Warmup {
+			ms = append(ms, result.Marker{At: st.Start, Kind: result.MarkWarmup, Name: st.Name})
+			if e := st.end(); e >= 0 {
+				ms = append(ms, result.Marker{At: e, Kind: result.MarkWarmupEnd, Name: st.Name})
+			}
+		}
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].At < ms[j].At })
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for _, m := range ms {
+		if wait := m.At - time.Since(a.start); wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-t.C:
+			case <-stop:
+				return
+			case <-done:
+				return
+			}
+		}
+		select {
+		case a.marks <- m:
+		case <-done:
+			return
+		}
+	}
+}
+
+// drain ends the run once the iterations in progress are complete: no
+// iteration starts any more. Its cause is written as a note marker.
+func (a *Attacker) drain(cause error) {
+	a.drainOnce.Do(func() {
+		a.draining.Store(true)
+		close(a.drainCh)
+		msg := strings.TrimPrefix(cause.Error(), ErrRunDone.Error()+": ")
+		a.marks <- result.Marker{At: time.Since(a.start), Kind: result.MarkNote, Name: msg}
+	})
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+	"github.com/surge-dev/surge/target"
+)
+
+// These tests drive Debian's headless Chromium (package chromium). When it
+// is missing they fail: the pictures are a feature, not an option.
+//
+// Screenshots go to a temporary directory named in the log; with
+// SURGE_SCREENSHOTS=docs they are also written to docs/ for the README.
+
+const chromiumPath = "/usr/bin/chromium"
+
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath
+	if p := os.Getenv("SURGE_CHROMIUM"); p != "" {
+		path = p
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("headless Chromium is needed for this test and was not found at %s (%v): install it with 'apt-get install -y chromium', or set SURGE_CHROMIUM", path, err)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelA() })
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start headless Chromium at %s: %v", path, err)
+	}
+	return ctx
+}
+
+// within runs fn with a timeout derived from the browser's context.
+func within[T any](t *testing.T, ctx context.Context, d time.Duration, a chromedp.Action[T]) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+var artifactDir string
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png := within(t, ctx, 20*time.Second, chromedp.FullScreenshot(100))
+	if artifactDir == "" {
+		d, err := os.MkdirTemp("", "surge-screenshots-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		artifactDir = d
+	}
+	path := filepath.Join(artifactDir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if os.Getenv("SURGE_SCREENSHOTS") == "docs" {
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+const seriesJS = `Object.fromEntries(Object.entries(window.surgeCharts).map(([k, u]) => [k, u.series.length - 1]))`
+const labelsJS = `Array.from(document.querySelectorAll('#labels tbody tr')).map(tr => Array.from(tr.cells).map(td => td.textContent))`
+
+// expectedRows computes the per-label table rows of one results file
+// straight from a summary.
+func expectedRows(t *testing.T, path, run string) [][]string {
+	t.Helper()
+	s := summary.New(summary.Options{})
+	var e env
+	e.stderr = io.Discard
+	if err := eachResult(&e, []string{path}, func(m *result.Meta, r *result.Result) error { s.Add(m, r); return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for _, st := range append(s.Labels(), s.Total) {
+		l := st.Latency
+		name := st.Label
+		if st == s.Total {
+			name = "Total"
+		}
+		row := []string{name, fmt.Sprint(st.Requests), fmt.Sprintf("%.2f%%", st.SuccessRatio()*100), fmt.Sprintf("%.2f", st.Rate()),
+			roundForTest(l.Quantile(0.5)), roundForTest(l.Quantile(0.9)), roundForTest(l.Quantile(0.99)), roundForTest(l.Max()), fmt.Sprint(st.Failed())}
+		if run != "" {
+			row = append([]string{run}, row...)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// roundForTest rounds as the text report does (to the unit below the
+// largest).
+func roundForTest(d time.Duration) string {
+	units := [...]time.Duration{time.Hour, time.Minute, time.Second, time.Millisecond, time.Microsecond}
+	for i, u := range units {
+		if d >= u {
+			if i+1 < len(units) {
+				return d.Round(units[i+1]).String()
+			}
+			return d.String()
+		}
+	}
+	return d.String()
+}
+
+func TestBrowserReport(t *testing.T) {
+	ctx := browser(t)
+	base := startLab(t)
+	dir := t.TempDir()
+	targets := "GET " + base + "/fixed?ms=5&jitter=3\n\nGET " + base + "/pause?every=1s&for=200ms&ms=2\n\nGET " + base + "/error?ratio=0.1&ms=3\n"
+	var files []string
+	for _, rate := range []string{"150/1s", "300/1s"} {
+		f := filepath.Join(dir, "rate"+strings.TrimSuffix(rate, "/1s")+".srg")
+		if code, _, stderr := surge(t, context.Background(), targets, "attack", "-rate", rate, "-duration", "2s", "-quiet", "-output", f); code != 0 {
+			t.Fatalf("attack exit %d: %s", code, stderr)
+		}
+		files = append(files, f)
+	}
+	page := filepath.Join(dir, "report.html")
+	if code, _, stderr := surge(t, context.Background(), "", append([]string{"plot", "-output", page}, files...)...); code != 0 {
+		t.Fatalf("plot exit %d: %s", code, stderr)
+	}
+	within(t, ctx, 30*time.Second, chromedp.Navigate("file://"+page))
+	within(t, ctx, 30*time.Second, chromedp.WaitVisible("body[data-rendered]"))
+
+	got := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string]int](seriesJS))
+	want := map[string]int{"latency": 6, "percentiles": 8, "throughput": 8, "hist": 2, "spectrum": 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("series per chart (-want +got):\n%s", diff)
+	}
+	rows := within(t, ctx, 10*time.Second, chromedp.Evaluate[[][]string](labelsJS))
+	var wantRows [][]string
+	requests := 0
+	for _, f := range files {
+		r := expectedRows(t, f, runName([]string{f}))
+		wantRows = append(wantRows, r...)
+		n, _ := strconv.Atoi(r[len(r)-1][2])
+		requests += n
+	}
+	// Every request of both runs is a point (far under the budget).
+	points := within(t, ctx, 10*time.Second, chromedp.Evaluate[int](`surgeCharts.latency.data[0].length`))
+	drawn := within(t, ctx, 10*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('#charts canvas').length`))
+	if points != requests || drawn != 5 {
+		t.Errorf("latency chart has %d points, want %d (every request); %d canvases, want 5", points, requests, drawn)
+	}
+	if diff := cmp.Diff(wantRows, rows); diff != "" {
+		t.Errorf("per-label table (-want +got):\n%s", diff)
+	}
+	screenshot(t, ctx, "report.png")
+}
+
+func TestBrowserDashboard(t *testing.T) {
+	ctx := browser(t)
+	base := startLab(t)
+	cfg := attack.Config{
+		Targets:  []target.Target{{Method: "GET", URL: base + "/fixed?ms=5&jitter=3"}, {Method: "GET", URL: base + "/pause?every=2s&for=300ms&ms=2"}},
+		Rate:     attack.Rate{Freq: 200, Per: time.Second},
+		Duration: 60 * time.Second,
+	}
+	cfg.Labels = labels(cfg.Targets, "")
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	meta := newMeta(cfg, []string{"surge", "attack", "-rate", "200", "-duration", "60s", "-dashboard", "127.0.0.1:0"})
+	a, err := attack.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
+	observe, _, stop, err := startLive(e, liveOptions{dashboard: "127.0.0.1:0", quiet: true}, a, cfg, meta, cancel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`http://([0-9.:]+)/`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no dashboard address in %q", stderr.String())
+	}
+	addr := m[1]
+	runDone := make(chan error, 1)
+	go func() { runDone <- a.Run(runCtx, func(b []result.Result) error { observe(b); return nil }) }()
+
+	within(t, ctx, 30*time.Second, chromedp.Navigate("http://"+addr+"/"))
+	within(t, ctx, 30*time.Second, chromedp.WaitVisible(`body[data-rendered="3"]`))
+	got := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string]int](seriesJS))
+	want := map[string]int{"latency": 3, "percentiles": 4, "throughput": 4, "hist": 1, "spectrum": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("series per chart (-want +got):\n%s", diff)
+	}
+	total := func() string {
+		rows := within(t, ctx, 10*time.Second, chromedp.Evaluate[[][]string](labelsJS))
+		if len(rows) != 3 {
+			t.Fatalf("live table has %d rows, want 2 labels and the total: %v", len(rows), rows)
+		}
+		return rows[2][1]
+	}
+	first := total()
+	within(t, ctx, 10*time.Second, chromedp.WaitVisible(`body[data-rendered="5"]`))
+	if second := total(); second == first {
+		t.Errorf("live table did not update: %s requests, then %s", first, second)
+	}
+
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, w := range []string{`surge_requests_total{result="ok"}`, `surge_latency_seconds_bucket{le="0.01"}`, "surge_in_flight", "surge_send_lag_seconds_count"} {
+		if !bytes.Contains(body, []byte(w)) {
+			t.Errorf("/metrics lacks %s:\n%s", w, body)
+		}
+	}
+	screenshot(t, ctx, "dashboard.png")
+
+	within(t, ctx, 10*time.Second, chromedp.Evaluate[bool](`document.getElementById("stop").click(), true`))
+	clicked := time.Now()
+	select {
+	case err := <-runDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the stop button did not end the run within 30s (%d results so far)", a.Stats().Done.Load())
+	}
+	t.Logf("run ended %s after the click", time.Since(clicked).Round(time.Millisecond))
+	if n := a.Stats().Done.Load(); n >= 200*60 {
+		t.Errorf("run was not stopped early: %d results", n)
+	}
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	within(t, ctx, 15*time.Second, chromedp.WaitVisible("#final-report"))
+	<-stopped
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestBrowserMillion measures the HTML report of a synthetic
+// 1,000,000-request run: its size and the time headless Chromium takes to
+// open and draw it. It runs with SURGE_MEASURE=1 (about a minute).
+func TestBrowserMillion(t *testing.T) {
+	if os.Getenv("SURGE_MEASURE") == "" {
+		t.Skip("set SURGE_MEASURE=1 to measure the report of a 1,000,000-request run")
+	}
+	ctx := browser(t)
+	dir := t.TempDir()
+	srg := filepath.Join(dir, "million.srg")
+	f, err := os.Create(srg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := result.NewWriter(f, &result.Meta{ID: "million", Start: time.Now(), Profile: "rate 10000/1s for 1m40s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1_000_000
+	for i := range n {
+		at := time.Duration(i) * 100 * time.Microsecond // 10,000/s for 100s
+		r := result.Result{Seq: uint64(i), Label: []string{"GET /a", "GET /b", "POST /c"}[i%3], Intended: at, Sent: at + 20*time.Microsecond,
+			Latency: time.Duration(2000+(i*7919)%6000) * time.Microsecond, Status: 200, BytesIn: 80}
+		if at%(10*time.Second) < 300*time.Millisecond { // a 300ms pause every 10s
+			r.Latency += 300*time.Millisecond - at%(10*time.Second)
+		}
+		if i%97 == 0 {
+			r.Status = 500
+		}
+		if err := w.Write(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	page := filepath.Join(dir, "million.html")
+	start := time.Now()
+	if code, _, stderr := surge(t, context.Background(), "", "plot", "-output", page, srg); code != 0 {
+		t.Fatalf("plot exit %d: %s", code, stderr)
+	}
+	build := time.Since(start)
+	st, err := os.Stat(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	within(t, ctx, 60*time.Second, chromedp.Navigate("file://"+page))
+	within(t, ctx, 60*time.Second, chromedp.WaitVisible("body[data-rendered]"))
+	open := time.Since(start)
+	points := within(t, ctx, 10*time.Second, chromedp.Evaluate[int](`surgeCharts.latency.data[0].length`))
+	t.Logf("1,000,000 requests: HTML %.2f MB, written in %s, opened and drawn in %s, %d points drawn",
+		float64(st.Size())/1e6, build.Round(time.Millisecond), open.Round(time.Millisecond), points)
+	if st.Size() > 5e6 || open > 2*time.Second {
+		t.Errorf("HTML %.2f MB opened in %s: want under 5 MB and 2s", float64(st.Size())/1e6, open)
+	}
+	screenshot(t, ctx, "million.png")
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/report"
+	"github.com/surge-dev/surge/result"
+)
+
+const compareUsage = `compare [flags] before.srg [more before...] -- after.srg [more after...]
+       surge compare [flags] before.srg after.srg
+
+Compares runs before and after a change, per label and overall: count,
+error rate, mean, p50, p90, p95, p99, max and throughput, each before →
+after with its change, a bootstrap confidence interval and a verdict
+(improved, regressed, no significant change). Several files per side are
+repeated runs. Requests inside a run are not independent (they share GC
+pauses, queues, caches), so the intervals resample time blocks within each
+run, not single requests. Warm-up results are left out on both sides, and
+so is the same start of every run when a cold phase is found (-warmup).
+
+Exit codes: 0, or 4 when -fail-on-regression is set and a -metrics figure
+got worse by more than the bound beyond noise (a CI gate).
+
+Examples:
+  surge compare before.srg after.srg
+  surge compare -type markdown b1.srg b2.srg b3.srg -- a1.srg a2.srg a3.srg >> $GITHUB_STEP_SUMMARY
+  surge compare -fail-on-regression 5% -metrics p99,errors before.srg after.srg`
+
+// exitRegression is the exit code of a compare whose gate failed.
+const exitRegression = 4
+
+// exitCoder is an error that chooses its exit code.
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
+// regressionError lists the figures that failed the -fail-on-regression gate.
+type regressionError struct {
+	bound float64
+	found []analyze.LabelMetric
+}
+
+func (e *regressionError) ExitCode() int { return exitRegression }
+
+func (e *regressionError) Error() string {
+	parts := make([]string, len(e.found))
+	for i, m := range e.found {
+		name := m.Label
+		if m.All {
+			name = "all requests"
+		}
+		parts[i] = fmt.Sprintf("%s %s worse by at least %.1f%%", name, m.Name, 100*m.WorseBy())
+	}
+	return fmt.Sprintf("regression beyond %.1f%% and noise: %s", 100*e.bound, strings.Join(parts, "; "))
+}
+
+func runCompare(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "compare", compareUsage)
+	typ := fs.String("type", "text", "output: text, json or markdown")
+	gate := fs.String("fail-on-regression", "", "exit 4 when a -metrics figure got worse by more than this beyond noise (5% or 0.05; for errors, percentage points)")
+	metrics := fs.String("metrics", "mean,p50,p90,p95,p99,errors,throughput", "figures the gate checks")
+	warmup := fs.String("warmup", "auto", "start of every run left out on both sides: auto (the latest cold phase found), 0 or a duration")
+	resamples := fs.Int("resamples", analyze.DefaultResamples, "bootstrap resamples")
+	conf := fs.Float64("confidence", analyze.DefaultConfidence, "confidence level of the intervals, in (0,1)")
+	block := fs.Duration("block", analyze.DefaultBlock, "time block width (blocks widen for runs longer than 512 blocks)")
+	output := fs.String("output", "stdout", "where to write the comparison")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	before, after, err := splitSides(fs.Args())
+	if err != nil {
+		return err
+	}
+	o := analyze.CompareOptions{Resamples: *resamples, Confidence: *conf, Warmup: -1}
+	if *warmup != "auto" {
+		if o.Warmup, err = time.ParseDuration(*warmup); err != nil && *warmup != "0" {
+			return usagef("-warmup %q: expected auto, 0 or a duration like 5s", *warmup)
+		}
+		o.Warmup = max(o.Warmup, 0)
+	}
+	var bound float64
+	if *gate != "" {
+		if bound, err = parseRatio(*gate); err != nil {
+			return usagef("-fail-on-regression: %v", err)
+		}
+	}
+	names := strings.Split(*metrics, ",")
+	for _, n := range names {
+		if !slices.Contains(analyze.Metrics, n) {
+			return usagef("-metrics: unknown figure %q (expected some of %s)", n, strings.Join(analyze.Metrics, ","))
+		}
+	}
+	var render func(io.Writer, *analyze.Comparison) error
+	switch *typ {
+	case "text":
+		render = report.CompareText
+	case "json":
+		render = report.CompareJSON
+	case "markdown", "md":
+		render = report.CompareMarkdown
+	default:
+		return usagef("-type %q: expected text, json or markdown", *typ)
+	}
+	sides := [2]*analyze.Side{analyze.NewSide(*block), analyze.NewSide(*block)}
+	for i, files := range [2][]string{before, after} {
+		if err := eachResult(e, files, func(m *result.Meta, r *result.Result) error {
+			sides[i].Add(m, r)
+			return nil
+		}, nil); err != nil {
+			return err
+		}
+	}
+	c := analyze.Compare(sides[0], sides[1], o)
+	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, c) }); err != nil {
+		return err
+	}
+	if *gate != "" {
+		if found := c.Regressions(bound, names); len(found) > 0 {
+			return &regressionError{bound, found}
+		}
+	}
+	return nil
+}
+
+// splitSides splits the arguments at "--", or takes exactly two files.
+func splitSides(args []string) (before, after []string, err error) {
+	if i := slices.Index(args, "--"); i >= 0 {
+		before, after = args[:i], args[i+1:]
+	} else if len(args) == 2 {
+		before, after = args[:1], args[1:]
+	} else {
+		return nil, nil, usagef("expected before.srg after.srg, or several files per side separated by --")
+	}
+	if len(before) == 0 || len(after) == 0 {
+		return nil, nil, usagef("each side needs at least one results file")
+	}
+	return before, after, nil
+}
+
+// parseRatio parses "5%" or "0.05" into 0.05.
+func parseRatio(s string) (float64, error) {
+	v, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q: expected a percentage like 5%% or a ratio like 0.05", s)
+	}
+	if pct {
+		f /= 100
+	}
+	return f, nil
+}

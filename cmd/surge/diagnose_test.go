@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/surge-dev/surge/result"
+)
+
+// Two short lab runs, /fixed?ms=20 then ms=15 (jitter 2 ms): truth, every
+// latency figure 25 % lower → improved; the reverse fails a 5 % gate with
+// exit code 4.
+func TestCompareLab(t *testing.T) {
+	t.Parallel()
+	base := startLab(t)
+	dir := t.TempDir()
+	files := map[string]string{}
+	for _, ms := range []string{"20", "15"} {
+		files[ms] = filepath.Join(dir, ms+".srg")
+		code, _, stderr := surge(t, context.Background(), "GET "+base+"/fixed?ms="+ms+"&jitter=2\n",
+			"attack", "-rate", "100/1s", "-duration", "3s", "-quiet", "-name", "GET /fixed", "-output", files[ms])
+		if code != 0 {
+			t.Fatalf("attack: %s", stderr)
+		}
+	}
+	// The gate watches p50: the tail of a 3 s run on a busy CI machine
+	// can be hit by the machine's own stalls, the median cannot.
+	code, out, stderr := surge(t, context.Background(), "", "compare", "-type", "json", "-fail-on-regression", "5%", "-metrics", "p50", files["20"], files["15"])
+	if code != 0 {
+		t.Fatalf("compare exit %d: %s", code, stderr)
+	}
+	var c struct {
+		Labels []struct {
+			Metrics []struct {
+				Name, Verdict string
+				Change        float64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.Labels[0].Metrics {
+		switch m.Name {
+		case "p50":
+			t.Logf("%s: %+.1f%% (truth −25%%) %s", m.Name, 100*m.Change, m.Verdict)
+			if m.Verdict != "improved" || math.Abs(m.Change+0.25) > 0.08 {
+				t.Errorf("%s: %s, change %+.1f%%; want improved by about 25%%", m.Name, m.Verdict, 100*m.Change)
+			}
+		case "mean", "p90":
+			t.Logf("%s: %+.1f%% (truth −25%%) %s", m.Name, 100*m.Change, m.Verdict)
+			if m.Verdict == "regressed" {
+				t.Errorf("%s: regressed (%+.1f%%); truth −25%%", m.Name, 100*m.Change)
+			}
+		}
+	}
+	code, out, stderr = surge(t, context.Background(), "", "compare", "-fail-on-regression", "5%", "-metrics", "p50", files["15"], "--", files["20"])
+	if code != exitRegression || !strings.Contains(stderr, "p50 worse by at least") {
+		t.Errorf("a 33%% slower p50 should exit %d, got %d: %s\n%s", exitRegression, code, stderr, out)
+	}
+	// Same run on both sides: nothing to call.
+	code, out, _ = surge(t, context.Background(), "", "compare", "-type", "markdown", files["20"], files["20"])
+	if code != 0 || strings.Contains(out, "regressed") || strings.Contains(out, "improved") {
+		t.Errorf("same vs same: exit %d\n%s", code, out)
+	}
+}
+
+// /pool?size=4&ms=50 serves 4 requests per 50 ms: μ = 80/s. With
+// deterministic arrivals and service (D/D/4) below μ nothing queues and
+// p99 = 50 ms; above μ the backlog grows by (λ − μ) per second and every
+// request waits longer than the one before, so for any trial length the
+// SLO p99<500ms eventually breaks: the sustainable rate is exactly 80/s
+// (a T-second trial alone would pass up to 80 + 0.45·80/T, which is why
+// capacity also fails trials whose latency keeps rising). Truth: 80/s.
+func TestCapacityLab(t *testing.T) {
+	t.Parallel()
+	base := startLab(t)
+	out := filepath.Join(t.TempDir(), "trials.srg")
+	code, js, stderr := surge(t, context.Background(), "", "capacity", "-slo", "p99<500ms,errors<1%", "-start", "20/1s",
+		"-max", "400/1s", "-step-duration", "2s", "-warmup", "500ms", "-cooldown", "200ms", "-type", "json", "-quiet",
+		"-output", out, base+"/pool?size=4&ms=50")
+	if code != 0 {
+		t.Fatalf("capacity exit %d: %s", code, stderr)
+	}
+	var c struct {
+		MaxRate float64 `json:"max_rate"`
+		Trials  []struct{ Rate float64 }
+		Text    string
+	}
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("truth 80/s; %s", c.Text)
+	if math.Abs(c.MaxRate-80) > 8 {
+		t.Errorf("max_rate %.1f, want 80 ± 10%%", c.MaxRate)
+	}
+	for _, tr := range c.Trials {
+		if tr.Rate > 400 {
+			t.Errorf("trial at %.0f/s above -max", tr.Rate)
+		}
+	}
+	_, markers := readRun(t, out)
+	if len(markers) != len(c.Trials) || !strings.HasPrefix(markers[0].Name, "trial 1: 20/s") || markers[0].Kind != result.MarkStage {
+		t.Errorf("want one stage marker per trial, got %+v", markers)
+	}
+}

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/report"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/summary"
+)
+
+const runUsage = `run [flags] scenario.yaml
+
+Runs a scenario (see scenario/README.md): its requests or steps, with
+templates, feeders, checks and extraction, under its load profile of
+open-model rate stages or closed-model user stages. Writes the results file
+(-output, default NAME-YYYYMMDD-HHMMSS.srg in the current directory), prints
+the text report (warm-up left out) and the thresholds with their measured
+values. A mistake in the scenario is reported as file:line: field before
+any request is sent.
+
+Exit codes: 0 all thresholds passed, 1 error (a bad scenario included),
+2 bad command line, 3 a threshold failed.
+
+Examples:
+  surge run examples/search.yaml
+  surge run -dry-run examples/login.yaml
+  surge run -scale 0.1 -base-url http://127.0.0.1:9000 examples/search.yaml
+  surge run -output before.srg -seed 42 examples/login.yaml`
+
+// exitThresholds is the exit code of a run or report whose thresholds
+// failed.
+const exitThresholds = 3
+
+// thresholdError says that thresholds failed; main exits with
+// exitThresholds.
+type thresholdError struct{ failed, total int }
+
+func (e *thresholdError) Error() string {
+	return fmt.Sprintf("%d of %d thresholds failed", e.failed, e.total)
+}
+
+// attrChecks is the Meta.Attrs key listing the run's check names, one a
+// line, so check_failures can be counted from the error set later.
+const attrChecks = "checks"
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "run", runUsage)
+	output := fs.String("output", "", "results file (default NAME-YYYYMMDD-HHMMSS.srg in the current directory)")
+	dry := fs.Bool("dry-run", false, "print the resolved plan (stages, expected counts, one rendered example of every request) and send nothing")
+	warm := fs.Bool("include-warmup", false, "count warm-up results in the report and thresholds")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	seed := fs.Uint64("seed", 0, "RNG seed for templates and feeders (default: the scenario's seed, else random)")
+	scale := fs.Float64("scale", 1, "multiply the profile's durations (delay, stages) and think times by this factor, e.g. 0.1 for a short rehearsal")
+	base := fs.String("base-url", "", "replace the scenario's base_url")
+	client := fs.String("client", "auto", "HTTP client for requests whose response is not read: auto, fast, net")
+	bounds := fs.String("bounds", "800ms,1200ms", "Gatling-style distribution bounds of the report")
+	var live liveOptions
+	live.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("expected one scenario file, got %d arguments", fs.NArg())
+	}
+	var opts report.Options
+	var err error
+	if opts.Bounds, err = report.ParseBounds(*bounds); err != nil {
+		return usagef("-bounds: %v", err)
+	}
+	if *scale <= 0 {
+		return usagef("-scale %v: expected a positive factor", *scale)
+	}
+	s, err := scenario.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *base != "" {
+		if err := s.SetBaseURL(*base); err != nil {
+			return usagef("-base-url: %v", err)
+		}
+	}
+	s.Scale(*scale)
+	if *dry {
+		return s.DryRun(e.stdout)
+	}
+	if *seed == 0 {
+		*seed = s.Seed
+	}
+	if *seed == 0 {
+		var b [8]byte
+		_, _ = crand.Read(b[:])
+		*seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+
+	cfg := attack.ScenarioConfig(s, *seed)
+	if err := scenarioClient(&cfg, s, *client); err != nil {
+		return err
+	}
+	name := *output
+	if name == "" {
+		name = fmt.Sprintf("%s-%s.srg", fileSafe(s.Name), time.Now().Format("20060102-150405"))
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("create results file: %w", err)
+	}
+	meta := scenarioMeta(s, cfg, *seed)
+	live.quiet = *quiet
+	sum, err := attackTo(ctx, e, cfg, meta, f, live)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "surge run: wrote %s (%d results in %s)\n", name, sum.done, sum.elapsed.Round(time.Millisecond))
+	if ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "surge run: interrupted")
+	}
+
+	// Report from the file, as 'surge report' would: the file is the truth.
+	sm := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm})
+	opts.Recorder = analyze.NewRecorder(analyze.RecorderOptions{IncludeWarmup: *warm})
+	if err := eachResult(e, []string{name}, func(m *result.Meta, r *result.Result) error {
+		sm.Add(m, r)
+		opts.Recorder.Add(m, r)
+		return nil
+	}, sm.AddMarker); err != nil {
+		return err
+	}
+	if err := report.Text(e.stdout, sm, opts); err != nil {
+		return err
+	}
+	return checkThresholds(e.stdout, s.Thresholds, sm, runChecks(sm, nil))
+}
+
+// scenarioClient picks the client of a scenario run: the fast HTTP/1.1
+// client when every request goes to a plain http URL without a proxy
+// (requests whose response is read always use net/http), else net/http.
+func scenarioClient(cfg *attack.Config, s *scenario.Scenario, name string) error {
+	plain := func() error {
+		reqs := s.Steps
+		if reqs == nil {
+			reqs = s.Requests
+		}
+		for _, r := range reqs {
+			u := r.URL
+			if !strings.HasPrefix(u, "http://") {
+				if strings.Contains(u, "://") || strings.HasPrefix(u, "{{") || s.BaseURL == "" {
+					return fmt.Errorf("request %s: URL %q may not be plain http", r.Name, r.URL)
+				}
+				u = s.BaseURL
+			}
+			pu, err := url.Parse(u)
+			if err != nil || pu.Scheme != "http" {
+				return fmt.Errorf("request %s: only http:// URLs", r.Name)
+			}
+			if p, _ := http.ProxyFromEnvironment(&http.Request{URL: pu}); p != nil {
+				return fmt.Errorf("request %s: a proxy is set in the environment", r.Name)
+			}
+		}
+		return nil
+	}
+	switch name {
+	case "net":
+		return nil
+	case "auto", "", "fast":
+		if err := plain(); err != nil {
+			if name == "fast" {
+				return usagef("-client fast: %v", err)
+			}
+			return nil
+		}
+		c, err := attack.NewFastClient(*cfg)
+		if err != nil {
+			if name == "fast" {
+				return usagef("-client fast: %v", err)
+			}
+			return nil
+		}
+		cfg.Client = c
+		return nil
+	}
+	return usagef("-client %q: expected auto, fast or net", name)
+}
+
+// scenarioMeta describes a scenario run for the results file header.
+func scenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64) *result.Meta {
+	m := newMeta(cfg, os.Args)
+	m.Profile = strings.TrimSpace(s.Load.Describe())
+	if s.Load.Model == scenario.ModelClosed {
+		m.Rate = 0
+	}
+	reqs := s.Steps
+	if reqs == nil {
+		reqs = s.Requests
+	}
+	var checks []string
+	for _, r := range reqs {
+		u := r.URL
+		if !strings.Contains(u, "://") && s.BaseURL != "" {
+			u = strings.TrimRight(s.BaseURL, "/") + "/" + strings.TrimLeft(u, "/")
+		}
+		m.Targets = append(m.Targets, r.Method+" "+u)
+		for _, c := range r.Checks {
+			checks = append(checks, c.Name)
+		}
+		for _, x := range r.Extract {
+			checks = append(checks, "extract "+x.Var)
+		}
+	}
+	m.Attrs = map[string]string{"scenario": s.Name, "scenario_file": s.File, "seed": fmt.Sprint(seed), "model": s.Load.Model}
+	if len(checks) > 0 {
+		m.Attrs[attrChecks] = strings.Join(checks, "\n")
+	}
+	return m
+}
+
+// fileSafe turns a scenario name into a file name part.
+func fileSafe(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' || r == ':' {
+			return '-'
+		}
+		return r
+	}, s)
+	if s == "" {
+		return "run"
+	}
+	return s
+}
+
+// runChecks returns the check names of the runs in sm (from their
+// headers) and of extra.
+func runChecks(sm *summary.Summary, extra *scenario.Scenario) map[string]bool {
+	names := map[string]bool{}
+	for _, m := range sm.Runs {
+		for _, n := range strings.Split(m.Attrs[attrChecks], "\n") {
+			if n != "" {
+				names[n] = true
+			}
+		}
+	}
+	if extra != nil {
+		reqs := extra.Steps
+		if reqs == nil {
+			reqs = extra.Requests
+		}
+		for _, r := range reqs {
+			for _, c := range r.Checks {
+				names[c.Name] = true
+			}
+			for _, x := range r.Extract {
+				names["extract "+x.Var] = true
+			}
+		}
+	}
+	return names
+}
+
+// checkThresholds evaluates ths on sm, prints one line per threshold with
+// the measured value next to the bound, and returns a *thresholdError when
+// any failed.
+func checkThresholds(w io.Writer, ths []scenario.Threshold, sm *summary.Summary, checks map[string]bool) error {
+	if len(ths) == 0 {
+		return nil
+	}
+	get := func(metric string, q float64, filter map[string]string) (float64, bool) {
+		st := sm.Total
+		for k, v := range filter {
+			if k != "name" && k != "label" {
+				return 0, false
+			}
+			if st = sm.Label(v); st == nil {
+				return 0, false
+			}
+		}
+		return metricValue(st, metric, q, checks)
+	}
+	failed := 0
+	fmt.Fprintln(w, "\nThresholds:")
+	for _, th := range ths {
+		pass, v, err := th.Eval(get)
+		mark, measured := "PASS", th.FormatValue(v)
+		if err != nil {
+			pass, measured = false, "no data: "+err.Error()
+		}
+		if !pass {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(w, "  %s  %-32s measured %s\n", mark, th.String(), measured)
+	}
+	if failed > 0 {
+		fmt.Fprintf(w, "%d of %d thresholds FAILED\n", failed, len(ths))
+		return &thresholdError{failed, len(ths)}
+	}
+	fmt.Fprintf(w, "all %d thresholds passed\n", len(ths))
+	return nil
+}
+
+// metricValue measures one threshold metric on st, in the units of the
+// scenario.Metric constants.
+func metricValue(st *summary.Stats, metric string, q float64, checks map[string]bool) (float64, bool) {
+	lat := st.Latency
+	hasLat := lat != nil && lat.Count() > 0
+	switch metric {
+	case scenario.MetricQuantile:
+		return lat.Quantile(q).Seconds(), hasLat
+	case scenario.MetricMean:
+		return lat.Mean().Seconds(), hasLat
+	case scenario.MetricMin:
+		return lat.Min().Seconds(), hasLat
+	case scenario.MetricMax:
+		return lat.Max().Seconds(), hasLat
+	case scenario.MetricErrorRate:
+		if st.Requests == 0 {
+			return 0, false
+		}
+		return float64(st.Failed()) / float64(st.Requests), true
+	case scenario.MetricRPS:
+		span := st.End.Sub(st.Earliest)
+		if span <= 0 {
+			return 0, st.Sent > 0
+		}
+		return float64(st.Sent) / span.Seconds(), true
+	case scenario.MetricCheckFailures:
+		var n int64
+		for _, ec := range st.Errors {
+			if checks[ec.Error] {
+				n += ec.Count
+			}
+		}
+		return float64(n), true
+	case scenario.MetricRequests:
+		return float64(st.Requests), true
+	}
+	return 0, false
+}
+
+// loadThresholds reads thresholds from a scenario file (.yaml, .yml) or
+// a text file with one threshold per line (blank lines and # comments
+// skipped). With a scenario it returns the scenario too.
+func loadThresholds(name string) ([]scenario.Threshold, *scenario.Scenario, error) {
+	if ext := strings.ToLower(filepath.Ext(name)); ext == ".yaml" || ext == ".yml" {
+		s, err := scenario.Load(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(s.Thresholds) == 0 {
+			return nil, nil, fmt.Errorf("%s: the scenario has no thresholds", name)
+		}
+		return s.Thresholds, s, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var ths []scenario.Threshold
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		th, err := scenario.ParseThreshold(text)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		th.Line = line
+		ths = append(ths, th)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(ths) == 0 {
+		return nil, nil, errors.New(name + ": no thresholds")
+	}
+	return ths, nil, nil
+}

@@ -1,0 +1,319 @@
+// surge report page: draws everything from the JSON in #surge-data (a
+// report) or from the Server-Sent Events at "events" (the live dashboard).
+(function () {
+  "use strict";
+  var PALETTE = ["#1f6fd1", "#e8790c", "#2a9d4b", "#8e44ad", "#c0392b", "#16a2b8", "#b8860b", "#555"];
+  var ERR = "#d62728", NOTSENT = "#7f7f7f";
+  var PCT_DASH = { p50: [], p90: [6, 3], p99: [2, 2], max: [1, 3] };
+  var charts = {};
+  window.surgeCharts = charts;
+  var app = document.getElementById("app");
+  var data = JSON.parse(document.getElementById("surge-data").textContent);
+  var shape = ""; // the charts' series layout; a change rebuilds them
+  var syncing = false;
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function colour(i) { return PALETTE[i % PALETTE.length]; }
+  function fmtSec(v) {
+    if (v == null) return "";
+    var s = Math.abs(v);
+    if (s < 120) return (Math.round(v * 10) / 10) + "s";
+    var m = Math.floor(s / 60), r = Math.round(s % 60);
+    return (v < 0 ? "-" : "") + m + "m" + (r < 10 ? "0" : "") + r + "s";
+  }
+  function fmtMS(v) {
+    if (v == null) return "";
+    if (v >= 1000) return (Math.round(v) / 1000) + "s";
+    if (v >= 1) return (Math.round(v * 100) / 100) + "ms";
+    return (Math.round(v * 1000)) + "µs";
+  }
+  function fmtNines(v) {
+    if (v == null) return "";
+    var q = 100 * (1 - Math.pow(10, -v));
+    return (Math.round(q * 1000) / 1000) + "%";
+  }
+  function width() { return Math.max(320, Math.min(1200, app.clientWidth - 8)); }
+
+  // join aligns tables [x[], y1[], y2[], …] on one ascending x, keeping
+  // duplicate x values (every request is its own row); missing values are null.
+  function join(tables) {
+    if (tables.length === 1) return tables[0];
+    var rows = [];
+    tables.forEach(function (t, ti) { for (var i = 0; i < t[0].length; i++) rows.push([t[0][i], ti, i]); });
+    rows.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+    var out = [rows.map(function (r) { return r[0]; })];
+    tables.forEach(function (t, ti) {
+      for (var s = 1; s < t.length; s++) {
+        var col = new Array(rows.length);
+        for (var r = 0; r < rows.length; r++) col[r] = rows[r][1] === ti ? t[s][rows[r][2]] : null;
+        out.push(col);
+      }
+    });
+    return out;
+  }
+
+  // Stage and warm-up bands, drawn under the series of the time charts.
+  function bandsHook(u) {
+    var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
+    data.runs.forEach(function (run, ri) {
+      (run.stages || []).forEach(function (st, si) {
+        var x0 = u.valToPos(st.from, "x", true), x1 = u.valToPos(st.to, "x", true);
+        ctx.save();
+        ctx.fillStyle = st.kind === "warmup" ? "rgba(160,160,160,0.18)" : (si % 2 ? "rgba(31,111,209,0.06)" : "rgba(31,111,209,0.12)");
+        ctx.fillRect(x0, top, Math.max(1, x1 - x0), h);
+        ctx.fillStyle = "#444";
+        ctx.font = Math.round(11 * devicePixelRatio) + "px sans-serif";
+        ctx.fillText((data.runs.length > 1 ? run.name + ": " : "") + st.name, x0 + 4, top + 14 * devicePixelRatio * (1 + ri * 0));
+        ctx.restore();
+      });
+    });
+  }
+
+  // Zoom on one time chart zooms them all.
+  function syncScale(u, key) {
+    if (key !== "x" || syncing) return;
+    syncing = true;
+    ["latency", "percentiles", "throughput"].forEach(function (k) {
+      var c = charts[k];
+      if (c && c !== u) c.setScale("x", { min: u.scales.x.min, max: u.scales.x.max });
+    });
+    syncing = false;
+  }
+
+  function timeOpts(title, id, series, yLabel, extra) {
+    var o = {
+      title: title, width: width(), height: 300, series: [{ label: "time", value: function (u, v) { return fmtSec(v); } }].concat(series),
+      scales: { x: { time: false } },
+      axes: [{ values: function (u, vs) { return vs.map(fmtSec); } }, { label: yLabel, size: 70, values: function (u, vs) { return vs.map(yLabel === "latency" ? fmtMS : String); } }],
+      cursor: { sync: { key: "surge-time" }, drag: { x: true, y: false } },
+      hooks: { drawAxes: [bandsHook], setScale: [syncScale] },
+    };
+    for (var k in extra || {}) o[k] = extra[k];
+    return o;
+  }
+
+  // dots draws each point of a series as a small square: one path of
+  // rectangles is far cheaper than uPlot's circles for 100,000s of points.
+  function dots(u, si, i0, i1) {
+    var p = new Path2D(), xs = u.data[0], ys = u.data[si], sz = (xs.length > 50000 ? 2 : 3) * devicePixelRatio, h = sz / 2;
+    var xmin = u.scales.x.min, xmax = u.scales.x.max;
+    for (var i = i0; i <= i1; i++) {
+      var y = ys[i];
+      if (y == null || xs[i] < xmin || xs[i] > xmax) continue;
+      p.rect(u.valToPos(xs[i], "x", true) - h, u.valToPos(y, "y", true) - h, sz, sz);
+    }
+    return { stroke: null, fill: p };
+  }
+
+  function latencyTable() {
+    var tables = [], series = [];
+    data.runs.forEach(function (run, ri) {
+      var p = run.points, n = p.dt_ms.length, x = new Array(n), ok = new Array(n), er = new Array(n).fill(null), ns = new Array(n).fill(null), t = 0;
+      for (var i = 0; i < n; i++) { t += p.dt_ms[i]; x[i] = t / 1000; ok[i] = p.lat_us[i] / 1000; }
+      p.err.forEach(function (i) { er[i] = ok[i]; ok[i] = null; });
+      p.not_sent.forEach(function (i) { ns[i] = ok[i]; ok[i] = null; });
+      tables.push([x, ok, er, ns]);
+      var pre = data.runs.length > 1 ? run.name + " " : "";
+      [["ok", colour(ri)], ["error", ERR], ["not sent", NOTSENT]].forEach(function (c) {
+        series.push({ label: pre + c[0], stroke: c[1], fill: c[1], paths: dots, points: { show: false }, value: function (u, v) { return fmtMS(v); } });
+      });
+    });
+    return { data: join(tables), series: series };
+  }
+
+  function windowTables(fields, names, yfmt) {
+    var tables = [], series = [];
+    data.runs.forEach(function (run, ri) {
+      var w = run.windows, mid = w.t.map(function (t) { return Math.round((t + w.width_s / 2) * 1000) / 1000; });
+      tables.push([mid].concat(fields.map(function (f) { return w[f.key]; })));
+      var pre = data.runs.length > 1 ? run.name + " " : "";
+      fields.forEach(function (f) {
+        var c = f.colour || (data.runs.length === 1 && f.solo) || colour(ri);
+        series.push({ label: pre + f.label, stroke: c, width: f.width || 1.5, dash: f.dash, spanGaps: data.runs.length > 1,
+          scale: f.scale || "y", value: function (u, v) { return yfmt(v); } });
+      });
+    });
+    return { data: join(tables), series: series };
+  }
+
+  function histTable() {
+    var tables = [], series = [];
+    data.runs.forEach(function (run, ri) {
+      tables.push([run.hist.ms, run.hist.count]);
+      series.push({ label: run.name, stroke: colour(ri), fill: colour(ri) + "33", width: 1.5, spanGaps: data.runs.length > 1,
+        paths: uPlot.paths.stepped({ align: 1 }) });
+    });
+    return { data: join(tables), series: series };
+  }
+
+  function spectrumTable() {
+    var tables = [], series = [];
+    data.runs.forEach(function (run, ri) {
+      tables.push([run.spectrum.nines, run.spectrum.ms.map(function (v) { return Math.max(v, 0.001); })]);
+      series.push({ label: run.name, stroke: colour(ri), width: 2, spanGaps: data.runs.length > 1, value: function (u, v) { return fmtMS(v); } });
+    });
+    return { data: join(tables), series: series };
+  }
+
+  function boundsHook(u) {
+    var ctx = u.ctx;
+    (data.bounds_ms || []).forEach(function (b) {
+      var x = u.valToPos(b, "x", true);
+      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+      ctx.save();
+      ctx.strokeStyle = "#c0392b"; ctx.setLineDash([5, 4]); ctx.lineWidth = devicePixelRatio;
+      ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      ctx.fillStyle = "#c0392b"; ctx.font = Math.round(11 * devicePixelRatio) + "px sans-serif";
+      ctx.fillText(fmtMS(b), x + 3, u.bbox.top + 12 * devicePixelRatio);
+      ctx.restore();
+    });
+  }
+
+  var PCTS = [{ key: "p50", label: "p50", solo: "#2a9d4b" }, { key: "p90", label: "p90", solo: "#1f6fd1" },
+    { key: "p99", label: "p99", solo: "#e8790c" }, { key: "max", label: "max", solo: "#c0392b" }];
+  var RATES = [{ key: "offered", label: "offered/s", dash: [6, 3], solo: "#777" }, { key: "throughput", label: "throughput/s", solo: "#1f6fd1" },
+    { key: "errors", label: "errors/s", colour: ERR }, { key: "in_flight", label: "in flight", dash: [2, 2], scale: "n", solo: "#8e44ad" }];
+
+  function chartSpecs() {
+    PCTS.forEach(function (p) { p.dash = PCT_DASH[p.key]; p.width = p.key === "max" ? 1 : 1.5; });
+    var lat = latencyTable(), pct = windowTables(PCTS, null, fmtMS), thr = windowTables(RATES, null, String),
+      hist = histTable(), spec = spectrumTable();
+    return [
+      ["latency", "Latency of every request (by intended send time)", lat, function (t) {
+        return timeOpts(t, "latency", lat.series, "latency", { legend: { live: false } }); }],
+      ["percentiles", "Latency percentiles per window", pct, function (t) { return timeOpts(t, "percentiles", pct.series, "latency"); }],
+      ["throughput", "Throughput, offered rate, errors (per second) and requests in flight", thr, function (t) {
+        var o = timeOpts(t, "throughput", thr.series, "per second");
+        o.axes.push({ side: 1, scale: "n", label: "in flight", grid: { show: false } });
+        return o; }],
+      ["hist", "Latency distribution (Gatling bounds dashed)", hist, function (t) {
+        return { title: t, width: width(), height: 260, series: [{ label: "latency", value: function (u, v) { return fmtMS(v); } }].concat(hist.series),
+          scales: { x: { time: false, distr: 3 } }, axes: [{ values: function (u, vs) { return vs.map(fmtMS); } }, { label: "requests", size: 70 }],
+          hooks: { draw: [boundsHook] } }; }],
+      ["spectrum", "Percentile spectrum", spec, function (t) {
+        return { title: t, width: width(), height: 260, series: [{ label: "percentile", value: function (u, v) { return fmtNines(v); } }].concat(spec.series),
+          scales: { x: { time: false }, y: { distr: 3 } },
+          axes: [{ values: function (u, vs) { return vs.map(fmtNines); }, splits: function () { return [0, 1, 2, 3, 4, 5]; } },
+            { label: "latency", size: 70, values: function (u, vs) { return vs.map(fmtMS); } }] }; }],
+    ];
+  }
+
+  function renderCharts() {
+    var specs = chartSpecs();
+    var newShape = specs.map(function (s) { return s[2].series.map(function (x) { return x.label; }).join("|"); }).join("/");
+    if (newShape === shape) {
+      specs.forEach(function (s) { charts[s[0]].setData(s[2].data); });
+      return;
+    }
+    shape = newShape;
+    var box = document.getElementById("charts");
+    box.textContent = "";
+    specs.forEach(function (s) {
+      if (charts[s[0]]) charts[s[0]].destroy();
+      var div = el("section", { id: "chart-" + s[0], class: "chart" });
+      box.appendChild(div);
+      charts[s[0]] = new uPlot(s[3](s[1]), s[2].data, div);
+    });
+  }
+
+  function table(id, head, rows) {
+    var t = el("table", { id: id }), tr = el("tr");
+    head.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    var th = el("thead"); th.appendChild(tr); t.appendChild(th);
+    var tb = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      r.forEach(function (c, i) { tr.appendChild(el("td", i > 0 && typeof c === "number" ? { class: "num" } : null, c)); });
+      tb.appendChild(tr);
+    });
+    t.appendChild(tb);
+    return t;
+  }
+
+  function renderTables() {
+    var box = document.getElementById("tables");
+    box.textContent = "";
+    var multi = data.runs.length > 1;
+    var head = ["Label", "Requests", "Success", "Rate", "p50", "p90", "p99", "Max", "Errors"];
+    var rows = [];
+    data.runs.forEach(function (run) {
+      run.labels.concat([run.total]).forEach(function (r) {
+        var row = [r.label, r.requests, r.success, r.rate, r.p50, r.p90, r.p99, r.max, r.errors];
+        rows.push(multi ? [run.name].concat(row) : row);
+      });
+    });
+    box.appendChild(el("h2", null, "Per label"));
+    box.appendChild(table("labels", multi ? ["Run"].concat(head) : head, rows));
+    data.runs.forEach(function (run, ri) {
+      var sec = el("section", { class: "run" });
+      var h = el("h2", null, multi ? "Run " + run.name : "Figures");
+      h.style.borderLeft = "6px solid " + colour(ri);
+      sec.appendChild(h);
+      sec.appendChild(table("figures-" + ri, ["Figure", "Value"], run.figures));
+      sec.appendChild(table("buckets-" + ri, ["Distribution", "Count", "Ratio"], run.buckets.map(function (b) { return [b.label, b.count, b.ratio]; })));
+      run.meta.forEach(function (m) {
+        sec.appendChild(table("meta-" + ri, ["Run metadata", ""], [["command", m.command || ""], ["profile", m.profile || ""], ["start", m.start || ""],
+          ["duration", m.duration || ""], ["host", m.host || ""], ["targets", (m.targets || []).join("\n")], ["id", m.id || ""]]));
+      });
+      var p = run.points;
+      sec.appendChild(el("p", { class: "note" }, p.total > p.dt_ms.length ?
+        "Latency chart: " + p.dt_ms.length + " of " + p.total + " requests drawn (per time slice: the slowest of each status and a uniform sample)." :
+        "Latency chart: all " + p.total + " requests drawn."));
+      box.appendChild(sec);
+    });
+  }
+
+  function render() {
+    document.getElementById("title").textContent = data.title;
+    document.title = data.title;
+    if (!document.getElementById("charts")) {
+      app.appendChild(el("div", { id: "charts" }));
+      app.appendChild(el("div", { id: "tables" }));
+    }
+    if (data.runs.length === 0) return;
+    renderCharts();
+    renderTables();
+    document.body.setAttribute("data-rendered", String((+document.body.getAttribute("data-rendered") || 0) + 1));
+  }
+
+  function live() {
+    var status = document.getElementById("status");
+    var stop = el("button", { id: "stop", type: "button" }, "Stop the run");
+    var state = el("span", { id: "state" }, "connecting…");
+    status.appendChild(state);
+    status.appendChild(stop);
+    stop.onclick = function () {
+      stop.disabled = true;
+      state.textContent = "stopping…";
+      fetch("stop", { method: "POST" });
+    };
+    var es = new EventSource("events");
+    es.onmessage = function (e) {
+      data = JSON.parse(e.data);
+      if (!data.done) state.textContent = "running — updated " + new Date().toLocaleTimeString();
+      render();
+    };
+    es.addEventListener("done", function () {
+      es.close();
+      stop.remove();
+      state.textContent = "The run has ended. ";
+      state.setAttribute("data-done", "1");
+      var a = el("a", { id: "final-report", href: "report.html", download: "surge-report.html" }, "Download the final HTML report");
+      state.appendChild(a);
+      // Keep a copy: the server goes away when surge exits.
+      fetch("report.html").then(function (r) { return r.blob(); }).then(function (b) { a.href = URL.createObjectURL(b); });
+    });
+    es.onerror = function () { if (!state.getAttribute("data-done")) state.textContent = "disconnected"; };
+  }
+
+  window.addEventListener("resize", function () {
+    for (var k in charts) charts[k].setSize({ width: width(), height: charts[k].height });
+  });
+  render();
+  if (data.live) live();
+})();

@@ -1,0 +1,65 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/summary"
+)
+
+// diagnose runs the analyses for a report.
+func diagnose(s *summary.Summary, o Options) *analyze.Findings {
+	return analyze.Diagnose(s, o.Recorder)
+}
+
+// findingsWarning returns the first-line warning for what generatorWarning
+// does not see (the generator's CPU), "" otherwise.
+func findingsWarning(s *summary.Summary, f *analyze.Findings) string {
+	if generatorWarning(s) == "" && f.Generator.Limited {
+		return f.Generator.Text
+	}
+	return ""
+}
+
+// writeFindings writes the diagnoses: the generator's health, then per
+// label what was found (cold phase and the steady state without it,
+// spikes, saturation), one sentence each with its numbers.
+func writeFindings(w io.Writer, f *analyze.Findings) {
+	fmt.Fprintln(w, "Findings:")
+	fmt.Fprintf(w, "  generator: %s\n", f.Generator.Text)
+	for _, lf := range f.Labels {
+		var lines []string
+		if lf.Cold != nil {
+			lines = append(lines, lf.Cold.Text)
+		}
+		if lf.Steady != nil {
+			lines = append(lines, lf.Steady.Text)
+		}
+		if lf.Spikes != nil && len(lf.Spikes.Episodes) > 0 {
+			lines = append(lines, lf.Spikes.Text)
+			for _, e := range lf.Spikes.Episodes {
+				lines = append(lines, fmt.Sprintf("  spike at +%s for %s: p99 %s, max %s, %d of %d requests slow (%.0f%% of all slow ones)",
+					e.Offset, e.End.Sub(e.Start), round(e.Peak), round(e.Max), e.Slow, e.Requests, 100*e.Share))
+			}
+		}
+		if lf.Saturation != nil && lf.Saturation.Detected {
+			lines = append(lines, lf.Saturation.Text)
+		}
+		name := lf.Label
+		if name == "" {
+			name = "-"
+		}
+		if len(lines) == 0 {
+			if len(lf.Judged) == 0 {
+				lines = append(lines, "too few requests or time windows to judge a cold phase, spikes or saturation")
+			} else {
+				lines = append(lines, "none found (looked for: "+strings.ReplaceAll(strings.Join(lf.Judged, ", "), "_", " ")+")")
+			}
+		}
+		for _, l := range lines {
+			fmt.Fprintf(w, "  %s: %s\n", name, l)
+		}
+	}
+}
