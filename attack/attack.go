@@ -135,6 +135,7 @@ type Attacker struct {
 	idle    atomic.Int64  // workers waiting for their tick
 	stopped atomic.Bool   // no new request may go out
 	stopAt  atomic.Int64  // offset of the stop, valid once stopped
+	wheel   *tickWheel    // releases open-model workers at their ticks
 	start   time.Time
 
 	out     chan []result.Result
@@ -305,6 +306,7 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	}()
 
 	a.start = time.Now()
+	a.wheel = newTickWheel(a.start, stop)
 	if a.cfg.Duration > 0 {
 		t := time.AfterFunc(a.cfg.Duration, halt)
 		defer t.Stop()
@@ -398,8 +400,7 @@ func (a *Attacker) work(stop <-chan struct{}) {
 	}
 	defer func() { flush() }()
 	var timer *time.Timer
-	var pt *preciseTimer
-	defer func() { pt.close() }()
+	var slept time.Duration // this worker's last wait for a tick
 	nt := uint64(len(a.cfg.Targets))
 	for {
 		seq := a.next.Add(1) - 1
@@ -438,10 +439,14 @@ func (a *Attacker) work(stop <-chan struct{}) {
 					flush()
 				}
 				a.idle.Add(1)
-				if pt == nil {
-					pt = newPreciseTimer()
+				// Long waits sleep on a timer; the last stretch on the tick
+				// wheel, which wakes the process once per slot however many
+				// workers are due in it.
+				if wait > preciseSpan {
+					sleepUntil(a.start, at-preciseSpan, stop, &timer, nil, true)
 				}
-				sleepUntil(a.start, at, stop, &timer, pt)
+				a.wheel.wait(at)
+				slept = wait
 				a.idle.Add(-1)
 				if a.stopped.Load() && at >= time.Duration(a.stopAt.Load()) {
 					return // woken by the stop before this request was due
@@ -479,19 +484,26 @@ func (a *Attacker) work(stop <-chan struct{}) {
 		if len(batch) == cap(batch) || now-held > maxHold {
 			flush()
 		}
-		// Retire when the schedule has more workers waiting for their tick
-		// than it needs, so a burst of slow responses (which spawns workers
-		// and connections) does not leave memory behind for the rest of the
-		// run.
-		if a.pacer != nil && a.idle.Load() >= retireIdle && a.retire() {
+		// Retire when the pool is oversized: this worker waited long for its
+		// tick and others are waiting too. A burst of slow responses
+		// spawns workers and connections; without this they would stay for
+		// the rest of the run. The wait, not the idle count alone, is the
+		// signal: at high rates many workers are briefly idle, and retiring
+		// them would only make the next burst dial again.
+		if a.pacer != nil && slept > retireWait && a.idle.Load() >= retireIdle && a.retire() {
 			return
 		}
+		slept = 0
 	}
 }
 
-// retireIdle is how many workers must already be waiting for their ticks
-// before a finishing worker retires.
-const retireIdle = 3
+// A finishing worker retires when it had waited more than retireWait for
+// its tick and retireIdle others are waiting for theirs: then the pool holds
+// about rate × retireWait idle workers at most.
+const (
+	retireWait = 20 * time.Millisecond
+	retireIdle = 2
+)
 
 // retire takes a worker out of the count unless it is the last one.
 func (a *Attacker) retire() bool {

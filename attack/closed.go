@@ -147,7 +147,7 @@ func (a *Attacker) workFlow(stop <-chan struct{}, id int) {
 			if pt == nil {
 				pt = newPreciseTimer()
 			}
-			sleepUntil(a.start, at, stop, &timer, pt)
+			sleepUntil(a.start, at, stop, &timer, pt, false)
 			a.idle.Add(-1)
 			if a.stopped.Load() && at >= time.Duration(a.stopAt.Load()) {
 				return

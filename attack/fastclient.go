@@ -151,8 +151,7 @@ type fastConn struct {
 	dialer net.Dialer
 	resp   fastResponse
 
-	redirs  [fastMaxRedirectCache]fastRedirect
-	nredirs int
+	redirs fastRedirects
 
 	done      <-chan struct{} // of the context watched
 	stopWatch func() bool
@@ -221,21 +220,33 @@ func (c *fastConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
 // redirect returns the request that follows the response just read, or
 // nil if it is final.
 func (c *fastConn) redirect(req *fastRequest) *fastRequest {
-	st := c.resp.status
-	if c.client.redirects < 0 || len(c.resp.location) == 0 ||
+	return c.redirs.next(c.client, req, &c.resp)
+}
+
+// fastRedirects remembers the last redirect hops a connection followed.
+type fastRedirects struct {
+	hops [fastMaxRedirectCache]fastRedirect
+	n    int
+}
+
+// next returns the request that follows resp, the response to req, or nil
+// if resp is final (or c follows no redirects).
+func (rc *fastRedirects) next(c *FastClient, req *fastRequest, resp *fastResponse) *fastRequest {
+	st := resp.status
+	if c.redirects < 0 || len(resp.location) == 0 ||
 		st != 301 && st != 302 && st != 303 && st != 307 && st != 308 {
 		return nil
 	}
-	for i := range c.redirs[:min(c.nredirs, len(c.redirs))] {
-		e := &c.redirs[i]
-		if e.from == req && e.status == st && e.loc == string(c.resp.location) {
+	for i := range rc.hops[:min(rc.n, len(rc.hops))] {
+		e := &rc.hops[i]
+		if e.from == req && e.status == st && e.loc == string(resp.location) {
 			return e.to
 		}
 	}
-	loc := string(c.resp.location)
-	next := req.follow(st, loc, c.client.noKeepAlive)
-	c.redirs[c.nredirs%len(c.redirs)] = fastRedirect{from: req, status: st, loc: loc, to: next}
-	c.nredirs++
+	loc := string(resp.location)
+	next := req.follow(st, loc, c.noKeepAlive)
+	rc.hops[rc.n%len(rc.hops)] = fastRedirect{from: req, status: st, loc: loc, to: next}
+	rc.n++
 	return next
 }
 

@@ -113,7 +113,7 @@ func fastReadHead(br *bufio.Reader, h *fastHead, resp *fastResponse) error {
 	switch {
 	case err == bufio.ErrBufferFull:
 		return errFastStatusLine
-	case err != nil && len(line) == 0:
+	case err != nil && len(line) == 0, err == errFastMore:
 		return err
 	}
 	if perr := fastStatusLine(fastEOL(line), h); perr != nil {
