@@ -85,6 +85,6 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := report.Text(e.stdout, s, report.Options{Recorder: rec}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nWrote %s. Next:\n  surge report -type json %s\n  surge report -type 'hist[0,10ms,25ms,50ms,100ms,300ms]' %s\n  surge encode -to csv %s\n", *output, *output, *output, *output)
+	fmt.Fprintf(e.stdout, "\nWrote %s. Next:\n  surge plot %s > demo.html\n  surge report -type json %s\n  surge report -type 'hist[0,10ms,25ms,50ms,100ms,300ms]' %s\n  surge encode -to csv %s\n", *output, *output, *output, *output, *output)
 	return nil
 }
