@@ -15,10 +15,11 @@ import (
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/target"
 )
 
-const capacityUsage = `capacity -slo 'p99<500ms,errors<1%' [flags] [URL]
+const capacityUsage = `capacity -slo 'p99<500ms,errors<1%' [flags] [URL | scenario.yaml]
 
 Finds the highest request rate the target sustains within an SLO. It runs
 constant-rate trials: doubling from -start until a trial fails (never above
@@ -29,13 +30,18 @@ up: it completed 95 % of the requests in time and its latency did not keep
 rising (a growing queue breaks any SLO given time). A hard failure (errors
 over 50 %, timeouts) stops the trial at once.
 
+The load is one URL, a targets file (-targets), or a scenario (.yaml): its
+requests or flow then run as an open model at each trial's rate (one
+iteration per tick; the scenario's own load profile is not used).
+
 The SLO lists objectives joined by commas: pNN<DURATION (p50, p99, p99.9),
 mean<DURATION, max<DURATION, errors<PERCENT.
 
 Examples:
   surge capacity -slo 'p99<500ms,errors<1%' http://127.0.0.1:8088/pool?size=4&ms=50
   surge capacity -slo 'p99<200ms' -start 50/1s -max 2000/1s -step-duration 20s -output trials.srg -targets api.http
-  surge capacity -slo 'p95<1s,errors<0.1%' -type json URL | jq .max_rate`
+  surge capacity -slo 'p95<1s,errors<0.1%' -type json URL | jq .max_rate
+  surge capacity -slo 'p99<300ms' -step-duration 5s examples/search.yaml`
 
 func runCapacity(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "capacity", capacityUsage)
@@ -89,14 +95,31 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if *typ != "text" && *typ != "json" {
 		return usagef("-type %q: expected text or json", *typ)
 	}
-	ts, err := capacityTargets(e, fs.Args(), *tfile, *tfmt)
-	if err != nil {
-		return err
-	}
-	target.ApplyDefaults(ts, hdr.h, nil)
-	cfg := attack.Config{Targets: ts, Labels: labels(ts, ""), Connections: *conns, Timeout: *timeout, Grace: 100 * time.Millisecond}
-	if c, err := attack.NewFastClient(cfg); err == nil {
-		cfg.Client = c
+	var cfg attack.Config
+	if a := fs.Args(); len(a) == 1 && *tfile == "" && (strings.HasSuffix(a[0], ".yaml") || strings.HasSuffix(a[0], ".yml")) {
+		// A scenario: each trial runs its requests or flow as an open model
+		// at the trial's rate; its own load profile is not used.
+		s, err := scenario.Load(a[0])
+		if err != nil {
+			return err
+		}
+		s.Load.Iterations, s.Load.IterationsPerUser = 0, 0 // trials end by time
+		cfg = attack.ScenarioConfig(s, s.Seed)
+		cfg.Pacer, cfg.Users, cfg.Stages, cfg.Duration = nil, nil, nil, 0
+		cfg.Connections, cfg.Grace = *conns, 100*time.Millisecond
+		if *timeout != attack.DefaultTimeout || cfg.Timeout == 0 {
+			cfg.Timeout = *timeout
+		}
+	} else {
+		ts, err := capacityTargets(e, fs.Args(), *tfile, *tfmt)
+		if err != nil {
+			return err
+		}
+		target.ApplyDefaults(ts, hdr.h, nil)
+		cfg = attack.Config{Targets: ts, Labels: labels(ts, ""), Connections: *conns, Timeout: *timeout, Grace: 100 * time.Millisecond}
+		if c, err := attack.NewFastClient(cfg); err == nil {
+			cfg.Client = c
+		}
 	}
 
 	tr := &trialRunner{cfg: cfg, slo: slo, step: *step, warmup: *warmup, cooldown: *cooldown, stderr: e.stderr, quiet: *quiet}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +107,34 @@ func TestCapacityLab(t *testing.T) {
 	_, markers := readRun(t, out)
 	if len(markers) != len(c.Trials) || !strings.HasPrefix(markers[0].Name, "trial 1: 20/s") || markers[0].Kind != result.MarkStage {
 		t.Errorf("want one stage marker per trial, got %+v", markers)
+	}
+}
+
+// TestCapacityScenario: a scenario given to capacity runs its requests as
+// an open model at each trial's rate. /pool?size=2&ms=25 serves 2 requests
+// per 25ms: the sustainable rate is 80/s, as in TestCapacityLab.
+func TestCapacityScenario(t *testing.T) {
+	t.Parallel()
+	base := startLab(t)
+	scn := filepath.Join(t.TempDir(), "pool.yaml")
+	yaml := "name: pool\nbase_url: " + base + "\nrequests:\n  - name: pool\n    url: /pool?size=2&ms=25\n    checks: [{status: [200]}]\n"
+	if err := os.WriteFile(scn, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, js, stderr := surge(t, context.Background(), "", "capacity", "-slo", "p99<500ms,errors<1%", "-start", "20/1s",
+		"-max", "320/1s", "-step-duration", "2s", "-warmup", "500ms", "-cooldown", "200ms", "-precision", "10%", "-type", "json", "-quiet", scn)
+	if code != 0 {
+		t.Fatalf("capacity exit %d: %s", code, stderr)
+	}
+	var c struct {
+		MaxRate float64 `json:"max_rate"`
+		Text    string
+	}
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("truth 80/s; %s", c.Text)
+	if math.Abs(c.MaxRate-80) > 12 {
+		t.Errorf("max_rate %.1f from the scenario, want 80 ± 15%%", c.MaxRate)
 	}
 }
