@@ -32,7 +32,8 @@ Examples:
   surge attack -targets targets.http -rate 0 -connections 50 -count 10000 | surge report
   surge attack -targets t.json -format json -header "Authorization: Bearer $TOKEN" -rate 20 -duration 30s -output r20.srg
   surge attack -targets t.http -rate 1/1s,20/1s,50/1s -duration 30s -output steps.srg   # 30s per rate, one stage each
-  surge attack -targets t.http -ramp 10/1s..200/1s -duration 60s -output ramp.srg`
+  surge attack -targets t.http -ramp 10/1s..200/1s -duration 60s -output ramp.srg
+  surge attack -targets signup.http -template -rate max -connections 50 -count 10000 | surge report   # signup.http: POST .../users with @body.json holding {"email":"u{{seq}}@example.com"}`
 
 func runAttack(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "attack", attackUsage)
@@ -40,6 +41,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		hdr   headerFlag
 		rate  = rateListFlag{rates: []attack.Rate{{Freq: 50, Per: time.Second}}}
 		ramp  = fs.String("ramp", "", "linear rate ramp over -duration, FROM..TO (10/1s..200/1s); replaces -rate")
+		tmpl  = fs.Bool("template", false, "treat each target's URL, headers and body as templates rendered per request ({{seq}}, {{uuid}}, {{randInt 1 9}}, … as in scenario files)")
 		opts  attackOptions
 		tfile = fs.String("targets", "stdin", "targets file")
 		tfmt  = fs.String("format", "auto", "targets format: auto, urls, http (vegeta), json (vegeta)")
@@ -83,6 +85,9 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	target.ApplyDefaults(ts, hdr.h, bodyBytes)
+	if *tmpl {
+		return attackTemplate(ctx, e, ts, rate.rates, *ramp, &opts, live)
+	}
 	cfg, err := opts.config(ts, rate.rates[0])
 	if err != nil {
 		return err
@@ -435,4 +440,34 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 		return s, fmt.Errorf("write results: %w", err)
 	}
 	return s, nil
+}
+
+// attackTemplate runs -template: the targets become a scenario whose
+// templates are rendered for every request.
+func attackTemplate(ctx context.Context, e *env, ts []target.Target, rates []attack.Rate, ramp string, opts *attackOptions, live liveOptions) error {
+	if len(rates) > 1 || ramp != "" {
+		return usagef("-template takes one -rate, not a list or -ramp (use a scenario file for stages)")
+	}
+	s, err := templateScenario(ts, labels(ts, opts.name), rates[0], opts)
+	if err != nil {
+		return err
+	}
+	cfg := attack.ScenarioConfig(s, uint64(time.Now().UnixNano())|1)
+	if err := scenarioClient(&cfg, s, opts.client); err != nil {
+		return err
+	}
+	out, closeOut, err := openOutput(e, opts.output)
+	if err != nil {
+		return err
+	}
+	meta := scenarioMeta(s, cfg, 0)
+	live.quiet = opts.quiet
+	sum, err := attackTo(ctx, e, cfg, meta, out, live)
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	if err == nil && !opts.quiet {
+		fmt.Fprintf(e.stderr, "surge attack: %d requests in %s\n", sum.done, sum.elapsed.Round(time.Millisecond))
+	}
+	return err
 }

@@ -456,3 +456,35 @@ load: {users: 2, duration: 5s}
 		t.Errorf("%d results, %d notes; want 5 and 1:\n%s", len(rs), notes, stdout)
 	}
 }
+
+// TestTemplateOneLiner is story 1 as a one-liner: 10,000 POSTs to the lab's
+// /users with a templated, unique email each, from 50 connections at max
+// rate. A repeated email would be answered 409, so 10,000 × 201 proves the
+// bodies were unique.
+func TestTemplateOneLiner(t *testing.T) {
+	base := startLab(t)
+	dir := t.TempDir()
+	body := filepath.Join(dir, "body.json")
+	if err := os.WriteFile(body, []byte(`{"email":"user{{seq}}-{{uuid}}@example.com"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	targets := "POST " + base + "/users\nContent-Type: application/json\n@" + body + "\n"
+	out := filepath.Join(dir, "signup.srg")
+	code, _, stderr := surge(t, context.Background(), targets, "attack", "-template", "-rate", "max", "-connections", "50", "-count", "10000", "-output", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "10000 requests in") {
+		t.Errorf("stderr %q does not give the elapsed time of the 10000 requests", stderr)
+	}
+	_, text, _ := surge(t, context.Background(), "", "report", out)
+	if !strings.Contains(text, "201:10000") || !strings.Contains(text, "10000, ") {
+		t.Errorf("want 10000 × 201 (unique emails), got:\n%s", text)
+	}
+	// Without -template the same body is sent verbatim: one 201, then 409s.
+	code, _, _ = surge(t, context.Background(), targets, "attack", "-rate", "max", "-connections", "5", "-count", "20", "-output", out)
+	_, text, _ = surge(t, context.Background(), "", "report", out)
+	if code != 0 || !strings.Contains(text, "201:1  409:19") {
+		t.Errorf("without -template: exit %d, want one 201 and 19 × 409:\n%s", code, text)
+	}
+}
