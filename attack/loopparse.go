@@ -38,15 +38,15 @@ type loopParser struct {
 type loopState uint8
 
 const (
-	loopHead       loopState = iota // status lines and headers
-	loopLength                      // a Content-Length body
-	loopClose                       // a body delimited by the end of the connection
-	loopChunkSize                   // a chunk-size line
-	loopChunkData                   // chunk data
-	loopChunkCR                     // the CRLF after chunk data
-	loopChunkLF                     // the LF after the CR
-	loopTrailer                     // trailer lines after the last chunk
-	loopDone                        // the response is complete
+	loopHead      loopState = iota // status lines and headers
+	loopLength                     // a Content-Length body
+	loopClose                      // a body delimited by the end of the connection
+	loopChunkSize                  // a chunk-size line
+	loopChunkData                  // chunk data
+	loopChunkCR                    // the CRLF after chunk data
+	loopChunkLF                    // the LF after the CR
+	loopTrailer                    // trailer lines after the last chunk
+	loopDone                       // the response is complete
 )
 
 // loopSource hands the parser the bytes received so far, then errFastMore

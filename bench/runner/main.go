@@ -180,6 +180,15 @@ func benchMax(md *strings.Builder, t tools, dir string) error {
 			}
 			return u, surgeFigures(t, f, &u)
 		}},
+		{"surge -event-loop=false", func(i int) (usage, error) {
+			f := filepath.Join(dir, fmt.Sprintf("maxg-%d.srg", i))
+			u, err := measure([]string{t.surge, "attack", "-rate", "max", "-event-loop=false", "-connections", c, "-duration", d, "-quiet", "-output", f},
+				strings.NewReader("GET "+url+"\n"), nil)
+			if err != nil {
+				return u, err
+			}
+			return u, surgeFigures(t, f, &u)
+		}},
 		{"vegeta", func(i int) (usage, error) {
 			f := filepath.Join(dir, fmt.Sprintf("max-%d.bin", i))
 			u, err := measure([]string{t.vegeta, "attack", "-rate", "0", "-max-workers", c, "-workers", c, "-duration", d, "-output", f},

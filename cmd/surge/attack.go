@@ -185,13 +185,13 @@ func rateStages(rates []attack.Rate, ramp string, duration time.Duration) (*scen
 
 // attackOptions are the flags attack shares with other load commands.
 type attackOptions struct {
-	duration               time.Duration
-	count                  uint64
-	connections, redirects int
-	timeout                time.Duration
-	keepalive, http2, h2c  bool
-	insecure, quiet        bool
-	name, output, client   string
+	duration                   time.Duration
+	count                      uint64
+	connections, redirects     int
+	timeout                    time.Duration
+	keepalive, http2, h2c      bool
+	insecure, quiet, eventLoop bool
+	name, output, client       string
 }
 
 func (o *attackOptions) register(fs interface {
@@ -213,6 +213,7 @@ func (o *attackOptions) register(fs interface {
 	fs.StringVar(&o.name, "name", "", "label for every result (default: METHOD path per target, for up to 20 targets)")
 	fs.StringVar(&o.output, "output", "stdout", "results file")
 	fs.StringVar(&o.client, "client", "auto", "HTTP client: auto (fast HTTP/1.1 path when it can), fast, net (net/http)")
+	fs.BoolVar(&o.eventLoop, "event-loop", true, "at max rate with the fast client, drive connections from epoll loops instead of a goroutine each (Linux)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 }
 
@@ -232,6 +233,7 @@ func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Con
 		Targets: ts, Rate: rate, Duration: o.duration, Count: o.count,
 		Connections: o.connections, Timeout: o.timeout, NoKeepAlive: !o.keepalive,
 		HTTP2: o.http2, H2C: o.h2c, Insecure: o.insecure, Redirects: redirects,
+		NoEventLoop: !o.eventLoop,
 	}
 	cfg.Labels = labels(ts, o.name)
 	switch o.client {

@@ -53,7 +53,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	for _, p := range paths {
 		ts = append(ts, target.Target{Method: "GET", URL: base + p})
 	}
-	opts := attackOptions{duration: *dur, timeout: attack.DefaultTimeout, keepalive: true, redirects: -1, client: "auto"}
+	opts := attackOptions{duration: *dur, timeout: attack.DefaultTimeout, keepalive: true, redirects: -1, client: "auto", eventLoop: true}
 	cfg, err := opts.config(ts, rate.r)
 	if err != nil {
 		return err

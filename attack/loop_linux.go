@@ -1,0 +1,654 @@
+//go:build linux
+
+package attack
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/surge-dev/surge/result"
+)
+
+// The event-loop engine runs max-rate attacks of a FastClient the way wrk
+// does: a few goroutines (half of GOMAXPROCS), each locked to its thread and owning
+// a share of the connections, each connection a state machine driven by an
+// edge-triggered epoll set over raw non-blocking sockets. A request costs a
+// write and a read: no read that finds nothing yet, no goroutine parked in
+// the netpoller and woken again.
+//
+// It records what work() records at max rate: a request is due when it
+// goes out (Intended = Sent), sequence numbers come from the Attacker's
+// shared counter, Count, Duration and stops are obeyed the same way, and
+// the results go to the sink in batches.
+
+// loopWait bounds how long a loop sleeps in epoll_wait, so it notices a
+// stop and flushes held results.
+const loopWait = 20 * time.Millisecond
+
+// loopMaxHead bounds the read buffer while a response head (with its 1xx
+// responses) is incomplete.
+const loopMaxHead = 8 << 20
+
+// startLoops starts the event loops of a max-rate attack, or returns why
+// it cannot: the client is not a FastClient, or epoll is unavailable.
+func (a *Attacker) startLoops() error {
+	fc, ok := a.client.(*FastClient)
+	if !ok {
+		return errLoopClient
+	}
+	e := &loopEngine{a: a, fc: fc, addrs: make(map[string]*loopAddr)}
+	// Half the processors: a loop with many connections gets many events
+	// from each epoll_wait, and on 2 cores one loop spent 25 % less CPU
+	// per request than two (the target shares the machine in most runs).
+	n := max(1, min(runtime.GOMAXPROCS(0)/2, a.cfg.Connections))
+	loops := make([]*eventLoop, 0, n)
+	for i := range n {
+		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err != nil {
+			for _, l := range loops {
+				syscall.Close(l.epfd)
+			}
+			return err
+		}
+		l := &eventLoop{e: e, a: a, epfd: fd, batch: a.batches.Get().([]result.Result)}
+		// Spread the connections evenly: the first loops take the remainder.
+		conns := a.cfg.Connections / n
+		if i < a.cfg.Connections%n {
+			conns++
+		}
+		for range conns {
+			l.conns = append(l.conns, &loopConn{idx: len(l.conns), fd: -1, p: newLoopParser(), rbuf: make([]byte, fastReadBuffer)})
+		}
+		loops = append(loops, l)
+	}
+	a.stats.Workers.Add(int64(a.cfg.Connections))
+	for _, l := range loops {
+		a.wg.Add(1)
+		go l.run()
+	}
+	return nil
+}
+
+// loopEngine is what the loops of one attack share.
+type loopEngine struct {
+	a  *Attacker
+	fc *FastClient
+
+	mu    sync.Mutex
+	addrs map[string]*loopAddr // host:port → resolved socket addresses
+}
+
+// loopAddr is a resolved host:port: the addresses to try in order, or why
+// it did not resolve.
+type loopAddr struct {
+	aps []netip.AddrPort
+	err string
+}
+
+// resolve looks addr up once per attack; later requests reuse the answer.
+func (e *loopEngine) resolve(addr string) *loopAddr {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ra := e.addrs[addr]; ra != nil {
+		return ra
+	}
+	ra := &loopAddr{}
+	e.addrs[addr] = ra
+	host, port, err := net.SplitHostPort(addr)
+	var pn uint64
+	if err == nil {
+		pn, err = parsePort(port)
+	}
+	if err != nil {
+		ra.err = "dial tcp " + addr + ": " + err.Error()
+		return ra
+	}
+	var ips []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ips = []netip.Addr{ip}
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), e.fc.timeout)
+		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		cancel()
+		if err != nil {
+			ra.err = "dial tcp: " + err.Error()
+			return ra
+		}
+	}
+	for _, ip := range ips {
+		if ip = ip.Unmap(); ip.Zone() == "" {
+			ra.aps = append(ra.aps, netip.AddrPortFrom(ip, uint16(pn)))
+		}
+	}
+	if len(ra.aps) == 0 {
+		ra.err = "dial tcp " + addr + ": no suitable address"
+	}
+	return ra
+}
+
+func parsePort(s string) (uint64, error) {
+	var n uint64
+	if s == "" || len(s) > 5 {
+		return 0, errLoopPort
+	}
+	for _, c := range []byte(s) {
+		if !fastDigit(c) {
+			return 0, errLoopPort
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n > 65535 {
+		return 0, errLoopPort
+	}
+	return n, nil
+}
+
+const errLoopPort fastError = "invalid port"
+
+// errLoopClient says the event loops need a FastClient.
+const errLoopClient fastError = "event loop: the client is not a FastClient"
+
+// eventLoop is one thread's share of the connections.
+type eventLoop struct {
+	e      *loopEngine
+	a      *Attacker
+	epfd   int
+	conns  []*loopConn
+	events [128]syscall.EpollEvent
+
+	batch []result.Result
+	held  time.Duration // Intended of the oldest result in batch
+	// Counts not yet published to a.stats; see Stats.
+	sent, done, errs int64
+
+	live     int           // connections that have not finished
+	deadline time.Duration // the earliest deadline of a request in flight, or later
+}
+
+// loopConn states.
+const (
+	loopFree       = iota // between requests
+	loopConnecting        // waiting for connect to complete
+	loopWriting           // writing the request
+	loopReading           // reading the response
+	loopFinished          // no more requests: the run is over
+)
+
+// loopConn is one connection and the request it carries.
+type loopConn struct {
+	idx   int // in eventLoop.conns
+	fd    int // -1 when closed
+	addr  string
+	aps   []netip.AddrPort // addresses of addr still to try while dialing
+	state int
+	used  bool // carried a complete exchange: the server may close it while idle
+
+	req     *fastRequest
+	hop     int
+	retried bool // resent once after the server closed the idle connection
+	wrote   int
+	gotByte bool
+	redirs  fastRedirects
+
+	rbuf []byte
+	rlen int
+	p    *loopParser
+
+	r         result.Result
+	start     time.Duration // when the request started (offset from a.start)
+	deadline  time.Duration
+	dialStart time.Duration
+}
+
+func (l *eventLoop) now() time.Duration { return time.Since(l.a.start) }
+
+// run drives the loop until every connection has finished.
+func (l *eventLoop) run() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer l.a.wg.Done()
+	defer syscall.Close(l.epfd)
+	defer l.flush()
+	l.live = len(l.conns)
+	l.deadline = 1<<63 - 1
+	for _, c := range l.conns {
+		l.pump(c)
+	}
+	for l.live > 0 {
+		wait := loopWait
+		now := l.now()
+		if d := l.deadline - now; d < wait {
+			wait = max(d, time.Millisecond)
+		}
+		n, err := syscall.EpollWait(l.epfd, l.events[:], int(wait/time.Millisecond))
+		if err != nil && err != syscall.EINTR {
+			// Cannot happen with a valid epoll fd; fail what is in flight.
+			l.failAll(err.Error())
+			continue
+		}
+		for i := range n {
+			ev := &l.events[i]
+			c := l.conns[ev.Fd]
+			l.handle(c, ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
+			l.pump(c)
+		}
+		now = l.now()
+		if now >= l.deadline {
+			l.expire(now)
+		}
+		if l.a.stopped.Load() {
+			if l.a.reqCtx.Err() != nil {
+				l.failAll(fastCanceled)
+			}
+			// Connections that never got a request (Count reached) are done.
+			for _, c := range l.conns {
+				l.pump(c)
+			}
+		}
+		if len(l.batch) > 0 && now-l.held > maxHold {
+			l.flush()
+		}
+	}
+}
+
+// pump gives a free connection its next request, or finishes it when the
+// run is over. A request that fails at once frees the connection again.
+func (l *eventLoop) pump(c *loopConn) {
+	for c.state == loopFree {
+		l.begin(c)
+	}
+}
+
+// begin claims the next sequence number for c and sends its request.
+func (l *eventLoop) begin(c *loopConn) {
+	a := l.a
+	seq := a.next.Add(1) - 1
+	if a.cfg.Count > 0 && seq >= a.cfg.Count || a.stopped.Load() {
+		l.finish(c)
+		return
+	}
+	nt := uint64(len(a.cfg.Targets))
+	i := seq % nt
+	t := &a.cfg.Targets[i]
+	now := l.now()
+	c.r = result.Result{Seq: seq, Label: a.labelAt(i, now), Intended: now, Sent: now, Worker: a.cfg.Worker,
+		BytesOut: int64(len(t.Body))}
+	if a.hasWarmup && a.warmAt(now) {
+		c.r.Flags |= result.Warmup
+	}
+	a.stats.InFlight.Add(1)
+	l.sent++
+	c.req = l.e.fc.request(t)
+	if c.req.err != "" {
+		l.fail(c, c.req.err)
+		return
+	}
+	c.start, c.hop = now, 0
+	c.deadline = now + l.e.fc.timeout
+	l.deadline = min(l.deadline, c.deadline)
+	l.send(c)
+}
+
+// send starts the exchange of c.req: on the open connection if it goes to
+// the same address, else on a new one.
+func (l *eventLoop) send(c *loopConn) {
+	c.retried, c.gotByte, c.wrote = false, false, 0
+	c.p.reset(c.req.head)
+	if c.fd >= 0 && c.addr != c.req.addr {
+		l.closeConn(c)
+	}
+	if c.fd < 0 {
+		l.dial(c)
+		return
+	}
+	c.state = loopWriting
+	l.write(c)
+}
+
+// dial opens a connection to c.req.addr and waits for it in epoll.
+func (l *eventLoop) dial(c *loopConn) {
+	ra := l.e.resolve(c.req.addr)
+	if ra.err != "" {
+		l.fail(c, ra.err)
+		return
+	}
+	c.addr, c.aps, c.used = c.req.addr, ra.aps, false
+	c.dialStart = l.now()
+	l.connect(c)
+}
+
+// connect tries the next of c.aps.
+func (l *eventLoop) connect(c *loopConn) {
+	ap := c.aps[0]
+	c.aps = c.aps[1:]
+	// A Sockaddr is built per connect: Connect writes into it.
+	var sa syscall.Sockaddr
+	family := syscall.AF_INET
+	if ip := ap.Addr(); ip.Is4() {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		l.dialFailed(c, err)
+		return
+	}
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	err = syscall.Connect(fd, sa)
+	if err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
+		syscall.Close(fd)
+		l.dialFailed(c, err)
+		return
+	}
+	// The connection's index in the loop rides in the event's data.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET}
+	ev.Fd = int32(c.idx)
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		syscall.Close(fd)
+		l.dialFailed(c, err)
+		return
+	}
+	c.fd = fd
+	c.state = loopConnecting
+}
+
+// dialFailed tries the next address or fails the request.
+func (l *eventLoop) dialFailed(c *loopConn, err error) {
+	if len(c.aps) > 0 && !l.canceled() {
+		l.connect(c)
+		return
+	}
+	c.r.Connect += l.now() - c.dialStart
+	l.fail(c, "dial tcp "+c.addr+": connect: "+err.Error())
+}
+
+// handle advances c after epoll reported an event on it. hup says the
+// peer closed or reset the connection: a read that returns the last bytes
+// does not return the end too, and no further event would come.
+func (l *eventLoop) handle(c *loopConn, hup bool) {
+	switch c.state {
+	case loopConnecting:
+		errno, err := syscall.GetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if err == nil && errno == 0 {
+			// Writable without an error: connected, unless it is still in
+			// progress (a spurious event).
+			if _, perr := syscall.Getpeername(c.fd); perr == syscall.ENOTCONN {
+				return
+			}
+			c.r.Connect += l.now() - c.dialStart
+			c.state = loopWriting
+			l.writeThenRead(c, hup)
+			return
+		}
+		if err == nil {
+			err = syscall.Errno(errno)
+		}
+		l.closeConn(c)
+		l.dialFailed(c, err)
+	case loopWriting:
+		l.writeThenRead(c, hup)
+	case loopReading:
+		l.read(c, hup)
+	}
+}
+
+// writeThenRead writes from an event: this event may also have said that
+// bytes arrived (a server may answer early), and no other event will, so
+// it reads too once the request is out.
+func (l *eventLoop) writeThenRead(c *loopConn, hup bool) {
+	l.write(c)
+	if c.state == loopReading {
+		l.read(c, hup)
+	}
+}
+
+// write writes what is left of the request. It does not try to read: the
+// response cannot be there yet, and epoll says when it is.
+func (l *eventLoop) write(c *loopConn) {
+	raw := c.req.raw
+	for c.wrote < len(raw) {
+		n, errno := sysWrite(c.fd, raw[c.wrote:])
+		switch {
+		case errno == syscall.EAGAIN:
+			return
+		case errno == syscall.EINTR:
+			continue
+		case errno != 0:
+			l.ioFailed(c, "write", errno)
+			return
+		}
+		c.wrote += n
+	}
+	c.state = loopReading
+}
+
+// read reads what arrived and parses it. Unless hup, it stops when a read
+// returns less than it asked for: the socket is drained, and epoll reports
+// the next bytes, so no read comes back empty.
+func (l *eventLoop) read(c *loopConn, hup bool) {
+	for {
+		if c.rlen == len(c.rbuf) {
+			// Only an incomplete head keeps bytes: make room for more.
+			if len(c.rbuf) >= loopMaxHead {
+				l.fail(c, string(errFastHeaderTooLarge))
+				return
+			}
+			c.rbuf = append(c.rbuf, make([]byte, len(c.rbuf))...)
+		}
+		space := len(c.rbuf) - c.rlen
+		n, errno := sysRead(c.fd, c.rbuf[c.rlen:])
+		switch {
+		case errno == syscall.EAGAIN:
+			return
+		case errno == syscall.EINTR:
+			continue
+		case errno != 0:
+			l.ioFailed(c, "read", errno)
+			return
+		}
+		eof := n == 0
+		if eof && !c.gotByte && l.retry(c) {
+			return
+		}
+		if n > 0 && !c.gotByte {
+			c.gotByte = true
+			c.r.FirstByte = l.now() - c.start
+		}
+		c.rlen += n
+		used, done, err := c.p.feed(c.rbuf[:c.rlen], eof)
+		if err != nil {
+			l.fail(c, errString(err))
+			return
+		}
+		if done {
+			l.complete(c, used < c.rlen)
+			return
+		}
+		if used > 0 {
+			c.rlen = copy(c.rbuf, c.rbuf[used:c.rlen])
+		}
+		if eof {
+			// Unreachable: the parser ends a response at EOF, one way or
+			// the other.
+			l.fail(c, "EOF")
+			return
+		}
+		if n < space && !hup {
+			// The socket is drained; epoll reports the next bytes.
+			return
+		}
+	}
+}
+
+// errString is a parse error as FastClient records it.
+func errString(err error) string {
+	if fe, ok := err.(fastError); ok {
+		return string(fe)
+	}
+	return err.Error()
+}
+
+// retry sends the request again on a new connection if the server closed
+// a reused connection before a byte of the response arrived: it was idle,
+// so the server cannot have seen the request.
+func (l *eventLoop) retry(c *loopConn) bool {
+	if !c.used || c.retried || l.canceled() {
+		return false
+	}
+	l.closeConn(c)
+	c.retried, c.wrote = true, 0
+	c.p.reset(c.req.head)
+	c.dialStart = l.now()
+	l.dial(c)
+	c.retried = true
+	return true
+}
+
+// ioFailed fails c's request after a read or write error, or resends it.
+func (l *eventLoop) ioFailed(c *loopConn, op string, errno syscall.Errno) {
+	if !c.gotByte && (errno == syscall.ECONNRESET || errno == syscall.EPIPE || errno == syscall.ECONNABORTED) && l.retry(c) {
+		return
+	}
+	l.fail(c, op+": "+errno.Error())
+}
+
+// complete finishes an exchange whose response was read, following a
+// redirect if there is one. extra says bytes came after the response: the
+// connection is out of step.
+func (l *eventLoop) complete(c *loopConn, extra bool) {
+	resp := &c.p.resp
+	c.r.Status, c.r.BytesIn = uint16(resp.status), resp.bytesIn
+	c.rlen = 0
+	if resp.close || c.req.close || extra {
+		l.closeConn(c)
+	} else {
+		c.used = true
+	}
+	next := c.redirs.next(l.e.fc, c.req, resp)
+	switch {
+	case next == nil:
+		l.record(c)
+	case next.err != "":
+		l.fail(c, next.err)
+	case c.hop >= l.e.fc.redirects:
+		l.fail(c, l.e.fc.tooManyHops)
+	default:
+		c.hop++
+		c.req = next
+		l.send(c)
+	}
+}
+
+// fail records the request of c with an error and closes the connection.
+func (l *eventLoop) fail(c *loopConn, err string) {
+	c.r.Error = err
+	if c.req != nil && c.req.err == "" {
+		c.r.Status, c.r.BytesIn = uint16(c.p.resp.status), c.p.resp.bytesIn
+	}
+	l.closeConn(c)
+	l.record(c)
+}
+
+// record hands the result of c's request to the batch and frees c.
+func (l *eventLoop) record(c *loopConn) {
+	a := l.a
+	now := l.now()
+	c.r.Latency = now - c.r.Intended
+	a.stats.InFlight.Add(-1)
+	l.done++
+	if !c.r.OK() {
+		l.errs++
+	}
+	if len(l.batch) == 0 {
+		l.held = c.r.Intended
+	}
+	l.batch = append(l.batch, c.r)
+	c.state = loopFree
+	c.req = nil
+	if len(l.batch) == cap(l.batch) || now-l.held > maxHold {
+		l.flush()
+	}
+}
+
+// finish retires c: the run has no more requests for it.
+func (l *eventLoop) finish(c *loopConn) {
+	l.closeConn(c)
+	c.state = loopFinished
+	l.live--
+	l.a.stats.Workers.Add(-1)
+}
+
+func (l *eventLoop) flush() {
+	a := l.a
+	a.stats.Sent.Add(l.sent)
+	a.stats.Done.Add(l.done)
+	a.stats.Errors.Add(l.errs)
+	l.sent, l.done, l.errs = 0, 0, 0
+	if len(l.batch) > 0 {
+		a.out <- l.batch
+		l.batch = a.batches.Get().([]result.Result)
+	}
+}
+
+// expire fails the requests whose deadline passed and finds the next
+// deadline.
+func (l *eventLoop) expire(now time.Duration) {
+	l.deadline = 1<<63 - 1
+	for _, c := range l.conns {
+		if c.state < loopConnecting || c.state > loopReading {
+			continue
+		}
+		if c.deadline <= now {
+			l.fail(c, fastTimeout)
+			l.pump(c)
+			if c.state < loopConnecting || c.state > loopReading {
+				continue
+			}
+		}
+		l.deadline = min(l.deadline, c.deadline)
+	}
+}
+
+// failAll fails every request in flight.
+func (l *eventLoop) failAll(err string) {
+	for _, c := range l.conns {
+		if c.state >= loopConnecting && c.state <= loopReading {
+			l.fail(c, err)
+		}
+	}
+}
+
+func (l *eventLoop) canceled() bool {
+	return l.a.stopped.Load() && l.a.reqCtx.Err() != nil
+}
+
+func (l *eventLoop) closeConn(c *loopConn) {
+	if c.fd >= 0 {
+		syscall.Close(c.fd) // also leaves the epoll set
+		c.fd = -1
+	}
+	c.used, c.rlen = false, 0
+	if c.state != loopFinished {
+		c.state = loopFree
+	}
+}
+
+// sysRead and sysWrite call read(2) and write(2) without telling the
+// scheduler: on a non-blocking socket they never block.
+func sysRead(fd int, p []byte) (int, syscall.Errno) {
+	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(n), errno
+}
+
+func sysWrite(fd int, p []byte) (int, syscall.Errno) {
+	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(n), errno
+}

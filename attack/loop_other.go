@@ -1,0 +1,9 @@
+//go:build !linux
+
+package attack
+
+// startLoops reports that the event-loop engine needs Linux (epoll); Run
+// then uses one goroutine per connection.
+func (a *Attacker) startLoops() error {
+	return fastError("event loop: not supported on this system")
+}
