@@ -404,6 +404,8 @@ func (a *Attacker) work(stop <-chan struct{}) {
 	}
 	defer func() { flush() }()
 	var timer *time.Timer
+	var pt *preciseTimer
+	defer func() { pt.close() }()
 	var slept time.Duration // this worker's last wait for a tick
 	nt := uint64(len(a.cfg.Targets))
 	for {
@@ -443,13 +445,22 @@ func (a *Attacker) work(stop <-chan struct{}) {
 					flush()
 				}
 				a.idle.Add(1)
-				// Long waits sleep on a timer; the last stretch on the tick
-				// wheel, which wakes the process once per slot however many
-				// workers are due in it.
-				if wait > preciseSpan {
-					sleepUntil(a.start, at-preciseSpan, stop, &timer, nil, true)
+				// When ticks are closer than a wheel slot, the tick wheel
+				// wakes the process once per slot for all workers due in it
+				// (after a timer for the bulk of a long wait). Slower
+				// schedules gain nothing from batching and would pay a
+				// hand-off per tick, so each worker sleeps precisely itself.
+				if next, _ := a.pacer.At(seq + 1); next-at < wheelSlot/2 {
+					if wait > preciseSpan {
+						sleepUntil(a.start, at-preciseSpan, stop, &timer, nil, true)
+					}
+					a.wheel.wait(at)
+				} else {
+					if pt == nil {
+						pt = newPreciseTimer()
+					}
+					sleepUntil(a.start, at, stop, &timer, pt, false)
 				}
-				a.wheel.wait(at)
 				slept = wait
 				a.idle.Add(-1)
 				if a.stopped.Load() && at >= time.Duration(a.stopAt.Load()) {

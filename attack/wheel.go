@@ -8,9 +8,9 @@ import (
 // wheelSlot is the grain at which a tickWheel releases workers. A request
 // goes out at the first slot boundary at or after its intended time, so it
 // is never early and at most wheelSlot late (plus the wake-up latency);
-// in exchange the process wakes at most 1/wheelSlot = 5,000 times a second,
+// in exchange the process wakes at most 1/wheelSlot = 2,500 times a second,
 // whatever the rate.
-const wheelSlot = 200 * time.Microsecond
+const wheelSlot = 400 * time.Microsecond
 
 // A tickWheel wakes workers waiting for their ticks in batches. Waking a
 // thread costs the process ~30–60µs of CPU; at 20,000 requests a second, one
