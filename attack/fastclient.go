@@ -185,8 +185,12 @@ type fastRedirect struct {
 // dialed) and FirstByte (from the start of Do to the first byte of the
 // final response).
 func (c *fastConn) Do(ctx context.Context, t *target.Target, r *result.Result) {
+	c.send(ctx, c.client.request(t), t, r)
+}
+
+// send sends req, the serialized t, following redirects, and fills r.
+func (c *fastConn) send(ctx context.Context, req *fastRequest, t *target.Target, r *result.Result) {
 	start := time.Now()
-	req := c.client.request(t)
 	r.BytesOut = int64(len(t.Body))
 	if req.err != "" {
 		r.Error = req.err

@@ -2,7 +2,6 @@ package attack
 
 import (
 	"context"
-	"time"
 
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/target"
@@ -16,34 +15,5 @@ var _ freshConn = (*fastConn)(nil)
 // URL, body length, header count) cannot see a new body or header value of
 // the same size.
 func (c *fastConn) doFresh(ctx context.Context, t *target.Target, r *result.Result) {
-	start := time.Now()
-	req := newTargetRequest(t, c.client.noKeepAlive)
-	r.BytesOut = int64(len(t.Body))
-	if req.err != "" {
-		r.Error = req.err
-		return
-	}
-	c.watch(ctx)
-	deadline := start.Add(c.client.timeout)
-	for hop := 0; ; hop++ {
-		err := c.roundTrip(ctx, req, start, deadline, r)
-		r.Status, r.BytesIn = uint16(c.resp.status), c.resp.bytesIn
-		if err != "" {
-			r.Error = err
-			return
-		}
-		next := c.redirect(req)
-		if next == nil {
-			return
-		}
-		if next.err != "" {
-			r.Error = next.err
-			return
-		}
-		if hop >= c.client.redirects {
-			r.Error = c.client.tooManyHops
-			return
-		}
-		req = next
-	}
+	c.send(ctx, newTargetRequest(t, c.client.noKeepAlive), t, r)
 }

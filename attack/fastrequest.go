@@ -65,7 +65,7 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 	}
 	req := &fastRequest{method: method, url: u, host: host, body: body, head: method == http.MethodHead}
 	switch {
-	case !fastToken(method):
+	case !target.ValidToken(method):
 		req.err = fmt.Sprintf("invalid method %q", method)
 		return req
 	case u.Scheme != "http":
@@ -83,7 +83,7 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 	if host == "" {
 		host = u.Host
 	}
-	if !fastHeaderValue(host) || strings.ContainsAny(host, " \t") {
+	if !target.ValidHeaderValue(host) || strings.ContainsAny(host, " \t") {
 		req.err = fmt.Sprintf("invalid Host %q", host)
 		return req
 	}
@@ -114,12 +114,12 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 		if fastFold(k, "Host") || fastFold(k, "Content-Length") || fastFold(k, "Transfer-Encoding") || fastFold(k, "Trailer") {
 			continue
 		}
-		if !fastToken(k) {
+		if !target.ValidToken(k) {
 			req.err = fmt.Sprintf("invalid header field name %q", k)
 			return req
 		}
 		for _, v := range hdr[k] {
-			if !fastHeaderValue(v) {
+			if !target.ValidHeaderValue(v) {
 				req.err = fmt.Sprintf("invalid header field value for %q", k)
 				return req
 			}
@@ -216,34 +216,6 @@ func fastSubdomain(sub, parent string) bool {
 		return false
 	}
 	return strings.HasSuffix(sub, "."+parent)
-}
-
-// fastToken reports whether s is a non-empty HTTP token (RFC 9110 5.6.2).
-func fastToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// fastHeaderValue reports whether v holds no control characters other than
-// horizontal tab, so it cannot split the request.
-func fastHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // fastFold reports whether a equals b ignoring ASCII case.

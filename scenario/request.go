@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"github.com/surge-dev/surge/target"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -77,7 +78,7 @@ func (p *parser) request(n *yaml.Node, path string, sc scope) (*Request, error) 
 		case "method":
 			r.Method, err = d.str(v, f.path)
 			r.Method = strings.ToUpper(r.Method)
-			if err == nil && !validToken(r.Method) {
+			if err == nil && !target.ValidToken(r.Method) {
 				err = d.errorf(v, f.path, "expected an HTTP method like GET or POST, got %q", v.Value)
 			}
 		case "url":
@@ -180,7 +181,7 @@ func (p *parser) headers(r *Request, n *yaml.Node, path string, sc scope) error 
 			return err
 		}
 		for _, f := range m.fields {
-			if !validToken(f.key.Value) {
+			if !target.ValidToken(f.key.Value) {
 				return p.d.errorf(f.key, f.path, "expected a header name (letters, digits and -), got %q", f.key.Value)
 			}
 			own[http.CanonicalHeaderKey(f.key.Value)] = f
@@ -430,7 +431,7 @@ func (p *parser) extraction(f field) (Extraction, error) {
 			return e, err
 		}
 	case "header":
-		if !validToken(e.Expr) {
+		if !target.ValidToken(e.Expr) {
 			return e, d.errorf(k.value, k.path, "expected a header name, got %q", e.Expr)
 		}
 	}
@@ -468,21 +469,6 @@ func isIdent(s string) bool {
 	}
 	for i, c := range s {
 		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// validToken reports whether s is an HTTP token (RFC 9110 5.6.2), the
-// syntax of methods and header names.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
 			return false
 		}
 	}

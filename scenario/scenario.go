@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/surge-dev/surge/target"
 	"io"
 	"net/http"
 	"os"
@@ -169,7 +170,7 @@ func (p *parser) top(n *yaml.Node) error {
 			return err
 		}
 		for _, f := range hm.fields {
-			if !validToken(f.key.Value) {
+			if !target.ValidToken(f.key.Value) {
 				return d.errorf(f.key, f.path, "expected a header name (letters, digits and -), got %q", f.key.Value)
 			}
 			val, err := d.str(f.value, f.path)

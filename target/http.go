@@ -131,10 +131,10 @@ func addHeader(lr *lineReader, t *Target, line []byte) error {
 		return lr.errorf("header", "expected \"Key: Value\", got %q", line)
 	}
 	key, val := string(k), string(v)
-	if !validToken(key) {
+	if !ValidToken(key) {
 		return lr.errorf("header", "expected a header name made of letters, digits and -, got %q", key)
 	}
-	if !validHeaderValue(val) {
+	if !ValidHeaderValue(val) {
 		return lr.errorf("header", "expected a value without control characters, got %q", val)
 	}
 	if t.Header == nil {

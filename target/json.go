@@ -102,7 +102,7 @@ func checkJSONTarget(lr *lineReader, t *Target, fields map[string]json.RawMessag
 	if t.Method == "" {
 		return lr.errorf("method", "expected a required field %q holding %s%s", "method", jsonWant["method"], caseHint(fields, "method"))
 	}
-	if !validToken(t.Method) {
+	if !ValidToken(t.Method) {
 		return lr.errorf("method", "expected an HTTP method such as GET, got %q", t.Method)
 	}
 	if t.URL == "" {
@@ -112,11 +112,11 @@ func checkJSONTarget(lr *lineReader, t *Target, fields map[string]json.RawMessag
 		return lr.errorf("url", "%s", err)
 	}
 	for k, vs := range t.Header {
-		if !validToken(k) {
+		if !ValidToken(k) {
 			return lr.errorf("header", "expected a header name made of letters, digits and -, got %q", k)
 		}
 		for _, v := range vs {
-			if !validHeaderValue(v) {
+			if !ValidHeaderValue(v) {
 				return lr.errorf("header", "expected a value without control characters for %q, got %q", k, v)
 			}
 		}

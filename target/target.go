@@ -363,9 +363,9 @@ func checkURL(u string) error {
 	return nil
 }
 
-// validToken reports whether s is a non-empty HTTP token (RFC 9110 5.6.2),
+// ValidToken reports whether s is a non-empty HTTP token (RFC 9110 5.6.2),
 // the syntax of header names and methods.
-func validToken(s string) bool {
+func ValidToken(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -381,9 +381,10 @@ func validToken(s string) bool {
 	return true
 }
 
-// validHeaderValue reports whether v holds no control characters other than
-// horizontal tab; net/http refuses to send such values.
-func validHeaderValue(v string) bool {
+// ValidHeaderValue reports whether v holds no control characters other than
+// horizontal tab; net/http refuses to send such values, and they could
+// split a request.
+func ValidHeaderValue(v string) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
 			return false
