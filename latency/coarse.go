@@ -2,23 +2,28 @@ package latency
 
 import (
 	"math"
+	"math/bits"
 	"time"
 )
 
-// Coarse buckets grow by coarseGrowth: each bucket spans 2 % of its value,
-// so a quantile is within 1 % of the truth; 1µs … 1h takes coarseBuckets.
+// Coarse buckets are log-linear, as in HDR histograms: each power of two
+// from 1.024µs (2^10 ns) to 73 minutes (2^42 ns) is cut into coarseSub equal
+// buckets, so a bucket spans at most 1/64 (1.6 %) of its values and a
+// quantile, taken at the bucket's middle, is within 0.8 % of the truth.
+// The index is two shifts, no logarithm: Record is on the report's hot path.
 const (
-	coarseGrowth  = 1.02
-	coarseBuckets = 1110 // ceil(ln(3.6e9)/ln(1.02)) + 1
+	coarseSubBits = 6
+	coarseSub     = 1 << coarseSubBits
+	coarseMinExp  = 10
+	coarseMaxExp  = 42
+	coarseBuckets = (coarseMaxExp - coarseMinExp) * coarseSub
 )
 
-var coarseLogGrowth = math.Log(coarseGrowth)
-
-// Coarse is a small mergeable latency histogram for time windows: 2 %-wide
-// logarithmic buckets from 1µs to 1h in 4.4 KB, with exact count, min, max
-// and mean. Use Histogram where 3 significant digits matter; Coarse where
-// there are hundreds of them (per window, per label). The zero value is
-// ready to use.
+// Coarse is a small mergeable latency histogram for time windows: 1.6 %-wide
+// log-linear buckets from 1µs to 1h in 8 KB, with exact count, min, max and
+// mean. Use Histogram where 3 significant digits matter; Coarse where there
+// are hundreds of them (per window, per label). The zero value is ready to
+// use.
 type Coarse struct {
 	counts [coarseBuckets]uint32
 	n      int64
@@ -28,19 +33,26 @@ type Coarse struct {
 }
 
 func coarseIndex(d time.Duration) int {
-	if d <= Lowest {
+	v := uint64(d)
+	e := bits.Len64(v) - 1
+	if e < coarseMinExp {
 		return 0
 	}
-	i := int(math.Log(float64(d)/float64(Lowest))/coarseLogGrowth) + 1
-	return min(i, coarseBuckets-1)
+	if e >= coarseMaxExp {
+		return coarseBuckets - 1
+	}
+	return (e-coarseMinExp)<<coarseSubBits | int(v>>(e-coarseSubBits))&(coarseSub-1)
 }
 
-// coarseValue is the geometric middle of bucket i.
+// coarseValue is the middle of bucket i.
 func coarseValue(i int) time.Duration {
 	if i == 0 {
-		return Lowest
+		return Lowest // the bucket of everything below 1.024µs
 	}
-	return time.Duration(float64(Lowest) * math.Exp((float64(i-1)+0.5)*coarseLogGrowth))
+	e := i>>coarseSubBits + coarseMinExp
+	m := uint64(i & (coarseSub - 1))
+	lo := (coarseSub + m) << (e - coarseSubBits)
+	return time.Duration(lo + 1<<(e-coarseSubBits)/2)
 }
 
 // Record adds one duration; negative durations count as zero.
@@ -89,7 +101,7 @@ func (c *Coarse) Mean() time.Duration {
 	return time.Duration(c.sum / float64(c.n))
 }
 
-// Quantile returns the duration at quantile q in [0,1], within 1 %, never
+// Quantile returns the duration at quantile q in [0,1], within 0.8 %, never
 // outside [Min, Max]; Quantile(0) and Quantile(1) are exact.
 func (c *Coarse) Quantile(q float64) time.Duration {
 	if c.n == 0 {

@@ -84,6 +84,13 @@ func (h *Histogram) Merge(o *Histogram) {
 	h.h.Merge(o.h)
 }
 
+// Clone returns an independent copy of h.
+func (h *Histogram) Clone() *Histogram {
+	c := New()
+	c.Merge(h)
+	return c
+}
+
 // Reset empties h, keeping its memory.
 func (h *Histogram) Reset() {
 	h.h.Reset()

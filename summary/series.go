@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"slices"
 	"time"
 
 	"github.com/surge-dev/surge/latency"
@@ -170,4 +171,17 @@ func (s *Series) Add(start time.Time, r *result.Result) {
 		from := s.origin + int64(k)*width
 		s.Windows[k].Busy += time.Duration(min(end, from+width) - max(sent, from))
 	}
+}
+
+// clone returns a deep copy of s.
+func (s *Series) clone() *Series {
+	c := *s
+	c.Windows = slices.Clone(s.Windows)
+	for i := range c.Windows {
+		if l := c.Windows[i].Latency; l != nil {
+			cl := *l
+			c.Windows[i].Latency = &cl
+		}
+	}
+	return &c
 }

@@ -66,3 +66,33 @@ func TestSeriesCoarsensAndShifts(t *testing.T) {
 		t.Errorf("origin %v, windows 0,1,2 = %d,%d,%d; want %v and 1,0,4", s.Origin, s.Windows[0].Requests, s.Windows[1].Requests, s.Windows[2].Requests, start.Add(-8*time.Second))
 	}
 }
+
+// TestFirstLabelSplitsFromTotal: while one label is seen, its statistics are
+// Total's; when a second label appears, the first keeps exactly its own.
+func TestFirstLabelSplitsFromTotal(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	m := &result.Meta{ID: "r", Start: start}
+	mixed, alone := New(Options{}), New(Options{})
+	for i := range 300 {
+		at := time.Duration(i) * 10 * time.Millisecond
+		r := result.Result{Seq: uint64(i), Label: "a", Intended: at, Sent: at, Latency: time.Duration(i+1) * time.Millisecond, Status: 200}
+		if i >= 100 && i%3 == 0 {
+			r.Label, r.Status = "b", 500
+		}
+		mixed.Add(m, &r)
+		if r.Label == "a" {
+			alone.Add(m, &r)
+		}
+	}
+	if got := alone.Labels(); len(got) != 1 || got[0].Label != "a" || got[0].Requests != alone.Total.Requests {
+		t.Fatalf("one label: Labels() = %+v, want label a with Total's figures", got)
+	}
+	a, want := mixed.Label("a"), alone.Total
+	if a == nil || a.Requests != want.Requests || a.Success != want.Success || a.Latency.Quantile(0.99) != want.Latency.Quantile(0.99) ||
+		a.Latency.Count() != want.Latency.Count() || len(a.Series.Windows) != len(want.Series.Windows) || a.StatusCodes[500] != 0 {
+		t.Fatalf("label a after the split: %+v; want the figures of the a results alone: %+v", a, want)
+	}
+	if b := mixed.Label("b"); b == nil || b.Requests != 66 || b.StatusCodes[500] != 66 || mixed.Total.Requests != 300 {
+		t.Fatalf("label b = %+v, total %d; want 66 × 500 (i = 102, 105, …, 297) and 300 in all", b, mixed.Total.Requests)
+	}
+}

@@ -1,7 +1,9 @@
 package summary
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -208,4 +210,17 @@ func statusLine(code uint16) string {
 	}
 	statusLines.Store(code, s)
 	return s
+}
+
+// clone returns a deep copy of st under another label.
+func (st *Stats) clone(label string) *Stats {
+	c := *st
+	c.Label = label
+	c.Latency, c.SendLag = st.Latency.Clone(), st.SendLag.Clone()
+	c.StatusCodes = maps.Clone(st.StatusCodes)
+	c.Errors = slices.Clone(st.Errors)
+	c.errIndex = maps.Clone(st.errIndex)
+	c.Buckets, c.Hist = slices.Clone(st.Buckets), slices.Clone(st.Hist)
+	c.Series = st.Series.clone()
+	return &c
 }

@@ -65,11 +65,14 @@ type Summary struct {
 	// added.
 	Markers []Marker
 
-	opts     Options
-	labels   map[string]*Stats
-	runIDs   map[string]struct{}
-	runPtrs  map[*result.Meta]struct{}
-	lastMeta *result.Meta
+	opts   Options
+	labels map[string]*Stats
+	// aliased is true while every result had the label onlyLabel; see Add.
+	aliased   bool
+	onlyLabel string
+	runIDs    map[string]struct{}
+	runPtrs   map[*result.Meta]struct{}
+	lastMeta  *result.Meta
 }
 
 // New returns an empty Summary configured by o.
@@ -107,6 +110,9 @@ func (s *Summary) Options() Options { return s.opts }
 
 // Labels returns the per-label statistics, sorted by label.
 func (s *Summary) Labels() []*Stats {
+	if s.aliased {
+		return []*Stats{s.alias()}
+	}
 	out := make([]*Stats, 0, len(s.labels))
 	for _, st := range s.labels {
 		out = append(out, st)
@@ -116,7 +122,12 @@ func (s *Summary) Labels() []*Stats {
 }
 
 // Label returns the statistics of one label, or nil if none was seen.
-func (s *Summary) Label(name string) *Stats { return s.labels[name] }
+func (s *Summary) Label(name string) *Stats {
+	if s.aliased && name == s.onlyLabel {
+		return s.alias()
+	}
+	return s.labels[name]
+}
 
 // Add folds one result in. m is the header of the run r belongs to: offsets
 // in r are relative to m.Start, so results of several runs (files) are put on
@@ -134,6 +145,21 @@ func (s *Summary) Add(m *result.Meta, r *result.Result) {
 		s.WarmupSkipped++
 		return
 	}
+	// While every result has had the same label, that label's statistics
+	// are Total's: most runs have one label, and aggregating twice would
+	// double the cost of reading a file. The label gets its own copy when a
+	// second label appears.
+	if len(s.labels) == 0 && !s.aliased {
+		s.aliased, s.onlyLabel = true, r.Label
+	}
+	if s.aliased {
+		if r.Label == s.onlyLabel {
+			s.Total.add(m.Start, r, &s.opts)
+			return
+		}
+		s.labels[s.onlyLabel] = s.Total.clone(s.onlyLabel)
+		s.aliased = false
+	}
 	st, ok := s.labels[r.Label]
 	if !ok {
 		st = s.newStats(r.Label)
@@ -141,6 +167,14 @@ func (s *Summary) Add(m *result.Meta, r *result.Result) {
 	}
 	s.Total.add(m.Start, r, &s.opts)
 	st.add(m.Start, r, &s.opts)
+}
+
+// alias returns the statistics of the only label seen so far: Total's,
+// under the label's name. The copy shares Total's histograms and series.
+func (s *Summary) alias() *Stats {
+	c := *s.Total
+	c.Label = s.onlyLabel
+	return &c
 }
 
 var emptyMeta result.Meta
