@@ -16,9 +16,12 @@ const (
 	// spikeSigmas: a spike window's p99 exceeds the median window p99 by
 	// this many robust standard deviations (1.4826·MAD) ...
 	spikeSigmas = 5
-	// ... and by at least this fraction of it, so a very steady run does
-	// not flag a millisecond of scheduler noise.
-	spikeMinRatio = 0.5
+	// ... and by at least this fraction of it (the window p99 at least
+	// doubles), so neither a very steady run's millisecond of scheduler
+	// noise nor the tail of an endpoint whose cost varies per request (a
+	// search over random date ranges) counts as a spike; stop-the-world
+	// pauses and pool stalls multiply p99 many times.
+	spikeMinRatio = 1.0
 	// spikeMinWindows is the fewest steady windows needed to judge.
 	spikeMinWindows = 5
 )
@@ -30,7 +33,7 @@ type Spikes struct {
 	Window time.Duration `json:"window"`
 	// Level is the median window p99 and Sigma its robust standard
 	// deviation (1.4826·MAD over windows); Threshold = Level + max(5·Sigma,
-	// 0.5·Level).
+	// 1.0·Level).
 	Level     time.Duration `json:"level"`
 	Sigma     time.Duration `json:"sigma"`
 	Threshold time.Duration `json:"threshold"`
@@ -90,7 +93,7 @@ func countAbove(c *latency.Coarse, d time.Duration) int64 {
 
 // DetectSpikes judges the windows of s whose start is not excluded by skip
 // (the cold phase): a window is a spike when its p99 exceeds the median
-// window p99 by max(5 robust standard deviations, 50 %). Consecutive spike
+// window p99 by max(5 robust standard deviations, 100 %). Consecutive spike
 // windows form an episode. It returns nil when fewer than 5 windows hold
 // requests.
 func DetectSpikes(s *summary.Series, skip func(from time.Time) bool) *Spikes {
@@ -178,7 +181,7 @@ func (sp *Spikes) sentence() string {
 
 func (sp *Spikes) serverSentence() string {
 	if len(sp.Episodes) == 0 {
-		return fmt.Sprintf("no latency spikes: no %s window's p99 exceeded %s (steady p99 %s + max(5×%s, 50%%)) in %d windows",
+		return fmt.Sprintf("no latency spikes: no %s window's p99 exceeded %s (steady p99 %s + max(5×%s, 100%%)) in %d windows",
 			sp.Window, round3(sp.Threshold), round3(sp.Level), round3(sp.Sigma), sp.Windows)
 	}
 	var slow int64
