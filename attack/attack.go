@@ -387,7 +387,15 @@ func (a *Attacker) work(stop <-chan struct{}) {
 	defer a.wg.Done()
 	conn := a.client.NewConn()
 	defer conn.Close()
-	batch := a.batches.Get().([]result.Result)
+	// The batch is taken from the pool when the first result needs it, and
+	// handed on whole: a worker idle between ticks holds none (a burst can
+	// leave hundreds of workers waiting).
+	var batch []result.Result
+	take := func() {
+		if batch == nil {
+			batch = a.batches.Get().([]result.Result)
+		}
+	}
 	held := time.Duration(0) // offset of the oldest result in batch
 	// Counts not yet published to a.stats; see Stats.
 	var sent, done, errs, notSent int64
@@ -399,7 +407,7 @@ func (a *Attacker) work(stop <-chan struct{}) {
 		sent, done, errs, notSent = 0, 0, 0, 0
 		if len(batch) > 0 {
 			a.out <- batch
-			batch = a.batches.Get().([]result.Result)
+			batch = nil
 		}
 	}
 	defer func() { flush() }()
@@ -426,6 +434,7 @@ func (a *Attacker) work(stop <-chan struct{}) {
 			if a.pacer == nil || at >= time.Duration(a.stopAt.Load()) {
 				return
 			}
+			take()
 			batch = append(batch, result.Result{Seq: seq, Label: a.labelAt(seq%nt, at), Intended: at,
 				Sent: at, Worker: a.cfg.Worker, Flags: result.NotSent})
 			if a.warmAt(at) {
@@ -478,6 +487,7 @@ func (a *Attacker) work(stop <-chan struct{}) {
 		if a.pacer == nil {
 			at = now // at max rate a request is due when it goes out
 		}
+		take()
 		batch = append(batch, result.Result{Seq: seq, Label: a.labelAt(i, at), Intended: at, Sent: now, Worker: a.cfg.Worker})
 		r := &batch[len(batch)-1]
 		if a.hasWarmup && a.warmAt(at) {
