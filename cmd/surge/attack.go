@@ -86,7 +86,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	}
 	target.ApplyDefaults(ts, hdr.h, bodyBytes)
 	if *tmpl {
-		return attackTemplate(ctx, e, ts, rate.rates, *ramp, &opts, live)
+		return attackTemplate(ctx, e, ts, name, rate.rates, *ramp, &opts, live)
 	}
 	cfg, err := opts.config(ts, rate.rates[0])
 	if err != nil {
@@ -446,11 +446,11 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 
 // attackTemplate runs -template: the targets become a scenario whose
 // templates are rendered for every request.
-func attackTemplate(ctx context.Context, e *env, ts []target.Target, rates []attack.Rate, ramp string, opts *attackOptions, live liveOptions) error {
+func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []attack.Rate, ramp string, opts *attackOptions, live liveOptions) error {
 	if len(rates) > 1 || ramp != "" {
 		return usagef("-template takes one -rate, not a list or -ramp (use a scenario file for stages)")
 	}
-	s, err := templateScenario(ts, labels(ts, opts.name), rates[0], opts)
+	s, err := templateScenario(ts, labels(ts, opts.name), rates[0], opts, file)
 	if err != nil {
 		return err
 	}

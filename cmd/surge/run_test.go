@@ -488,3 +488,19 @@ func TestTemplateOneLiner(t *testing.T) {
 		t.Errorf("without -template: exit %d, want one 201 and 19 × 409:\n%s", code, text)
 	}
 }
+
+// TestTemplateBadTarget: a template error names the target and its field,
+// and nothing is sent.
+func TestTemplateBadTarget(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	targets := "GET " + srv.URL + "/a\n\nGET " + srv.URL + "/b?n={{seqq}}\n"
+	code, _, stderr := surge(t, context.Background(), targets, "attack", "-template", "-rate", "10", "-duration", "1s", "-output", filepath.Join(t.TempDir(), "x.srg"))
+	if code != 1 || !strings.Contains(stderr, "target 2 of stdin, url:") || !strings.Contains(stderr, `"seqq" not defined`) {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming target 2's url and the unknown function", code, stderr)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests sent despite the template error", hits.Load())
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,7 +22,10 @@ import (
 // -connections users looping until -duration or -count. The scenario is
 // built as YAML and read by scenario.Parse, so templates are compiled and
 // checked exactly as in a scenario file.
-func templateScenario(ts []target.Target, labels []string, rate attack.Rate, o *attackOptions) (*scenario.Scenario, error) {
+//
+// Errors name the target (as "target N of FILE") and its field, not the
+// generated YAML.
+func templateScenario(ts []target.Target, labels []string, rate attack.Rate, o *attackOptions, file string) (*scenario.Scenario, error) {
 	type request struct {
 		Name    string            `yaml:"name"`
 		Method  string            `yaml:"method"`
@@ -85,6 +89,14 @@ func templateScenario(ts []target.Target, labels []string, rate attack.Rate, o *
 	}
 	s, err := scenario.Parse(&b, "targets (-template)", ".")
 	if err != nil {
+		var se *scenario.Error
+		var i int
+		var field string
+		if errors.As(err, &se) {
+			if n, _ := fmt.Sscanf(se.Field, "requests[%d].%s", &i, &field); n == 2 {
+				return nil, fmt.Errorf("-template: target %d of %s, %s: %s", i+1, file, field, se.Msg)
+			}
+		}
 		return nil, fmt.Errorf("-template: %w", err)
 	}
 	return s, nil
