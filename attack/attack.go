@@ -65,9 +65,9 @@ type Config struct {
 	Worker uint32
 	// Client, if set, sends the requests instead of surge's own clients.
 	Client Client
-	// NoEventLoop runs a max-rate attack of a FastClient with one
-	// goroutine per connection instead of the event loops (Linux only),
-	// which record the same results at a lower CPU cost per request.
+	// NoEventLoop runs an attack of targets (not a Flow) on a FastClient
+	// with one goroutine per connection instead of the event loops (Linux
+	// only), which record the same results at a lower CPU cost per request.
 	NoEventLoop bool
 
 	// Flow, if set, replaces Targets as the source of requests: every
@@ -339,7 +339,7 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	if len(a.cfg.Users) > 0 {
 		a.wg.Add(1)
 		go a.schedule(stop)
-	} else if a.pacer != nil || a.cfg.NoEventLoop || a.startLoops() != nil {
+	} else if a.cfg.NoEventLoop || a.startLoops() != nil {
 		initial := 1
 		if a.pacer == nil {
 			initial = a.cfg.Connections

@@ -15,17 +15,20 @@ import (
 	"github.com/surge-dev/surge/result"
 )
 
-// The event-loop engine runs max-rate attacks of a FastClient the way wrk
-// does: a few goroutines (half of GOMAXPROCS), each locked to its thread and owning
-// a share of the connections, each connection a state machine driven by an
-// edge-triggered epoll set over raw non-blocking sockets. A request costs a
-// write and a read: no read that finds nothing yet, no goroutine parked in
-// the netpoller and woken again.
+// The event-loop engine runs the attacks of a FastClient the way wrk does:
+// a few goroutines (half of GOMAXPROCS), each locked to its thread and
+// owning a share of the connections, each connection a state machine driven
+// by an edge-triggered epoll set over raw non-blocking sockets. A request
+// costs a write and a read: no read that finds nothing yet, no goroutine
+// parked in the netpoller and woken again, no hand-off between threads.
 //
-// It records what work() records at max rate: a request is due when it
+// At max rate it records what work() records: a request is due when it
 // goes out (Intended = Sent), sequence numbers come from the Attacker's
 // shared counter, Count, Duration and stops are obeyed the same way, and
-// the results go to the sink in batches.
+// the results go to the sink in batches. With a pacer (open model, see
+// looppace_linux.go) each loop owns every n-th sequence number and sends
+// it at its intended time on a free connection, opening one when none is
+// free and the cap allows.
 
 // loopWait bounds how long a loop sleeps in epoll_wait, so it notices a
 // stop and flushes held results.
@@ -41,6 +44,9 @@ func (a *Attacker) startLoops() error {
 	fc, ok := a.client.(*FastClient)
 	if !ok {
 		return errLoopClient
+	}
+	if a.flow != nil {
+		return errLoopFlow
 	}
 	e := &loopEngine{a: a, fc: fc, addrs: make(map[string]*loopAddr)}
 	// Half the processors: a loop with many connections gets many events
@@ -62,10 +68,23 @@ func (a *Attacker) startLoops() error {
 		if i < a.cfg.Connections%n {
 			conns++
 		}
+		if a.pacer != nil {
+			// Connections open as ticks need them.
+			l.paced, l.seq, l.stride, l.maxConns = true, uint64(i), uint64(n), conns
+			loops = append(loops, l)
+			continue
+		}
 		for range conns {
 			l.conns = append(l.conns, &loopConn{idx: len(l.conns), fd: -1, p: newLoopParser(), rbuf: make([]byte, fastReadBuffer)})
 		}
 		loops = append(loops, l)
+	}
+	if a.pacer != nil {
+		for _, l := range loops {
+			a.wg.Add(1)
+			go l.runPaced()
+		}
+		return nil
 	}
 	a.stats.Workers.Add(int64(a.cfg.Connections))
 	for _, l := range loops {
@@ -154,6 +173,9 @@ const errLoopPort fastError = "invalid port"
 // errLoopClient says the event loops need a FastClient.
 const errLoopClient fastError = "event loop: the client is not a FastClient"
 
+// errLoopFlow says the event loops send targets, not flows.
+const errLoopFlow fastError = "event loop: flows run on workers"
+
 // eventLoop is one thread's share of the connections.
 type eventLoop struct {
 	e      *loopEngine
@@ -169,6 +191,26 @@ type eventLoop struct {
 
 	live     int           // connections that have not finished
 	deadline time.Duration // the earliest deadline of a request in flight, or later
+
+	// Open model (looppace_linux.go).
+	paced    bool
+	seq      uint64        // next sequence number of this loop
+	stride   uint64        // loops: this loop sends seq, seq+stride, ...
+	at       time.Duration // intended time of seq
+	more     bool          // the schedule has seq
+	maxConns int           // connections this loop may open
+	inFlight int
+	idle     []*loopConn // open connections between requests, most recently freed last
+	spare    []*loopConn // closed connections between requests
+	swept    time.Duration
+	// Kernel arrival times (stamp.go): stamps says responses are read
+	// with them, lazy that the loop may collect responses when it wakes
+	// for a tick, harvest that it is doing so now.
+	stamps, lazy, harvest bool
+	clock                 wallClock
+	msg                   syscall.Msghdr
+	iov                   syscall.Iovec
+	oob                   [64]byte
 }
 
 // loopConn states.
@@ -204,6 +246,8 @@ type loopConn struct {
 	start     time.Duration // when the request started (offset from a.start)
 	deadline  time.Duration
 	dialStart time.Duration
+	freed     time.Duration // when it last became free (open model)
+	end       time.Duration // when the last byte read arrived, by the kernel's stamp; 0 = not known
 }
 
 func (l *eventLoop) now() time.Duration { return time.Since(l.a.start) }
@@ -259,8 +303,9 @@ func (l *eventLoop) run() {
 
 // pump gives a free connection its next request, or finishes it when the
 // run is over. A request that fails at once frees the connection again.
+// With a pacer, free connections wait for ticks instead (dispatch).
 func (l *eventLoop) pump(c *loopConn) {
-	for c.state == loopFree {
+	for c.state == loopFree && !l.paced {
 		l.begin(c)
 	}
 }
@@ -273,17 +318,25 @@ func (l *eventLoop) begin(c *loopConn) {
 		l.finish(c)
 		return
 	}
+	now := l.now()
+	l.start(c, seq, now, now)
+}
+
+// start sends request seq, due at, on c.
+func (l *eventLoop) start(c *loopConn, seq uint64, at, now time.Duration) {
+	a := l.a
 	nt := uint64(len(a.cfg.Targets))
 	i := seq % nt
 	t := &a.cfg.Targets[i]
-	now := l.now()
-	c.r = result.Result{Seq: seq, Label: a.labelAt(i, now), Intended: now, Sent: now, Worker: a.cfg.Worker,
+	c.r = result.Result{Seq: seq, Label: a.labelAt(i, at), Intended: at, Sent: now, Worker: a.cfg.Worker,
 		BytesOut: int64(len(t.Body))}
-	if a.hasWarmup && a.warmAt(now) {
+	if a.hasWarmup && a.warmAt(at) {
 		c.r.Flags |= result.Warmup
 	}
 	a.stats.InFlight.Add(1)
+	l.inFlight++
 	l.sent++
+	c.end = 0
 	c.req = l.e.fc.request(t)
 	if c.req.err != "" {
 		l.fail(c, c.req.err)
@@ -299,6 +352,10 @@ func (l *eventLoop) begin(c *loopConn) {
 // the same address, else on a new one.
 func (l *eventLoop) send(c *loopConn) {
 	c.retried, c.gotByte, c.wrote = false, false, 0
+	if c.p == nil {
+		// Retired while idle (open model): buffers again.
+		c.rbuf, c.p = make([]byte, fastReadBuffer), newLoopParser()
+	}
 	c.p.reset(c.req.head)
 	if c.fd >= 0 && c.addr != c.req.addr {
 		l.closeConn(c)
@@ -342,6 +399,9 @@ func (l *eventLoop) connect(c *loopConn) {
 		return
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	if l.stamps && syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) != nil {
+		l.stamps, l.lazy = false, false
+	}
 	err = syscall.Connect(fd, sa)
 	if err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		syscall.Close(fd)
@@ -358,6 +418,9 @@ func (l *eventLoop) connect(c *loopConn) {
 	}
 	c.fd = fd
 	c.state = loopConnecting
+	if l.paced {
+		l.a.stats.Workers.Add(1)
+	}
 }
 
 // dialFailed tries the next address or fails the request.
@@ -444,7 +507,19 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 			c.rbuf = append(c.rbuf, make([]byte, len(c.rbuf))...)
 		}
 		space := len(c.rbuf) - c.rlen
-		n, errno := sysRead(c.fd, c.rbuf[c.rlen:])
+		var n int
+		var errno syscall.Errno
+		at := time.Duration(-1) // when what was read arrived, if the kernel said
+		if l.stamps {
+			if !c.gotByte {
+				// The first read takes the start of the response only, so
+				// its stamp is when the first segment arrived.
+				space = min(space, loopFirstRead)
+			}
+			n, at, errno = l.recv(c.fd, c.rbuf[c.rlen:c.rlen+space])
+		} else {
+			n, errno = sysRead(c.fd, c.rbuf[c.rlen:])
+		}
 		switch {
 		case errno == syscall.EAGAIN:
 			return
@@ -458,9 +533,15 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 		if eof && !c.gotByte && l.retry(c) {
 			return
 		}
+		if at >= 0 {
+			c.end = at
+		}
 		if n > 0 && !c.gotByte {
 			c.gotByte = true
-			c.r.FirstByte = l.now() - c.start
+			if at < 0 {
+				at = l.now()
+			}
+			c.r.FirstByte = max(0, at-c.start)
 		}
 		c.rlen += n
 		used, done, err := c.p.feed(c.rbuf[:c.rlen], eof)
@@ -483,6 +564,13 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 		}
 		if n < space && !hup {
 			// The socket is drained; epoll reports the next bytes.
+			if l.harvest {
+				// A response still coming when the loop woke for a tick:
+				// it may be larger than the socket buffer, and then the
+				// server waited for this read. Wake for responses from now
+				// on.
+				l.lazy = false
+			}
 			return
 		}
 	}
@@ -550,6 +638,7 @@ func (l *eventLoop) complete(c *loopConn, extra bool) {
 // fail records the request of c with an error and closes the connection.
 func (l *eventLoop) fail(c *loopConn, err string) {
 	c.r.Error = err
+	c.end = 0
 	if c.req != nil && c.req.err == "" {
 		c.r.Status, c.r.BytesIn = uint16(c.p.resp.status), c.p.resp.bytesIn
 	}
@@ -561,8 +650,15 @@ func (l *eventLoop) fail(c *loopConn, err string) {
 func (l *eventLoop) record(c *loopConn) {
 	a := l.a
 	now := l.now()
-	c.r.Latency = now - c.r.Intended
+	end := now
+	if c.end > 0 {
+		// The kernel's arrival time of the last byte, kept within the
+		// exchange in case the wall clock stepped.
+		end = min(max(c.end, c.start), now)
+	}
+	c.r.Latency = end - c.r.Intended
 	a.stats.InFlight.Add(-1)
+	l.inFlight--
 	l.done++
 	if !c.r.OK() {
 		l.errs++
@@ -573,6 +669,9 @@ func (l *eventLoop) record(c *loopConn) {
 	l.batch = append(l.batch, c.r)
 	c.state = loopFree
 	c.req = nil
+	if l.paced {
+		l.release(c, now)
+	}
 	if len(l.batch) == cap(l.batch) || now-l.held > maxHold {
 		l.flush()
 	}
@@ -634,6 +733,9 @@ func (l *eventLoop) closeConn(c *loopConn) {
 	if c.fd >= 0 {
 		syscall.Close(c.fd) // also leaves the epoll set
 		c.fd = -1
+		if l.paced {
+			l.a.stats.Workers.Add(-1)
+		}
 	}
 	c.used, c.rlen = false, 0
 	if c.state != loopFinished {

@@ -213,7 +213,7 @@ func (o *attackOptions) register(fs interface {
 	fs.StringVar(&o.name, "name", "", "label for every result (default: METHOD path per target, for up to 20 targets)")
 	fs.StringVar(&o.output, "output", "stdout", "results file")
 	fs.StringVar(&o.client, "client", "auto", "HTTP client: auto (fast HTTP/1.1 path when it can), fast, net (net/http)")
-	fs.BoolVar(&o.eventLoop, "event-loop", true, "at max rate with the fast client, drive connections from epoll loops instead of a goroutine each (Linux)")
+	fs.BoolVar(&o.eventLoop, "event-loop", true, "with the fast client, drive connections from epoll loops instead of a goroutine each (Linux)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 }
 

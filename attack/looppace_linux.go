@@ -1,0 +1,356 @@
+//go:build linux
+
+package attack
+
+import (
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/surge-dev/surge/result"
+)
+
+// The open model on an event loop. The thread that sends also keeps time:
+// it sleeps until the next tick, no timer goroutine handing ticks to
+// workers, no worker parked in the netpoller.
+//
+// When ticks come often (at most lazySpan apart), the loop does not wake
+// for responses either: the kernel stamps each segment's arrival
+// (SO_TIMESTAMPNS), and the loop reads what arrived when it wakes for the
+// next tick. A request then costs one wake-up and four system calls
+// (sleep, poll, write, read) where waking for the response too costs two
+// wake-ups, the dearer part; and the latency is the kernel's arrival time
+// of the last byte, which a busy or late thread cannot inflate. The loop
+// wakes for responses again (epoll) while a connection is being opened or
+// a request written, and for good once a response was still arriving when
+// it woke: that one may not fit the socket buffer, and the server should
+// never wait for the loop's next tick to send the rest.
+//
+// The measurement rules are work()'s: a request's latency counts from its
+// intended time; when every connection the cap allows is busy, the due
+// tick waits for the first one free and its lag counts; a tick that was due
+// before the stop and never went out is recorded as not sent.
+
+// lazySpan is the longest sleep for which the loop leaves responses to be
+// read when it wakes.
+const lazySpan = time.Millisecond
+
+// loopFirstRead bounds the first read of a response, so that its kernel
+// stamp is the arrival of the response's first segment.
+const loopFirstRead = 512
+
+// loopRetire is how long a connection stays open without a request before
+// the loop closes it and drops its buffers, so that a burst of slow
+// responses, which opens connections, does not leave them for the rest of
+// the run. Free connections are reused most recently freed first, so the
+// ones a steady rate does not need are the ones that age.
+const loopRetire = time.Second
+
+// runPaced drives an open-model loop until its schedule is over and its
+// last response is in.
+func (l *eventLoop) runPaced() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// The kernel may fire a thread's timers up to its timer slack late
+	// (50µs by default), and that lateness is send lag: ask for 1µs, and
+	// give the thread back as it was.
+	slack, _, _ := syscall.RawSyscall(syscall.SYS_PRCTL, prGetTimerslack, 0, 0)
+	syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, 1000, 0)
+	defer syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, slack, 0)
+	defer l.a.wg.Done()
+	defer syscall.Close(l.epfd)
+	defer l.flush()
+	defer l.closeAll()
+	l.deadline = 1<<63 - 1
+	l.stamps, l.lazy = true, true
+	// Blocking calls that keep the P: a goroutine that sleeps thousands of
+	// times a second would otherwise keep sysmon polling, and take a P
+	// back on every wake. With one P, the other goroutines need it.
+	raw := runtime.GOMAXPROCS(0) >= 2
+	l.more = l.schedule()
+	for {
+		now := l.now()
+		l.dispatch(now)
+		if !l.more && l.inFlight == 0 {
+			return
+		}
+		wait := loopWait
+		if l.more && l.hasFree() {
+			wait = min(wait, l.at-now)
+		}
+		wait = max(0, min(wait, l.deadline-now))
+		var n int
+		var errno syscall.Errno
+		l.harvest = l.lazy && wait <= lazySpan && !l.needsEvents()
+		if l.harvest {
+			sleep(wait, raw)
+			n, errno = l.wait(0, raw)
+		} else {
+			n, errno = l.wait(wait, raw)
+		}
+		l.clock.read(l.a.start)
+		if errno != 0 && errno != syscall.EINTR {
+			// Cannot happen with a valid epoll fd; fail what is in flight.
+			l.failAll(errno.Error())
+			continue
+		}
+		for i := range n {
+			ev := &l.events[i]
+			c := l.conns[ev.Fd]
+			if c.state == loopFree {
+				// Bytes, a close or an error on an idle connection: the
+				// server closed it, or it is out of step. Either way it is
+				// no good for the next request.
+				if c.fd >= 0 && ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+					l.closeConn(c)
+				}
+				continue
+			}
+			l.handle(c, ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
+		}
+		now = l.now()
+		if now >= l.deadline {
+			l.expire(now)
+		}
+		if l.canceled() {
+			l.failAll(fastCanceled)
+		}
+		if len(l.batch) > 0 && now-l.held > maxHold {
+			l.flush()
+		}
+		if now-l.swept > loopRetire/4 {
+			l.sweep(now)
+		}
+	}
+}
+
+// schedule looks up the intended time of l.seq and reports whether the
+// schedule has it.
+func (l *eventLoop) schedule() bool {
+	a := l.a
+	if a.cfg.Count > 0 && l.seq >= a.cfg.Count {
+		return false
+	}
+	at, ok := a.pacer.At(l.seq)
+	l.at = at
+	return ok
+}
+
+// dispatch sends every due tick a connection is free for. Once the run is
+// stopped it records the ticks that were due before the stop as not sent,
+// and ends the schedule.
+func (l *eventLoop) dispatch(now time.Duration) {
+	a := l.a
+	for l.more && (l.at <= now || a.stopped.Load()) {
+		if a.stopped.Load() {
+			if l.at >= time.Duration(a.stopAt.Load()) {
+				l.more = false // never due
+				return
+			}
+			l.notSent()
+		} else {
+			c := l.take()
+			if c == nil {
+				return // every connection is busy: the tick waits, and its lag counts
+			}
+			l.start(c, l.seq, l.at, now)
+		}
+		l.seq += l.stride
+		l.more = l.schedule()
+	}
+}
+
+// notSent records l.seq as due but never sent.
+func (l *eventLoop) notSent() {
+	a := l.a
+	i := l.seq % uint64(len(a.cfg.Targets))
+	r := result.Result{Seq: l.seq, Label: a.labelAt(i, l.at), Intended: l.at, Sent: l.at,
+		Worker: a.cfg.Worker, Flags: result.NotSent}
+	if a.warmAt(l.at) {
+		r.Flags |= result.Warmup
+	}
+	if len(l.batch) == 0 {
+		l.held = r.Intended
+	}
+	l.batch = append(l.batch, r)
+	a.stats.NotSent.Add(1)
+	l.done++
+	l.errs++
+	if len(l.batch) == cap(l.batch) {
+		l.flush()
+	}
+}
+
+// hasFree reports whether a due tick would find a connection.
+func (l *eventLoop) hasFree() bool {
+	return len(l.idle) > 0 || len(l.spare) > 0 || len(l.conns) < l.maxConns
+}
+
+// take returns a free connection, an open one if there is one, or nil when
+// the cap is reached and every connection is busy.
+func (l *eventLoop) take() *loopConn {
+	if n := len(l.idle); n > 0 {
+		c := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		return c
+	}
+	if n := len(l.spare); n > 0 {
+		c := l.spare[n-1]
+		l.spare = l.spare[:n-1]
+		return c
+	}
+	if len(l.conns) < l.maxConns {
+		c := &loopConn{idx: len(l.conns), fd: -1}
+		l.conns = append(l.conns, c)
+		return c
+	}
+	return nil
+}
+
+// release puts c, just freed, on its free list.
+func (l *eventLoop) release(c *loopConn, now time.Duration) {
+	c.freed = now
+	if c.fd >= 0 {
+		l.idle = append(l.idle, c)
+	} else {
+		l.spare = append(l.spare, c)
+	}
+}
+
+// sweep closes the connections that have been idle for loopRetire, and
+// drops their buffers; it keeps the most recently used one open. Idle
+// connections closed by the server (fd < 0) move to the spares.
+func (l *eventLoop) sweep(now time.Duration) {
+	l.swept = now
+	keep := l.idle[:0]
+	for i, c := range l.idle {
+		if c.fd >= 0 && (i == len(l.idle)-1 || now-c.freed < loopRetire) {
+			keep = append(keep, c)
+			continue
+		}
+		l.closeConn(c)
+		if now-c.freed >= loopRetire {
+			c.rbuf, c.p = nil, nil
+		}
+		l.spare = append(l.spare, c)
+	}
+	clear(l.idle[len(keep):])
+	l.idle = keep
+	for _, c := range l.spare {
+		if c.p != nil && now-c.freed >= loopRetire {
+			c.rbuf, c.p = nil, nil
+		}
+	}
+}
+
+// closeAll closes every connection at the end of the run.
+func (l *eventLoop) closeAll() {
+	for _, c := range l.conns {
+		l.closeConn(c)
+	}
+}
+
+// needsEvents reports whether a connection is being opened, written to
+// or read from (a response partly in): then the loop must wake for its
+// events. Past 64 connections it says yes rather than look.
+func (l *eventLoop) needsEvents() bool {
+	if len(l.conns) > 64 {
+		return true
+	}
+	for _, c := range l.conns {
+		if c.state == loopConnecting || c.state == loopWriting || c.state == loopReading && c.gotByte {
+			return true
+		}
+	}
+	return false
+}
+
+// sleep sleeps for d.
+func sleep(d time.Duration, raw bool) {
+	if d <= 0 {
+		return
+	}
+	ts := syscall.NsecToTimespec(int64(d))
+	if raw {
+		syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	} else {
+		syscall.Syscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	}
+}
+
+// wait sleeps in epoll_wait for at most d. epoll_pwait2 (Linux 5.11) takes
+// the timeout in nanoseconds; before it, epoll_wait's milliseconds are
+// rounded up, so a tick is never early but may be up to 1ms late.
+func (l *eventLoop) wait(d time.Duration, raw bool) (int, syscall.Errno) {
+	if !noPwait2.Load() {
+		ts := syscall.NsecToTimespec(int64(d))
+		call := syscall.Syscall6
+		if raw {
+			call = syscall.RawSyscall6
+		}
+		n, _, errno := call(sysEpollPwait2, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])),
+			uintptr(len(l.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		if errno != syscall.ENOSYS {
+			return int(n), errno
+		}
+		noPwait2.Store(true)
+	}
+	ms := int((d + time.Millisecond - 1) / time.Millisecond)
+	n, err := syscall.EpollWait(l.epfd, l.events[:], ms)
+	if err != nil {
+		return 0, err.(syscall.Errno)
+	}
+	return n, 0
+}
+
+// wallClock pairs a reading of the monotonic clock (as an offset from the
+// run's start) with the wall clock's, to place the kernel's wall-clock
+// stamps on the run's time line.
+type wallClock struct {
+	off  time.Duration
+	wall int64 // Unix ns
+}
+
+func (w *wallClock) read(start time.Time) {
+	t := time.Now()
+	w.off, w.wall = t.Sub(start), t.UnixNano()
+}
+
+// recv reads from fd like sysRead, and returns when the last segment read
+// arrived as an offset from the run's start, or -1 when the kernel gave no
+// stamp (then the loop stops relying on stamps).
+func (l *eventLoop) recv(fd int, p []byte) (int, time.Duration, syscall.Errno) {
+	l.iov.Base = unsafe.SliceData(p)
+	l.iov.SetLen(len(p))
+	l.msg.Iov, l.msg.Iovlen = &l.iov, 1
+	l.msg.Control = &l.oob[0]
+	l.msg.SetControllen(len(l.oob))
+	n, _, errno := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&l.msg)), 0)
+	if errno != 0 || n == 0 {
+		return int(n), -1, errno
+	}
+	const hdr = syscall.SizeofCmsghdr
+	if int(l.msg.Controllen) >= hdr+int(unsafe.Sizeof(syscall.Timespec{})) {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&l.oob[0]))
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&l.oob[hdr]))
+			return int(n), l.clock.off + time.Duration(ts.Nano()-l.clock.wall), 0
+		}
+	}
+	l.stamps, l.lazy = false, false
+	return int(n), -1, 0
+}
+
+// sysEpollPwait2 is epoll_pwait2's number, the same on every architecture
+// (it came after the tables were unified).
+const sysEpollPwait2 = 441
+
+const (
+	prSetTimerslack = 29
+	prGetTimerslack = 30
+)
+
+// noPwait2 is set once epoll_pwait2 said ENOSYS.
+var noPwait2 atomic.Bool
