@@ -65,10 +65,12 @@ func (l *eventLoop) runPaced() {
 	defer l.closeAll()
 	l.deadline = 1<<63 - 1
 	l.stamps, l.lazy = true, true
-	// Blocking calls that keep the P: a goroutine that sleeps thousands of
-	// times a second would otherwise keep sysmon polling, and take a P
-	// back on every wake. With one P, the other goroutines need it.
-	raw := runtime.GOMAXPROCS(0) >= 2
+	// Short sleeps keep the P (raw system calls): a goroutine that sleeps
+	// thousands of times a second in the usual way keeps sysmon polling,
+	// and takes a P back on every wake. Longer sleeps, and any sleep with
+	// a single P, leave it to the rest of the process (an in-process
+	// server, the sink).
+	rawOK := runtime.GOMAXPROCS(0) >= 2
 	l.more = l.schedule()
 	for {
 		now := l.now()
@@ -83,6 +85,7 @@ func (l *eventLoop) runPaced() {
 		wait = max(0, min(wait, l.deadline-now))
 		var n int
 		var errno syscall.Errno
+		raw := rawOK && wait <= lazySpan
 		l.harvest = l.lazy && wait <= lazySpan && !l.needsEvents()
 		if l.harvest {
 			sleep(wait, raw)
