@@ -37,6 +37,27 @@ func collect(t *testing.T, ctx context.Context, cfg Config) []result.Result {
 	return out
 }
 
+// openEngines runs test on each engine of an open-model attack: the event
+// loop and one goroutine per connection with the fast client, and net/http.
+func openEngines(t *testing.T, test func(t *testing.T, run func(context.Context, Config) []result.Result)) {
+	for _, engine := range []string{"loop", "workers", "net"} {
+		t.Run(engine, func(t *testing.T) {
+			test(t, func(ctx context.Context, cfg Config) []result.Result {
+				t.Helper()
+				if engine != "net" {
+					cfg.NoEventLoop = engine == "workers"
+					c, err := NewFastClient(cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cfg.Client = c
+				}
+				return collect(t, ctx, cfg)
+			})
+		})
+	}
+}
+
 func get(url string) []target.Target { return []target.Target{{Method: "GET", URL: url}} }
 
 func checkSeqs(t *testing.T, rs []result.Result, n int) {
@@ -117,50 +138,55 @@ func TestInFlightCapShowsAsSendLag(t *testing.T) {
 		cur.Add(-1)
 	}))
 	defer srv.Close()
-	// 50 req/s for 1s; capacity with 2 in flight is 20 req/s.
-	rs := collect(t, context.Background(), Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Duration: time.Second, Connections: 2})
-	checkSeqs(t, rs, 50)
-	if p := peak.Load(); p > 2 {
-		t.Errorf("server saw %d requests in flight, want at most 2", p)
-	}
-	var sent, notSent int
-	var maxLag time.Duration
-	for _, r := range rs {
-		if r.Intended != time.Duration(r.Seq)*20*time.Millisecond {
-			t.Fatalf("seq %d intended at %v, want %v", r.Seq, r.Intended, time.Duration(r.Seq)*20*time.Millisecond)
+	openEngines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {
+		peak.Store(0)
+		// 50 req/s for 1s; capacity with 2 in flight is 20 req/s.
+		rs := run(context.Background(), Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Duration: time.Second, Connections: 2})
+		checkSeqs(t, rs, 50)
+		if p := peak.Load(); p > 2 {
+			t.Errorf("server saw %d requests in flight, want at most 2", p)
 		}
-		if r.Flags&result.NotSent != 0 {
-			notSent++
-			continue
+		var sent, notSent int
+		var maxLag time.Duration
+		for _, r := range rs {
+			if r.Intended != time.Duration(r.Seq)*20*time.Millisecond {
+				t.Fatalf("seq %d intended at %v, want %v", r.Seq, r.Intended, time.Duration(r.Seq)*20*time.Millisecond)
+			}
+			if r.Flags&result.NotSent != 0 {
+				notSent++
+				continue
+			}
+			sent++
+			maxLag = max(maxLag, r.SendLag())
+			if r.Latency < r.SendLag()+100*time.Millisecond {
+				t.Errorf("seq %d: latency %v does not include send lag %v + service 100ms", r.Seq, r.Latency, r.SendLag())
+			}
 		}
-		sent++
-		maxLag = max(maxLag, r.SendLag())
-		if r.Latency < r.SendLag()+100*time.Millisecond {
-			t.Errorf("seq %d: latency %v does not include send lag %v + service 100ms", r.Seq, r.Latency, r.SendLag())
+		if sent < 15 || sent > 26 || notSent != 50-sent {
+			t.Errorf("sent %d, not sent %d; want about 20 sent (cap 2 × 100ms) and the rest recorded as not sent", sent, notSent)
 		}
-	}
-	if sent < 15 || sent > 26 || notSent != 50-sent {
-		t.Errorf("sent %d, not sent %d; want about 20 sent (cap 2 × 100ms) and the rest recorded as not sent", sent, notSent)
-	}
-	if maxLag < 300*time.Millisecond {
-		t.Errorf("max send lag %v; want the queue behind the cap to show (≥ 300ms)", maxLag)
-	}
+		if maxLag < 300*time.Millisecond {
+			t.Errorf("max send lag %v; want the queue behind the cap to show (≥ 300ms)", maxLag)
+		}
+	})
 }
 
 func TestStopByContext(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	begin := time.Now()
-	rs := collect(t, ctx, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: time.Minute})
-	if el := time.Since(begin); el > 2*time.Second {
-		t.Fatalf("Run took %v after a stop at 300ms", el)
-	}
-	if len(rs) < 20 || len(rs) > 40 {
-		t.Fatalf("got %d results for 300ms at 100/s, want about 30", len(rs))
-	}
-	checkSeqs(t, rs, len(rs))
+	openEngines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		begin := time.Now()
+		rs := run(ctx, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: time.Minute})
+		if el := time.Since(begin); el > 2*time.Second {
+			t.Fatalf("Run took %v after a stop at 300ms", el)
+		}
+		if len(rs) < 20 || len(rs) > 40 {
+			t.Fatalf("got %d results for 300ms at 100/s, want about 30", len(rs))
+		}
+		checkSeqs(t, rs, len(rs))
+	})
 }
 
 func TestGraceCancelsStuckRequests(t *testing.T) {
@@ -173,17 +199,19 @@ func TestGraceCancelsStuckRequests(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	rs := collect(t, ctx, Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Grace: 200 * time.Millisecond})
-	if len(rs) == 0 {
-		t.Fatal("no results recorded")
-	}
-	for _, r := range rs {
-		if r.Error != "canceled: run stopped" {
-			t.Fatalf("stuck request recorded as %+v, want error %q", r, "canceled: run stopped")
+	openEngines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		rs := run(ctx, Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Grace: 200 * time.Millisecond})
+		if len(rs) == 0 {
+			t.Fatal("no results recorded")
 		}
-	}
+		for _, r := range rs {
+			if r.Error != "canceled: run stopped" {
+				t.Fatalf("stuck request recorded as %+v, want error %q", r, "canceled: run stopped")
+			}
+		}
+	})
 }
 
 func TestTimeoutAndConnectionErrors(t *testing.T) {

@@ -197,6 +197,7 @@ type eventLoop struct {
 	seq      uint64        // next sequence number of this loop
 	stride   uint64        // loops: this loop sends seq, seq+stride, ...
 	at       time.Duration // intended time of seq
+	gap      time.Duration // from at to the loop's next tick
 	more     bool          // the schedule has seq
 	maxConns int           // connections this loop may open
 	inFlight int
@@ -207,6 +208,9 @@ type eventLoop struct {
 	// with them, lazy that the loop may collect responses when it wakes
 	// for a tick, harvest that it is doing so now.
 	stamps, lazy, harvest bool
+	lazyDone              int64       // responses collected on a tick's wake-up, not yet in a.lazyDone
+	rawOK                 bool        // short sleeps may keep the P
+	flying                []*loopConn // requests in flight
 	clock                 wallClock
 	msg                   syscall.Msghdr
 	iov                   syscall.Iovec
@@ -247,6 +251,7 @@ type loopConn struct {
 	deadline  time.Duration
 	dialStart time.Duration
 	freed     time.Duration // when it last became free (open model)
+	flyIdx    int           // in eventLoop.flying (open model)
 	end       time.Duration // when the last byte read arrived, by the kernel's stamp; 0 = not known
 }
 
@@ -337,6 +342,10 @@ func (l *eventLoop) start(c *loopConn, seq uint64, at, now time.Duration) {
 	l.inFlight++
 	l.sent++
 	c.end = 0
+	if l.paced {
+		c.flyIdx = len(l.flying)
+		l.flying = append(l.flying, c)
+	}
 	c.req = l.e.fc.request(t)
 	if c.req.err != "" {
 		l.fail(c, c.req.err)
@@ -570,6 +579,7 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 				// server waited for this read. Wake for responses from now
 				// on.
 				l.lazy = false
+				l.a.lazyOff.Store(true)
 			}
 			return
 		}
@@ -669,7 +679,15 @@ func (l *eventLoop) record(c *loopConn) {
 	l.batch = append(l.batch, c.r)
 	c.state = loopFree
 	c.req = nil
+	if l.harvest {
+		l.lazyDone++
+	}
 	if l.paced {
+		last := l.flying[len(l.flying)-1]
+		last.flyIdx = c.flyIdx
+		l.flying[c.flyIdx] = last
+		l.flying[len(l.flying)-1] = nil
+		l.flying = l.flying[:len(l.flying)-1]
 		l.release(c, now)
 	}
 	if len(l.batch) == cap(l.batch) || now-l.held > maxHold {
@@ -690,7 +708,8 @@ func (l *eventLoop) flush() {
 	a.stats.Sent.Add(l.sent)
 	a.stats.Done.Add(l.done)
 	a.stats.Errors.Add(l.errs)
-	l.sent, l.done, l.errs = 0, 0, 0
+	a.lazyDone.Add(l.lazyDone)
+	l.sent, l.done, l.errs, l.lazyDone = 0, 0, 0, 0
 	if len(l.batch) > 0 {
 		a.out <- l.batch
 		l.batch = a.batches.Get().([]result.Result)

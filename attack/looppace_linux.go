@@ -34,8 +34,8 @@ import (
 // before the stop and never went out is recorded as not sent.
 
 // lazySpan is the longest sleep for which the loop leaves responses to be
-// read when it wakes.
-const lazySpan = time.Millisecond
+// read when it wakes (a variable for tests).
+var lazySpan = time.Millisecond
 
 // loopFirstRead bounds the first read of a response, so that its kernel
 // stamp is the arrival of the response's first segment.
@@ -46,7 +46,7 @@ const loopFirstRead = 512
 // responses, which opens connections, does not leave them for the rest of
 // the run. Free connections are reused most recently freed first, so the
 // ones a steady rate does not need are the ones that age.
-const loopRetire = time.Second
+var loopRetire = time.Second // a variable for tests
 
 // runPaced drives an open-model loop until its schedule is over and its
 // last response is in.
@@ -70,7 +70,7 @@ func (l *eventLoop) runPaced() {
 	// and takes a P back on every wake. Longer sleeps, and any sleep with
 	// a single P, leave it to the rest of the process (an in-process
 	// server, the sink).
-	rawOK := runtime.GOMAXPROCS(0) >= 2
+	l.rawOK = runtime.GOMAXPROCS(0) >= 2
 	l.more = l.schedule()
 	for {
 		now := l.now()
@@ -80,38 +80,15 @@ func (l *eventLoop) runPaced() {
 		}
 		wait := loopWait
 		if l.more && l.hasFree() {
-			wait = min(wait, l.at-now)
+			wait = min(wait, l.wakeAt()-now)
 		}
 		wait = max(0, min(wait, l.deadline-now))
-		var n int
-		var errno syscall.Errno
-		raw := rawOK && wait <= lazySpan
-		l.harvest = l.lazy && wait <= lazySpan && !l.needsEvents()
-		if l.harvest {
+		raw := l.rawOK && wait <= lazySpan
+		if l.lazy && wait <= lazySpan && !l.needsEvents() {
 			sleep(wait, raw)
-			n, errno = l.wait(0, raw)
+			l.poll(0, raw, true)
 		} else {
-			n, errno = l.wait(wait, raw)
-		}
-		l.clock.read(l.a.start)
-		if errno != 0 && errno != syscall.EINTR {
-			// Cannot happen with a valid epoll fd; fail what is in flight.
-			l.failAll(errno.Error())
-			continue
-		}
-		for i := range n {
-			ev := &l.events[i]
-			c := l.conns[ev.Fd]
-			if c.state == loopFree {
-				// Bytes, a close or an error on an idle connection: the
-				// server closed it, or it is out of step. Either way it is
-				// no good for the next request.
-				if c.fd >= 0 && ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
-					l.closeConn(c)
-				}
-				continue
-			}
-			l.handle(c, ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
+			l.poll(wait, raw, false)
 		}
 		now = l.now()
 		if now >= l.deadline {
@@ -129,6 +106,46 @@ func (l *eventLoop) runPaced() {
 	}
 }
 
+// wakeAt returns when the loop should wake to send l.seq: at its time,
+// or, when later ticks follow within the tick window, at the last of them,
+// to send them all on one wake-up. A tick is never sent early; the
+// lateness is send lag, recorded and counted in latency like any other.
+func (l *eventLoop) wakeAt() time.Duration {
+	w := l.a.cfg.TickWindow
+	if w <= 0 || l.gap <= 0 || l.gap > w {
+		return l.at
+	}
+	return l.at + w/l.gap*l.gap
+}
+
+// poll waits up to d for events and handles them; harvest says the loop
+// slept without them and collects what arrived meanwhile.
+func (l *eventLoop) poll(d time.Duration, raw, harvest bool) {
+	n, errno := l.wait(d, raw)
+	l.clock.read(l.a.start)
+	if errno != 0 && errno != syscall.EINTR {
+		// Cannot happen with a valid epoll fd; fail what is in flight.
+		l.failAll(errno.Error())
+		return
+	}
+	l.harvest = harvest
+	defer func() { l.harvest = false }()
+	for i := range n {
+		ev := &l.events[i]
+		c := l.conns[ev.Fd]
+		if c.state == loopFree {
+			// Bytes, a close or an error on an idle connection: the server
+			// closed it, or it is out of step. Either way it is no good for
+			// the next request.
+			if c.fd >= 0 && ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+				l.closeConn(c)
+			}
+			continue
+		}
+		l.handle(c, ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
+	}
+}
+
 // schedule looks up the intended time of l.seq and reports whether the
 // schedule has it.
 func (l *eventLoop) schedule() bool {
@@ -138,6 +155,11 @@ func (l *eventLoop) schedule() bool {
 	}
 	at, ok := a.pacer.At(l.seq)
 	l.at = at
+	if ok {
+		if next, ok := a.pacer.At(l.seq + l.stride); ok {
+			l.gap = next - at
+		}
+	}
 	return ok
 }
 
@@ -154,7 +176,10 @@ func (l *eventLoop) dispatch(now time.Duration) {
 			}
 			l.notSent()
 		} else {
-			c := l.take()
+			c := l.takeOpen()
+			if c == nil {
+				c = l.takeNew()
+			}
 			if c == nil {
 				return // every connection is busy: the tick waits, and its lag counts
 			}
@@ -191,14 +216,19 @@ func (l *eventLoop) hasFree() bool {
 	return len(l.idle) > 0 || len(l.spare) > 0 || len(l.conns) < l.maxConns
 }
 
-// take returns a free connection, an open one if there is one, or nil when
-// the cap is reached and every connection is busy.
-func (l *eventLoop) take() *loopConn {
+// takeOpen returns the most recently freed open connection, or nil.
+func (l *eventLoop) takeOpen() *loopConn {
 	if n := len(l.idle); n > 0 {
 		c := l.idle[n-1]
 		l.idle = l.idle[:n-1]
 		return c
 	}
+	return nil
+}
+
+// takeNew returns a closed free connection, or a new one, or nil when the
+// cap is reached and every connection is busy.
+func (l *eventLoop) takeNew() *loopConn {
 	if n := len(l.spare); n > 0 {
 		c := l.spare[n-1]
 		l.spare = l.spare[:n-1]
@@ -257,12 +287,12 @@ func (l *eventLoop) closeAll() {
 
 // needsEvents reports whether a connection is being opened, written to
 // or read from (a response partly in): then the loop must wake for its
-// events. Past 64 connections it says yes rather than look.
+// events. Past 64 requests in flight it says yes rather than look.
 func (l *eventLoop) needsEvents() bool {
-	if len(l.conns) > 64 {
+	if len(l.flying) > 64 {
 		return true
 	}
-	for _, c := range l.conns {
+	for _, c := range l.flying {
 		if c.state == loopConnecting || c.state == loopWriting || c.state == loopReading && c.gotByte {
 			return true
 		}

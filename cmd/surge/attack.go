@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -191,6 +192,7 @@ type attackOptions struct {
 	timeout                    time.Duration
 	keepalive, http2, h2c      bool
 	insecure, quiet, eventLoop bool
+	tickWindow                 time.Duration
 	name, output, client       string
 }
 
@@ -214,6 +216,7 @@ func (o *attackOptions) register(fs interface {
 	fs.StringVar(&o.output, "output", "stdout", "results file")
 	fs.StringVar(&o.client, "client", "auto", "HTTP client: auto (fast HTTP/1.1 path when it can), fast, net (net/http)")
 	fs.BoolVar(&o.eventLoop, "event-loop", true, "with the fast client, drive connections from epoll loops instead of a goroutine each (Linux)")
+	fs.DurationVar(&o.tickWindow, "tick-window", attack.DefaultTickWindow, "at high rates, send the ticks due within this span on one wake-up, each at most this late (recorded as send lag); 0 wakes for every tick")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 }
 
@@ -234,6 +237,7 @@ func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Con
 		Connections: o.connections, Timeout: o.timeout, NoKeepAlive: !o.keepalive,
 		HTTP2: o.http2, H2C: o.h2c, Insecure: o.insecure, Redirects: redirects,
 		NoEventLoop: !o.eventLoop,
+		TickWindow:  cmp.Or(o.tickWindow, -1),
 	}
 	cfg.Labels = labels(ts, o.name)
 	switch o.client {

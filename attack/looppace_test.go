@@ -1,0 +1,221 @@
+//go:build linux
+
+package attack
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+)
+
+// runLoop runs a paced attack on the event loop and returns its results
+// and the Attacker, for what the loops counted.
+func runLoop(t *testing.T, cfg Config) ([]result.Result, *Attacker) {
+	t.Helper()
+	c, err := NewFastClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Client = c
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []result.Result
+	if err := a.Run(context.Background(), func(b []result.Result) error {
+		rs = append(rs, b...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rs, a
+}
+
+// setVar sets *p to v for one test.
+func setVar[T any](t *testing.T, p *T, v T) {
+	old := *p
+	*p = v
+	t.Cleanup(func() { *p = old })
+}
+
+// TestPacedLoopKernelStamps: with ticks 100ms apart and lazySpan raised
+// to 200ms, the loop sleeps until the next tick and only then reads the
+// response of a 10ms endpoint. The latency must still be about 10ms —
+// the kernel's arrival stamp — not the ~100ms until the read.
+func TestPacedLoopKernelStamps(t *testing.T) {
+	setVar(t, &lazySpan, 200*time.Millisecond)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(10 * time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	rs, a := runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: time.Second})
+	checkSeqs(t, rs, 10)
+	for _, r := range rs {
+		if !r.OK() || r.BytesIn != 2 {
+			t.Fatalf("result %+v failed", r)
+		}
+		if service := r.Latency - r.SendLag(); service < 10*time.Millisecond || service > 60*time.Millisecond {
+			t.Errorf("seq %d: service time %v, want about 10ms (the arrival, not the read at the next tick)", r.Seq, service)
+		}
+		if r.FirstByte < 10*time.Millisecond || r.FirstByte > r.Latency-r.SendLag() {
+			t.Errorf("seq %d: first byte after %v, want about 10ms and within the service time", r.Seq, r.FirstByte)
+		}
+	}
+	// All but the last response (read at the end of the run) were collected
+	// on a tick's wake-up.
+	if n := a.lazyDone.Load(); n < 8 {
+		t.Errorf("%d of 10 responses collected on a tick's wake-up, want at least 8: the test did not test stamps", n)
+	}
+}
+
+// TestPacedLoopPartialResponse: a response whose head comes after 5ms (too
+// late for the read right after the request) and its second half 150ms
+// later is found incomplete when the loop wakes next (within 20ms). The
+// loop then wakes for responses again, for good, and the response is
+// recorded whole, its latency the arrival of its last byte.
+func TestPacedLoopPartialResponse(t *testing.T) {
+	setVar(t, &lazySpan, 200*time.Millisecond)
+	half := strings.Repeat("x", 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(2*len(half)))
+		time.Sleep(5 * time.Millisecond)
+		w.Write([]byte(half))
+		w.(http.Flusher).Flush()
+		time.Sleep(150 * time.Millisecond)
+		w.Write([]byte(half))
+	}))
+	defer srv.Close()
+	rs, a := runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: 300 * time.Millisecond})
+	checkSeqs(t, rs, 3)
+	for _, r := range rs {
+		if !r.OK() || r.BytesIn != int64(2*len(half)) {
+			t.Fatalf("result %+v, want 200 with %d bytes", r, 2*len(half))
+		}
+		if service := r.Latency - r.SendLag(); service < 155*time.Millisecond || service > 250*time.Millisecond {
+			t.Errorf("seq %d: service time %v, want about 155ms", r.Seq, service)
+		}
+		if r.FirstByte < 5*time.Millisecond || r.FirstByte > 50*time.Millisecond {
+			t.Errorf("seq %d: first byte after %v, want the head's arrival (about 5ms)", r.Seq, r.FirstByte)
+		}
+	}
+	if !a.lazyOff.Load() {
+		t.Error("the loop kept leaving responses for the next tick after finding one incomplete")
+	}
+}
+
+// TestPacedLoopRetiresIdle: a server that stalls for the first 300ms makes
+// the loop open a connection per tick (100/s); once it answers at once,
+// the connections the rate does not need close after loopRetire.
+func TestPacedLoopRetiresIdle(t *testing.T) {
+	setVar(t, &loopRetire, 300*time.Millisecond)
+	begin := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := 300*time.Millisecond - time.Since(begin); d > 0 {
+			time.Sleep(d)
+		}
+	}))
+	defer srv.Close()
+	cfg := Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: 1500 * time.Millisecond}
+	c, err := NewFastClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Client = c
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peak, late atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			n := a.Stats().Workers.Load()
+			peak.Store(max(peak.Load(), n))
+			if time.Since(begin) > 1300*time.Millisecond {
+				late.Store(n)
+			}
+		}
+	}()
+	var rs []result.Result
+	err = a.Run(context.Background(), func(b []result.Result) error {
+		rs = append(rs, b...)
+		return nil
+	})
+	close(stop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSeqs(t, sortedSeqs(rs), 150)
+	if p := peak.Load(); p < 15 {
+		t.Errorf("peak %d connections open during the stall, want about 30", p)
+	}
+	if n := late.Load(); n > 3 {
+		t.Errorf("%d connections still open at the end (peak %d), want the idle ones closed", n, peak.Load())
+	}
+}
+
+// TestTickWindowWakeAt: the loop wakes when the last tick within the
+// window of the first is due, and for each tick when they are further apart
+// or the window is off.
+func TestTickWindowWakeAt(t *testing.T) {
+	const us = time.Microsecond
+	for _, tc := range []struct {
+		window, gap, want time.Duration // want: after the first tick
+	}{
+		{200 * us, 50 * us, 200 * us},  // 20,000/s: 5 ticks a wake-up
+		{200 * us, 60 * us, 180 * us},  // never past the window
+		{200 * us, 200 * us, 200 * us}, // 5,000/s: 2 ticks
+		{200 * us, 250 * us, 0},        // 4,000/s: each tick on time
+		{-1, 50 * us, 0},               // off
+	} {
+		l := &eventLoop{a: &Attacker{cfg: Config{TickWindow: tc.window}}, at: time.Second, gap: tc.gap}
+		if got := l.wakeAt() - time.Second; got != tc.want {
+			t.Errorf("window %v, ticks %v apart: wakes %v after the first, want %v", tc.window, tc.gap, got, tc.want)
+		}
+	}
+}
+
+// TestTickWindow: at 20,000/s with the default window and without, every
+// tick is recorded and none goes out before it is due.
+func TestTickWindow(t *testing.T) {
+	url := fastCannedServer(t)
+	for _, window := range []time.Duration{0, -1} {
+		rs, _ := runLoop(t, Config{Targets: get(url), Rate: Rate{20000, time.Second}, Duration: 200 * time.Millisecond, TickWindow: window})
+		rs = sortedSeqs(rs)
+		checkSeqs(t, rs, 4000)
+		for _, r := range rs {
+			// Under -race the loop may fall behind: ticks due before the
+			// stop that never went out are recorded as not sent.
+			if !r.OK() && r.Flags&result.NotSent == 0 {
+				t.Fatalf("result %+v failed", r)
+			}
+			if r.Sent < r.Intended {
+				t.Fatalf("window %v: seq %d sent %v before it was due", window, r.Seq, r.Intended-r.Sent)
+			}
+		}
+	}
+}
+
+// sortedSeqs returns rs sorted by sequence number.
+func sortedSeqs(rs []result.Result) []result.Result {
+	out := slices.Clone(rs)
+	slices.SortFunc(out, func(a, b result.Result) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out
+}
