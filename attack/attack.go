@@ -75,6 +75,10 @@ type Config struct {
 	// as send lag). 0 means DefaultTickWindow; negative, a wake-up for
 	// every tick.
 	TickWindow time.Duration
+	// Loops is the number of event loops (threads) that share the
+	// connections; 0 means half of GOMAXPROCS. More loops answer
+	// responses sooner, for more CPU per request.
+	Loops int
 	// NoEventLoop runs an attack of targets (not a Flow) on a FastClient
 	// with one goroutine per connection instead of the event loops (Linux
 	// only), which record the same results at a lower CPU cost per request.

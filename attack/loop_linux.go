@@ -53,6 +53,12 @@ func (a *Attacker) startLoops() error {
 	// from each epoll_wait, and on 2 cores one loop spent 25 % less CPU
 	// per request than two (the target shares the machine in most runs).
 	n := max(1, min(runtime.GOMAXPROCS(0)/2, a.cfg.Connections))
+	if a.cfg.Loops > 0 {
+		n = min(a.cfg.Loops, a.cfg.Connections)
+	}
+	// Short sleeps may keep the P (raw system calls) while another P is
+	// left for the rest of the process.
+	rawOK := runtime.GOMAXPROCS(0) > n
 	loops := make([]*eventLoop, 0, n)
 	for i := range n {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
@@ -62,7 +68,7 @@ func (a *Attacker) startLoops() error {
 			}
 			return err
 		}
-		l := &eventLoop{e: e, a: a, epfd: fd, batch: a.batches.Get().([]result.Result)}
+		l := &eventLoop{e: e, a: a, epfd: fd, batch: a.batches.Get().([]result.Result), rawOK: rawOK}
 		// Spread the connections evenly: the first loops take the remainder.
 		conns := a.cfg.Connections / n
 		if i < a.cfg.Connections%n {
@@ -209,7 +215,7 @@ type eventLoop struct {
 	// for a tick, harvest that it is doing so now.
 	stamps, lazy, harvest bool
 	lazyDone              int64       // responses collected on a tick's wake-up, not yet in a.lazyDone
-	rawOK                 bool        // short sleeps may keep the P
+	rawOK                 bool        // waits may keep the P (raw system calls)
 	flying                []*loopConn // requests in flight
 	clock                 wallClock
 	msg                   syscall.Msghdr
@@ -266,6 +272,7 @@ func (l *eventLoop) run() {
 	defer l.flush()
 	l.live = len(l.conns)
 	l.deadline = 1<<63 - 1
+	raw := false
 	for _, c := range l.conns {
 		l.pump(c)
 	}
@@ -275,12 +282,18 @@ func (l *eventLoop) run() {
 		if d := l.deadline - now; d < wait {
 			wait = max(d, time.Millisecond)
 		}
-		n, err := syscall.EpollWait(l.epfd, l.events[:], int(wait/time.Millisecond))
-		if err != nil && err != syscall.EINTR {
+		// While responses come fast the wait keeps the P: a goroutine that
+		// waits thousands of times a second in the usual way pays for
+		// sysmon taking the P away and for getting it back. After a long
+		// wait (a slow server), it leaves the P to the rest of the process.
+		n, errno := l.wait(wait, raw)
+		if errno != 0 && errno != syscall.EINTR {
 			// Cannot happen with a valid epoll fd; fail what is in flight.
-			l.failAll(err.Error())
+			l.failAll(errno.Error())
 			continue
 		}
+		after := l.now()
+		raw = l.rawOK && after-now < time.Millisecond
 		for i := range n {
 			ev := &l.events[i]
 			c := l.conns[ev.Fd]

@@ -65,12 +65,10 @@ func (l *eventLoop) runPaced() {
 	defer l.closeAll()
 	l.deadline = 1<<63 - 1
 	l.stamps, l.lazy = true, true
-	// Short sleeps keep the P (raw system calls): a goroutine that sleeps
-	// thousands of times a second in the usual way keeps sysmon polling,
-	// and takes a P back on every wake. Longer sleeps, and any sleep with
-	// a single P, leave it to the rest of the process (an in-process
-	// server, the sink).
-	l.rawOK = runtime.GOMAXPROCS(0) >= 2
+	// Short sleeps keep the P when l.rawOK (raw system calls): a goroutine
+	// that sleeps thousands of times a second in the usual way keeps
+	// sysmon polling, and takes a P back on every wake. Longer sleeps
+	// leave it to the rest of the process (an in-process server, the sink).
 	l.more = l.schedule()
 	for {
 		now := l.now()

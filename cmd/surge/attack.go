@@ -193,6 +193,7 @@ type attackOptions struct {
 	keepalive, http2, h2c      bool
 	insecure, quiet, eventLoop bool
 	tickWindow                 time.Duration
+	loops                      int
 	name, output, client       string
 }
 
@@ -216,6 +217,7 @@ func (o *attackOptions) register(fs interface {
 	fs.StringVar(&o.output, "output", "stdout", "results file")
 	fs.StringVar(&o.client, "client", "auto", "HTTP client: auto (fast HTTP/1.1 path when it can), fast, net (net/http)")
 	fs.BoolVar(&o.eventLoop, "event-loop", true, "with the fast client, drive connections from epoll loops instead of a goroutine each (Linux)")
+	fs.IntVar(&o.loops, "loops", 0, "event loops (threads) sharing the connections; 0 = one per two cores. More answer responses sooner, for more CPU per request (GOMAXPROCS is raised to loops+1)")
 	fs.DurationVar(&o.tickWindow, "tick-window", attack.DefaultTickWindow, "at high rates, send the ticks due within this span on one wake-up, each at most this late (recorded as send lag); 0 wakes for every tick")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 }
@@ -225,8 +227,13 @@ func (o *attackOptions) register(fs interface {
 const maxAutoLabels = 20
 
 func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Config, error) {
-	if rate.IsMax() && o.duration == 0 && o.count == 0 {
-		// Allowed (runs until Ctrl-C), like vegeta; nothing to check.
+	if o.loops < 0 {
+		return attack.Config{}, usagef("-loops %d: expected 0 (one loop per two cores) or more", o.loops)
+	}
+	if o.loops > 0 && runtime.GOMAXPROCS(0) <= o.loops {
+		// Each loop keeps a P while it waits briefly; one more is left for
+		// writing the results.
+		runtime.GOMAXPROCS(o.loops + 1)
 	}
 	redirects := o.redirects
 	if redirects == 0 {
@@ -238,6 +245,7 @@ func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Con
 		HTTP2: o.http2, H2C: o.h2c, Insecure: o.insecure, Redirects: redirects,
 		NoEventLoop: !o.eventLoop,
 		TickWindow:  cmp.Or(o.tickWindow, -1),
+		Loops:       o.loops,
 	}
 	cfg.Labels = labels(ts, o.name)
 	switch o.client {
