@@ -230,10 +230,11 @@ func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Con
 	if o.loops < 0 {
 		return attack.Config{}, usagef("-loops %d: expected 0 (one loop per two cores) or more", o.loops)
 	}
-	if o.loops > 0 && runtime.GOMAXPROCS(0) <= o.loops {
-		// Each loop keeps a P while it waits briefly; one more is left for
-		// writing the results.
-		runtime.GOMAXPROCS(o.loops + 1)
+	if loops := max(o.loops, 1); runtime.GOMAXPROCS(0) <= loops {
+		// Each event loop keeps a P while it waits briefly; one more is
+		// left for writing the results (with one CPU, the two threads
+		// take turns on it).
+		runtime.GOMAXPROCS(loops + 1)
 	}
 	redirects := o.redirects
 	if redirects == 0 {
