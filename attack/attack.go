@@ -24,9 +24,9 @@ const (
 	// DefaultGrace is how long a stopped run waits for in-flight requests
 	// before cancelling them.
 	DefaultGrace = 5 * time.Second
-	// DefaultTickWindow batches the ticks of open-model rates above
-	// 5,000/s per loop: at most 200µs of send lag, for half the wake-ups
-	// or fewer.
+	// DefaultTickWindow batches the ticks of open-model rates from
+	// 5,000/s per loop up: at most 200µs of send lag, for half the
+	// wake-ups or fewer.
 	DefaultTickWindow = 200 * time.Microsecond
 )
 

@@ -12,9 +12,15 @@ import (
 // against the canned server and reports requests per CPU-second of the
 // whole process (the in-process server's CPU included, the same for both
 // engines).
-func benchEngine(b *testing.B, noEventLoop bool) {
+func benchEngine(b *testing.B, noEventLoop bool) { benchEngineAt(b, noEventLoop, Rate{}) }
+
+// benchEngineAt is benchEngine at an open-model rate (zero: max rate).
+func benchEngineAt(b *testing.B, noEventLoop bool, rate Rate) {
 	url := fastCannedServer(b)
-	cfg := Config{Targets: get(url), Connections: 50, Timeout: 10 * time.Second, NoEventLoop: noEventLoop}
+	cfg := Config{Targets: get(url), Connections: 50, Timeout: 10 * time.Second, NoEventLoop: noEventLoop, Rate: rate}
+	if !rate.IsMax() {
+		cfg.Connections = 0 // the open model's default cap
+	}
 	c, err := NewFastClient(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -52,3 +58,11 @@ func BenchmarkLoopEngine(b *testing.B) { benchEngine(b, false) }
 
 // BenchmarkWorkerEngine measures one goroutine per connection at max rate.
 func BenchmarkWorkerEngine(b *testing.B) { benchEngine(b, true) }
+
+// BenchmarkPacedLoop measures the event loop at 20,000 req/s (the default
+// tick window, responses read at the next tick).
+func BenchmarkPacedLoop(b *testing.B) { benchEngineAt(b, false, Rate{20000, time.Second}) }
+
+// BenchmarkPacedWorkers measures one goroutine per connection at 20,000
+// req/s (the tick wheel).
+func BenchmarkPacedWorkers(b *testing.B) { benchEngineAt(b, true, Rate{20000, time.Second}) }
