@@ -17,9 +17,9 @@ import (
 	"github.com/surge-dev/surge/result"
 )
 
-// runLoop runs a paced attack on the event loop and returns its results
-// and the Attacker, for what the loops counted.
-func runLoop(t *testing.T, cfg Config) ([]result.Result, *Attacker) {
+// loopAttacker returns an Attacker of cfg with a FastClient, which runs
+// on the event loop.
+func loopAttacker(t *testing.T, cfg Config) *Attacker {
 	t.Helper()
 	c, err := NewFastClient(cfg)
 	if err != nil {
@@ -30,6 +30,14 @@ func runLoop(t *testing.T, cfg Config) ([]result.Result, *Attacker) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
+
+// runLoop runs a paced attack on the event loop and returns its results
+// and the Attacker, for what the loops counted.
+func runLoop(t *testing.T, cfg Config) ([]result.Result, *Attacker) {
+	t.Helper()
+	a := loopAttacker(t, cfg)
 	var rs []result.Result
 	if err := a.Run(context.Background(), func(b []result.Result) error {
 		rs = append(rs, b...)
@@ -125,16 +133,7 @@ func TestPacedLoopRetiresIdle(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	cfg := Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: 1500 * time.Millisecond}
-	c, err := NewFastClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Client = c
-	a, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := loopAttacker(t, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: 1500 * time.Millisecond})
 	var peak, late atomic.Int64
 	stop := make(chan struct{})
 	go func() {
@@ -154,7 +153,7 @@ func TestPacedLoopRetiresIdle(t *testing.T) {
 		}
 	}()
 	var rs []result.Result
-	err = a.Run(context.Background(), func(b []result.Result) error {
+	err := a.Run(context.Background(), func(b []result.Result) error {
 		rs = append(rs, b...)
 		return nil
 	})
