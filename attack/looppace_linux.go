@@ -20,7 +20,8 @@ import (
 // for responses either: the kernel stamps each segment's arrival
 // (SO_TIMESTAMPNS), and the loop reads what arrived when it wakes for the
 // next tick. A request then costs one wake-up and four system calls
-// (sleep, poll, write, read) where waking for the response too costs two
+// (sleep, poll, write, read), fewer when a tick window (wakeAt) shares the
+// sleep and the poll, where waking for the response too costs two
 // wake-ups, the dearer part; and the latency is the kernel's arrival time
 // of the last byte, which a busy or late thread cannot inflate. The loop
 // wakes for responses again (epoll) while a connection is being opened or
@@ -65,10 +66,6 @@ func (l *eventLoop) runPaced() {
 	defer l.closeAll()
 	l.deadline = 1<<63 - 1
 	l.stamps, l.lazy = true, true
-	// Short sleeps keep the P when l.rawOK (raw system calls): a goroutine
-	// that sleeps thousands of times a second in the usual way keeps
-	// sysmon polling, and takes a P back on every wake. Longer sleeps
-	// leave it to the rest of the process (an in-process server, the sink).
 	l.more = l.schedule()
 	for {
 		now := l.now()
@@ -81,6 +78,11 @@ func (l *eventLoop) runPaced() {
 			wait = min(wait, l.wakeAt()-now)
 		}
 		wait = max(0, min(wait, l.deadline-now))
+		// Short sleeps keep the P when l.rawOK (raw system calls): a
+		// goroutine that sleeps thousands of times a second in the usual
+		// way keeps sysmon polling, and takes a P back on every wake.
+		// Longer sleeps leave it to the rest of the process (an
+		// in-process server, the sink).
 		raw := l.rawOK && wait <= lazySpan
 		if l.lazy && wait <= lazySpan && !l.needsEvents() {
 			sleep(wait, raw)
