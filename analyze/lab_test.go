@@ -151,16 +151,29 @@ func TestLabPauseSpikes(t *testing.T) {
 	t.Parallel()
 	f, _ := labRun(t, "/pause?every=3s&for=500ms&ms=5", attack.Config{Rate: rate100, Duration: 10 * time.Second})
 	sp := f.Labels[0].Spikes
-	if sp == nil || len(sp.Episodes) != 3 {
-		t.Fatalf("want 3 episodes (at 3, 6, 9 s), got %+v", sp)
+	if sp == nil {
+		t.Fatal("spikes not judged")
 	}
-	for i, e := range sp.Episodes {
+	// The pauses, and nothing else of their size. Tests running in parallel
+	// on 2 cores can add a small episode of their own (one CI run had a
+	// window at p99 26ms against a steady 8ms); it must stay small.
+	var pauses []analyze.Episode
+	for _, e := range sp.Episodes {
+		if e.Peak >= 300*time.Millisecond {
+			pauses = append(pauses, e)
+		} else if e.Peak >= 100*time.Millisecond {
+			t.Errorf("an episode of p99 %s at +%s that is no pause", e.Peak, e.Offset)
+		} else {
+			t.Logf("a small episode besides the pauses (machine noise): p99 %s at +%s", e.Peak, e.Offset)
+		}
+	}
+	if len(pauses) != 3 {
+		t.Fatalf("want 3 pause episodes (at 3, 6, 9 s), got %+v", sp)
+	}
+	for i, e := range pauses {
 		want := time.Duration(i+1) * 3 * time.Second
 		if d := e.Offset - want; d < -time.Second || d > time.Second {
 			t.Errorf("episode %d at +%s, want +%s (one 1s window)", i, e.Offset, want)
-		}
-		if e.Peak < 300*time.Millisecond {
-			t.Errorf("episode %d peak p99 %s, want near the 500ms pause", i, e.Peak)
 		}
 	}
 	if sp.Period != 3*time.Second {
