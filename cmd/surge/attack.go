@@ -227,6 +227,9 @@ func (o *attackOptions) register(fs interface {
 const maxAutoLabels = 20
 
 func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Config, error) {
+	if o.tickWindow < 0 {
+		return attack.Config{}, usagef("-tick-window %v: expected 0 (a wake-up for every tick) or a positive duration such as 200us", o.tickWindow)
+	}
 	if o.loops < 0 {
 		return attack.Config{}, usagef("-loops %d: expected 0 (one loop per two cores) or more", o.loops)
 	}
