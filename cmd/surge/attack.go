@@ -21,6 +21,7 @@ import (
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/target"
+	"golang.org/x/term"
 )
 
 const attackUsage = `attack [flags]
@@ -352,13 +353,12 @@ func openOutput(e *env, name string) (io.Writer, func() error, error) {
 	return f, f.Close, nil
 }
 
+// isTerminal reports whether w is a terminal. A character device is not
+// enough: /dev/null is one, and "surge attack … > /dev/null" is a script's
+// way to discard results.
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // processCPU returns the user and system CPU time this process has used.
