@@ -15,13 +15,15 @@ import (
 // rendered example of every request. Values that only a response would
 // give (extractions) are shown as <extract NAME>. It uses a VU with id 0
 // and the scenario's seed, then calls Reset, so a run that follows starts
-// from the first iteration and row.
+// from the first iteration and row. Secrets are redacted as in a results
+// file: URL passwords, secret query parameters and the values of secret
+// headers (see target.RedactURL and target.Redact).
 func (s *Scenario) DryRun(w io.Writer) error {
 	defer s.Reset()
 	ew := &errWriter{w: w}
 	ew.printf("scenario %s (%s)\n", s.Name, s.File)
 	if s.BaseURL != "" {
-		ew.printf("base URL %s\n", s.BaseURL)
+		ew.printf("base URL %s\n", target.RedactURL(s.BaseURL))
 	}
 	if s.Timeout > 0 {
 		ew.printf("timeout  %s\n", s.Timeout)
@@ -75,14 +77,15 @@ func (s *Scenario) DryRun(w io.Writer) error {
 			ew.printf("     cannot render: %v\n", err)
 			continue
 		}
-		ew.printf("     %s %s\n", t.Method, t.URL)
-		keys := make([]string, 0, len(t.Header))
-		for k := range t.Header {
+		ew.printf("     %s %s\n", t.Method, target.RedactURL(t.URL))
+		hdr := target.Redact(t.Header)
+		keys := make([]string, 0, len(hdr))
+		for k := range hdr {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			ew.printf("     %s: %s\n", k, strings.Join(t.Header[k], ", "))
+			ew.printf("     %s: %s\n", k, strings.Join(hdr[k], ", "))
 		}
 		if len(t.Body) > 0 {
 			ew.printf("     body: %s\n", strings.ReplaceAll(string(t.Body), "\n", "\n           "))

@@ -117,7 +117,8 @@ func (p *parser) request(n *yaml.Node, path string, sc scope) (*Request, error) 
 		return nil, d.errorf(n, join(path, "url"), "missing: every request needs a url")
 	}
 	if r.Name == "" {
-		r.Name = r.Method + " " + strings.SplitN(r.URL, "?", 2)[0]
+		// The label reaches every report: no query, no password.
+		r.Name = r.Method + " " + target.RedactURL(strings.SplitN(r.URL, "?", 2)[0])
 	}
 	if r.url, err = p.c.compile(r.URL, m.get("url"), m.path("url"), sc); err != nil {
 		return nil, err

@@ -204,10 +204,13 @@ func TestDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"open model", "1/s→20/s, 105 iterations", "POST http://127.0.0.1:8088/login",
-		`body: {"user":"alice","password":"pw-alice"}`, "Authorization: Bearer <extract token>", "p95{name:me} < 300ms"} {
+		`body: {"user":"alice","password":"pw-alice"}`, "Authorization: REDACTED", "p95{name:me} < 300ms"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("dry run lacks %q:\n%s", want, b.String())
 		}
+	}
+	if strings.Contains(b.String(), "Bearer") {
+		t.Errorf("dry run shows the value of a secret header:\n%s", b.String())
 	}
 }
 

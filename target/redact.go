@@ -101,6 +101,15 @@ func RedactURL(u string) string {
 	return p.String()
 }
 
+// IsSecretParam reports whether the values of a query parameter (or of
+// a command-line flag) named name are secret: in any letter case, token,
+// key, api_key, apikey, password, secret, access_token, sig or signature,
+// or a name containing "token", "secret" or "password".
+func IsSecretParam(name string) bool {
+	lower := strings.ToLower(name)
+	return secretParams[lower] || containsSecretWord(lower)
+}
+
 // redactQuery replaces the values of secret parameters in a raw query and
 // reports whether it changed anything.
 func redactQuery(raw string) (string, bool) {
@@ -115,8 +124,7 @@ func redactQuery(raw string) (string, bool) {
 		if n, err := url.QueryUnescape(rawName); err == nil {
 			name = n
 		}
-		lower := strings.ToLower(name)
-		if secretParams[lower] || containsSecretWord(lower) {
+		if IsSecretParam(name) {
 			parts[i] = rawName + "=" + Redacted
 			changed = true
 		}

@@ -88,7 +88,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	}
 	target.ApplyDefaults(ts, hdr.h, bodyBytes)
 	if *tmpl {
-		return attackTemplate(ctx, e, ts, name, rate.rates, *ramp, &opts, live)
+		return attackTemplate(ctx, e, ts, name, rate.rates, *ramp, &opts, live, commandLine(fs))
 	}
 	cfg, err := opts.config(ts, rate.rates[0])
 	if err != nil {
@@ -108,7 +108,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	meta := newMeta(cfg, os.Args)
+	meta := newMeta(cfg, commandLine(fs))
 	if profile != nil {
 		meta.Profile = strings.TrimSpace(profile.Describe())
 	}
@@ -296,12 +296,14 @@ func labels(ts []target.Target, name string) []string {
 	return ls
 }
 
-func newMeta(cfg attack.Config, argv []string) *result.Meta {
+// newMeta describes an attack for the results file header. command is
+// the command line, already redacted (see commandLine).
+func newMeta(cfg attack.Config, command []string) *result.Meta {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	host, _ := os.Hostname()
 	m := &result.Meta{
-		ID: hex.EncodeToString(id[:]), Start: time.Now(), Host: host, Command: redactArgs(argv),
+		ID: hex.EncodeToString(id[:]), Start: time.Now(), Host: host, Command: command,
 		Rate: cfg.Rate.PerSecond(), Duration: cfg.Duration, Count: cfg.Count,
 		Connections: cfg.Connections, Timeout: cfg.Timeout,
 	}
@@ -320,21 +322,6 @@ func newMeta(cfg attack.Config, argv []string) *result.Meta {
 		m.Targets = append(m.Targets, t.Method+" "+target.RedactURL(t.URL))
 	}
 	return m
-}
-
-// redactArgs hides secrets in a command line: values of -header flags
-// naming secret headers, and secret query parameters of URLs.
-func redactArgs(argv []string) []string {
-	out := make([]string, len(argv))
-	for i, a := range argv {
-		out[i] = a
-		if k, _, ok := strings.Cut(a, ":"); ok && target.IsSecretHeader(strings.TrimSpace(k)) {
-			out[i] = strings.TrimSpace(k) + ": REDACTED"
-		} else if strings.Contains(a, "://") {
-			out[i] = target.RedactURL(a)
-		}
-	}
-	return out
 }
 
 // openOutput opens the results destination; binary results are not written
@@ -462,7 +449,7 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 
 // attackTemplate runs -template: the targets become a scenario whose
 // templates are rendered for every request.
-func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []attack.Rate, ramp string, opts *attackOptions, live liveOptions) error {
+func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []attack.Rate, ramp string, opts *attackOptions, live liveOptions, command []string) error {
 	if len(rates) > 1 || ramp != "" {
 		return usagef("-template takes one -rate, not a list or -ramp (use a scenario file for stages)")
 	}
@@ -478,7 +465,7 @@ func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string
 	if err != nil {
 		return err
 	}
-	meta := scenarioMeta(s, cfg, 0)
+	meta := scenarioMeta(s, cfg, 0, command)
 	live.quiet = opts.quiet
 	sum, err := attackTo(ctx, e, cfg, meta, out, live)
 	if cerr := closeOut(); err == nil {

@@ -129,7 +129,7 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("create results file: %w", err)
 		}
 		defer f.Close()
-		meta := newMeta(cfg, os.Args)
+		meta := newMeta(cfg, commandLine(fs))
 		meta.Profile = fmt.Sprintf("capacity search %s from %s to %s, %s trials", slo, start.r, maxRate.r, *step)
 		if tr.w, err = result.NewWriter(f, meta); err != nil {
 			return err

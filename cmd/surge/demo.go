@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create results file: %w", err)
 	}
-	meta := newMeta(cfg, os.Args)
+	meta := newMeta(cfg, commandLine(fs))
 	meta.Attrs = map[string]string{"demo": "lab target " + base}
 	_, err = attackTo(ctx, e, cfg, meta, f, liveOptions{})
 	if cerr := f.Close(); err == nil {

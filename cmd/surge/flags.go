@@ -6,10 +6,14 @@ import (
 	"strings"
 
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/target"
 )
 
 // headerFlag collects repeatable -header "Key: Value" flags.
-type headerFlag struct{ h http.Header }
+type headerFlag struct {
+	h     http.Header
+	order [][2]string // key and value of each flag, as given
+}
 
 func (f *headerFlag) String() string {
 	if f.h == nil {
@@ -35,7 +39,22 @@ func (f *headerFlag) Set(s string) error {
 	}
 	// Keep the key as written, as target files do: some servers care.
 	f.h[k] = append(f.h[k], v)
+	f.order = append(f.order, [2]string{k, v})
 	return nil
+}
+
+// redactedValues returns each header as given, the values of secret
+// headers (see target.IsSecretHeader) replaced by target.Redacted.
+func (f *headerFlag) redactedValues() []string {
+	out := make([]string, 0, len(f.order))
+	for _, kv := range f.order {
+		v := redactValue(kv[1])
+		if target.IsSecretHeader(kv[0]) {
+			v = target.Redacted
+		}
+		out = append(out, kv[0]+": "+v)
+	}
+	return out
 }
 
 // rateFlag parses -rate values: 100/1s, 5/100ms, 100, 0 or max.

@@ -21,6 +21,7 @@ import (
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
+	"github.com/surge-dev/surge/target"
 )
 
 const runUsage = `run [flags] scenario.yaml
@@ -119,7 +120,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create results file: %w", err)
 	}
-	meta := scenarioMeta(s, cfg, *seed)
+	meta := scenarioMeta(s, cfg, *seed, commandLine(fs))
 	live.quiet = *quiet
 	sum, err := attackTo(ctx, e, cfg, meta, f, live)
 	if cerr := f.Close(); err == nil {
@@ -199,9 +200,11 @@ func scenarioClient(cfg *attack.Config, s *scenario.Scenario, name string) error
 	return usagef("-client %q: expected auto, fast or net", name)
 }
 
-// scenarioMeta describes a scenario run for the results file header.
-func scenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64) *result.Meta {
-	m := newMeta(cfg, os.Args)
+// scenarioMeta describes a scenario run for the results file header,
+// its URLs redacted as attack's are. command is the command line, already
+// redacted (see commandLine).
+func scenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64, command []string) *result.Meta {
+	m := newMeta(cfg, command)
 	m.Profile = strings.TrimSpace(s.Load.Describe())
 	if s.Load.Model == scenario.ModelClosed {
 		m.Rate = 0
@@ -216,7 +219,7 @@ func scenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64) *result.
 		if !strings.Contains(u, "://") && s.BaseURL != "" {
 			u = strings.TrimRight(s.BaseURL, "/") + "/" + strings.TrimLeft(u, "/")
 		}
-		m.Targets = append(m.Targets, r.Method+" "+u)
+		m.Targets = append(m.Targets, r.Method+" "+target.RedactURL(u))
 		for _, c := range r.Checks {
 			checks = append(checks, c.Name)
 		}
