@@ -7,16 +7,32 @@
 // event; an event named "done" when the run ended), "/stop" (POST) ends the
 // run, "/report.html" the HTML report of what was observed so far (the
 // final report once Finish was called), "/metrics" Prometheus.
+//
+// Who may do what. Each Server has a secret token (Config.Token, random by
+// default) that a request shows as the X-Surge-Token header, as
+// "Authorization: Bearer TOKEN" or as the query parameter token=TOKEN; the
+// page carries it and sends it. On a loopback address, a request whose
+// Host header is not the dashboard's own address (a loopback IP or
+// "localhost", with the port served) is refused with 421, so that a web
+// page whose name was rebound to 127.0.0.1 (DNS rebinding) reads nothing;
+// reading needs no token. With Config.AllowRemote, every request needs the
+// token (401 without it). Stopping the run needs both the token and
+// same-origin proof: a browser's Sec-Fetch-Site or Origin header, when
+// sent, must name the dashboard itself (403 otherwise).
 package dashboard
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,9 +64,13 @@ type Config struct {
 	// Addr is the host:port to listen on; default DefaultAddr. Port 0
 	// picks a free port.
 	Addr string
-	// AllowRemote allows an address that is not loopback. The dashboard has
-	// no authentication and its stop button ends the run.
+	// AllowRemote allows an address that is not loopback. Every request
+	// must then show Token, and the Host header is not checked (the
+	// machine's names and proxies in front of it are not known).
 	AllowRemote bool
+	// Token is the secret a request shows to stop the run (and, with
+	// AllowRemote, to see anything); default: 128 random bits in hex.
+	Token string
 	// Stop is called (once) when the stop button is pressed; nil hides
 	// nothing but makes /stop answer 501.
 	Stop func()
@@ -76,9 +96,11 @@ type Config struct {
 // Observe; end with Finish and Close. Observe, Finish and Close are safe
 // for concurrent use.
 type Server struct {
-	cfg Config
-	ln  net.Listener
-	srv *http.Server
+	cfg  Config
+	ln   net.Listener
+	srv  *http.Server
+	host string // the host of Config.Addr, a name the Host header may use
+	port string // the port served
 
 	mu      sync.Mutex // guards the aggregation below
 	sum     *summary.Summary
@@ -127,8 +149,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Meta == nil {
 		cfg.Meta = &result.Meta{Start: time.Now()}
 	}
+	if cfg.Token == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("dashboard token: %w", err)
+		}
+		cfg.Token = hex.EncodeToString(b[:])
+	}
 	s := &Server{
 		cfg:      cfg,
+		host:     host,
 		sum:      summary.New(cfg.Summary),
 		points:   report.NewPoints(cfg.MaxPoints),
 		changed:  make(chan struct{}),
@@ -158,17 +188,87 @@ func (s *Server) Start() (string, error) {
 		return "", fmt.Errorf("dashboard: %w", err)
 	}
 	s.ln = ln
+	_, s.port, _ = net.SplitHostPort(ln.Addr().String())
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /events", s.events)
 	mux.HandleFunc("POST /stop", s.stop)
 	mux.HandleFunc("GET /report.html", s.reportHTML)
 	mux.HandleFunc("GET /metrics", s.metricsHandler)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}
 	s.snapshot()
 	go s.srv.Serve(ln)
 	go s.loop()
 	return ln.Addr().String(), nil
+}
+
+// Token returns the secret that requests show (see the package doc).
+func (s *Server) Token() string { return s.cfg.Token }
+
+// tokenHeader is the request header the page sends its token in.
+const tokenHeader = "X-Surge-Token"
+
+// guard refuses what the package doc says is refused, before next sees
+// the request.
+func (s *Server) guard(next http.Handler) http.Handler {
+	// Go's CSRF check: a browser's Sec-Fetch-Site, else its Origin, must
+	// say the request comes from the page's own origin (checked against
+	// Host, which the Host check below has made the dashboard's own).
+	sameOrigin := http.NewCrossOriginProtection()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.AllowRemote && !s.ownHost(r.Host) {
+			http.Error(w, fmt.Sprintf("dashboard: Host %q is not this dashboard's address (port %s on loopback)", r.Host, s.port), http.StatusMisdirectedRequest)
+			return
+		}
+		if s.cfg.AllowRemote && !s.hasToken(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="surge dashboard"`)
+			http.Error(w, "dashboard: every request needs the token printed when the run started (?token=, X-Surge-Token or Authorization: Bearer)", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := sameOrigin.Check(r); err != nil {
+				http.Error(w, "dashboard: "+err.Error(), http.StatusForbidden)
+				return
+			}
+			if !s.hasToken(r) {
+				http.Error(w, "dashboard: this request needs the dashboard's token (X-Surge-Token, Authorization: Bearer or ?token=)", http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ownHost reports whether a Host header names this dashboard: the port
+// served and a loopback IP, "localhost" or the host of Config.Addr. A name
+// that merely resolves to 127.0.0.1 (DNS rebinding) is refused.
+func (s *Server) ownHost(h string) bool {
+	host, port, err := net.SplitHostPort(h)
+	if err != nil {
+		host, port = h, "80" // no port: the default one
+	}
+	if port != s.port || host == "" {
+		return false
+	}
+	if strings.EqualFold(host, s.host) || strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// hasToken reports whether r shows the dashboard's token.
+func (s *Server) hasToken(r *http.Request) bool {
+	got := r.Header.Get(tokenHeader)
+	if got == "" {
+		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+			got = strings.TrimSpace(a[7:])
+		}
+	}
+	if got == "" {
+		got = r.URL.Query().Get("token")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
 }
 
 // Observe folds a batch of results in. It takes one lock per batch and
@@ -283,7 +383,7 @@ func (s *Server) snapshot() {
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = report.LivePage(w, "surge live: "+s.cfg.Name)
+	_ = report.LivePage(w, "surge live: "+s.cfg.Name, s.cfg.Token)
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {

@@ -3,8 +3,10 @@ package dashboard
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,11 +57,16 @@ func TestMetricsAndStop(t *testing.T) {
 	if !strings.Contains(get(t, "http://"+addr+"/"), "EventSource") {
 		t.Error("page has no live script")
 	}
-	resp, err := http.Post("http://"+addr+"/stop", "text/plain", nil)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/stop", nil)
+	req.Header.Set("X-Surge-Token", s.Token())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("POST /stop with the token: %s, want 202", resp.Status)
+	}
 	select {
 	case <-stopped:
 	case <-time.After(time.Second):
@@ -72,6 +79,114 @@ func TestMetricsAndStop(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRequestsRefused: a cross-origin POST /stop, a request without the
+// token, a Host that is not the dashboard's (DNS rebinding) are refused;
+// with AllowRemote every request needs the token.
+func TestRequestsRefused(t *testing.T) {
+	var stops atomic.Int64
+	s, err := New(Config{Addr: "127.0.0.1:0", Stop: func() { stops.Add(1) }, Interval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := s.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Finish(nil); s.Close() }()
+	_, port, _ := net.SplitHostPort(addr)
+	tok := s.Token()
+	if len(tok) != 32 {
+		t.Fatalf("token %q: want 128 random bits in hex", tok)
+	}
+	type req struct {
+		name, method, path, host string
+		header                   map[string]string
+		want                     int
+	}
+	same := "http://" + addr
+	for _, tt := range []req{
+		{"page", "GET", "/", "", nil, 200},
+		{"page as localhost", "GET", "/", "localhost:" + port, nil, 200},
+		{"metrics", "GET", "/metrics", "", nil, 200},
+		{"rebound name: page", "GET", "/", "evil.example:" + port, nil, 421},
+		{"rebound name: events", "GET", "/events", "evil.example:" + port, nil, 421},
+		{"rebound name: metrics", "GET", "/metrics", "evil.example:" + port, nil, 421},
+		{"rebound name: report", "GET", "/report.html", "evil.example", nil, 421},
+		{"rebound name: stop", "POST", "/stop", "evil.example:" + port, map[string]string{"X-Surge-Token": tok}, 421},
+		{"other port", "GET", "/metrics", "127.0.0.1:1", nil, 421},
+		{"stop from another origin", "POST", "/stop", "", map[string]string{"Origin": "http://evil.example", "X-Surge-Token": tok}, 403},
+		{"stop from another site", "POST", "/stop", "", map[string]string{"Sec-Fetch-Site": "cross-site", "X-Surge-Token": tok}, 403},
+		{"stop from another port of this host", "POST", "/stop", "", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:1", "X-Surge-Token": tok}, 403},
+		{"stop without the token", "POST", "/stop", "", map[string]string{"Origin": same}, 403},
+		{"stop with a wrong token", "POST", "/stop", "", map[string]string{"Origin": same, "X-Surge-Token": tok[:31] + "x"}, 403},
+		{"stop with a token in the wrong place", "POST", "/stop", "", map[string]string{"Authorization": tok}, 403},
+	} {
+		if got := status(t, tt.method, "http://"+addr+tt.path, tt.host, tt.header); got != tt.want {
+			t.Errorf("%s: %s %s (Host %q, %v): %d, want %d", tt.name, tt.method, tt.path, tt.host, tt.header, got, tt.want)
+		}
+	}
+	if n := stops.Load(); n != 0 {
+		t.Fatalf("refused requests stopped the run (%d calls)", n)
+	}
+	if page := get(t, "http://"+addr+"/"); !strings.Contains(page, `"token":"`+tok+`"`) {
+		t.Errorf("the page does not carry the token")
+	}
+	if got := status(t, "POST", "http://"+addr+"/stop", "", map[string]string{"Origin": same, "Sec-Fetch-Site": "same-origin", "X-Surge-Token": tok}); got != 202 || stops.Load() != 1 {
+		t.Errorf("stop from the page: %d, %d calls; want 202 and 1 call", got, stops.Load())
+	}
+	if got := status(t, "POST", "http://"+addr+"/stop", "", map[string]string{"Authorization": "Bearer " + tok}); got != 202 {
+		t.Errorf("stop from curl with the token: %d, want 202", got)
+	}
+
+	r, err := New(Config{Addr: "127.0.0.1:0", AllowRemote: true, Stop: func() {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raddr, err := r.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { r.Finish(nil); r.Close() }()
+	for _, tt := range []req{
+		{"remote: page", "GET", "/", "", nil, 401},
+		{"remote: events", "GET", "/events", "", nil, 401},
+		{"remote: metrics", "GET", "/metrics", "", nil, 401},
+		{"remote: report", "GET", "/report.html", "", nil, 401},
+		{"remote: stop", "POST", "/stop", "", nil, 401},
+		{"remote: wrong token", "GET", "/metrics?token=" + tok, "", nil, 401},
+		{"remote: page with the token", "GET", "/?token=" + r.Token(), "", nil, 200},
+		{"remote: metrics with the token", "GET", "/metrics", "", map[string]string{"Authorization": "Bearer " + r.Token()}, 200},
+		{"remote: report with the token", "GET", "/report.html?token=" + r.Token(), "", nil, 200},
+		{"remote: stop from another origin", "POST", "/stop?token=" + r.Token(), "", map[string]string{"Origin": "http://evil.example"}, 403},
+	} {
+		if got := status(t, tt.method, "http://"+raddr+tt.path, tt.host, tt.header); got != tt.want {
+			t.Errorf("%s: %s %s (%v): %d, want %d", tt.name, tt.method, tt.path, tt.header, got, tt.want)
+		}
+	}
+}
+
+// status sends one request and returns its status code.
+func status(t *testing.T, method, url, host string, header map[string]string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func get(t *testing.T, url string) string {

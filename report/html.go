@@ -66,9 +66,12 @@ func HTML(w io.Writer, runs []Run, o Options) error {
 // button, drawing from the Server-Sent Events at "events" (relative to the
 // page) instead of embedded data. Each event's data is an HTMLData
 // document; an event named "done" says the run ended and "report.html"
-// holds its final report.
-func LivePage(w io.Writer, title string) error {
-	return writePage(w, &htmlData{Title: title, Live: true, Runs: []htmlRun{}})
+// holds its final report. The page carries token, the dashboard's per-run
+// secret, and sends it with every request it makes: as the X-Surge-Token
+// header of its POST to "stop", and as the token query parameter of
+// "events" and "report.html" (an EventSource cannot set headers).
+func LivePage(w io.Writer, title, token string) error {
+	return writePage(w, &htmlData{Title: title, Live: true, Token: token, Runs: []htmlRun{}})
 }
 
 func writePage(w io.Writer, d *htmlData) error {

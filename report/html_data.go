@@ -44,6 +44,7 @@ func (r *Run) origin() time.Time {
 type htmlData struct {
 	Title    string    `json:"title"`
 	Live     bool      `json:"live,omitempty"`
+	Token    string    `json:"token,omitempty"` // the live page's dashboard token
 	BoundsMS []float64 `json:"bounds_ms"`
 	Runs     []htmlRun `json:"runs"`
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,6 +32,9 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
+// reboundHost is a name the test browser resolves to 127.0.0.1 itself.
+const reboundHost = "rebind.test"
+
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath
@@ -44,6 +48,9 @@ func browser(t *testing.T) context.Context {
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		// A name "rebound" to loopback without any DNS lookup, to drive a
+		// DNS-rebinding attack on the dashboard.
+		chromedp.Flag("host-resolver-rules", "MAP "+reboundHost+" 127.0.0.1"),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })
@@ -242,7 +249,34 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "dashboard.png")
+	token := regexp.MustCompile(`"token":"([0-9a-f]+)"`).FindStringSubmatch(getBody(t, "http://"+addr+"/"))
+	if token == nil {
+		t.Fatal("the dashboard page carries no token")
+	}
 
+	// DNS rebinding: a page whose name now resolves to 127.0.0.1 gets
+	// neither the dashboard nor its data.
+	_, port, _ := strings.Cut(addr, ":")
+	within(t, ctx, 30*time.Second, chromedp.Navigate("http://"+reboundHost+":"+port+"/"))
+	if got := within(t, ctx, 10*time.Second, chromedp.Evaluate[int](`fetch("/metrics").then(r => r.status)`, chromedp.EvalAwaitPromise)); got != http.StatusMisdirectedRequest {
+		t.Errorf("/metrics fetched by a page at %s:%s: status %d, want 421", reboundHost, port, got)
+	}
+	if got := within(t, ctx, 10*time.Second, chromedp.Evaluate[int](`fetch("/stop?token=`+token[1]+`", {method: "POST"}).then(r => r.status)`, chromedp.EvalAwaitPromise)); got != http.StatusMisdirectedRequest {
+		t.Errorf("POST /stop by a page at %s:%s: status %d, want 421", reboundHost, port, got)
+	}
+	// Cross-site request forgery: a page of another origin (another port
+	// of this host) posts to /stop, even with the token; the run goes on.
+	other := httptestPage(t)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(other))
+	within(t, ctx, 10*time.Second, chromedp.Evaluate[string](`fetch("http://`+addr+`/stop?token=`+token[1]+`", {method: "POST", mode: "no-cors"}).then(() => "sent", e => "failed: " + e)`, chromedp.EvalAwaitPromise))
+	select {
+	case err := <-runDone:
+		t.Fatalf("a page of another origin stopped the run (run error %v, %d results)", err, a.Stats().Done.Load())
+	case <-time.After(time.Second):
+	}
+
+	within(t, ctx, 30*time.Second, chromedp.Navigate("http://"+addr+"/"))
+	within(t, ctx, 30*time.Second, chromedp.WaitVisible(`body[data-rendered]`))
 	within(t, ctx, 10*time.Second, chromedp.Evaluate[bool](`document.getElementById("stop").click(), true`))
 	clicked := time.Now()
 	select {
@@ -261,6 +295,32 @@ func TestBrowserDashboard(t *testing.T) {
 	go func() { stop(); close(stopped) }()
 	within(t, ctx, 15*time.Second, chromedp.WaitVisible("#final-report"))
 	<-stopped
+}
+
+// httptestPage serves a blank page on another loopback port and returns
+// its URL.
+func httptestPage(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<!DOCTYPE html><title>another site</title><p>another site</p>")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
+}
+
+// getBody returns the body of a GET of url.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.

@@ -20,7 +20,7 @@ type liveOptions struct {
 
 func (o *liveOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.dashboard, "dashboard", "", "serve a live web dashboard and /metrics on this address, e.g. 127.0.0.1:8089 (loopback only unless -dashboard-remote)")
-	fs.BoolVar(&o.allowRemote, "dashboard-remote", false, "allow -dashboard on an address that is not loopback (no authentication: anyone who reaches it can stop the run)")
+	fs.BoolVar(&o.allowRemote, "dashboard-remote", false, "allow -dashboard on an address that is not loopback; every request then needs the token printed at start (anyone who has it can stop the run; the traffic is not encrypted)")
 }
 
 // startLive starts the live views of an attack: the terminal view on
@@ -49,7 +49,11 @@ func startLive(e *env, o liveOptions, a *attack.Attacker, cfg attack.Config, met
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fmt.Fprintf(e.stderr, "surge: live dashboard at http://%s/ (metrics at /metrics)\n", addr)
+	if o.allowRemote {
+		fmt.Fprintf(e.stderr, "surge: live dashboard at http://%s/?token=%s (every request needs the token: /metrics with the header \"Authorization: Bearer %s\")\n", addr, d.Token(), d.Token())
+	} else {
+		fmt.Fprintf(e.stderr, "surge: live dashboard at http://%s/ (metrics at /metrics)\n", addr)
+	}
 	stopView := view.Start()
 	observe = func(b []result.Result) {
 		view.Observe(b)

@@ -282,6 +282,10 @@
   }
 
   function live() {
+    // The dashboard's per-run token: POST /stop needs it, and with
+    // -dashboard-remote every request does.
+    var token = data.token || "";
+    function withToken(path) { return token ? path + "?token=" + encodeURIComponent(token) : path; }
     var status = document.getElementById("status");
     var stop = el("button", { id: "stop", type: "button" }, "Stop the run");
     var state = el("span", { id: "state" }, "connecting…");
@@ -290,9 +294,11 @@
     stop.onclick = function () {
       stop.disabled = true;
       state.textContent = "stopping…";
-      fetch("stop", { method: "POST" });
+      fetch("stop", { method: "POST", headers: { "X-Surge-Token": token } }).then(function (r) {
+        if (!r.ok) state.textContent = "stop refused: " + r.status;
+      });
     };
-    var es = new EventSource("events");
+    var es = new EventSource(withToken("events"));
     es.onmessage = function (e) {
       data = JSON.parse(e.data);
       if (!data.done) state.textContent = "running — updated " + new Date().toLocaleTimeString();
@@ -303,10 +309,10 @@
       stop.remove();
       state.textContent = "The run has ended. ";
       state.setAttribute("data-done", "1");
-      var a = el("a", { id: "final-report", href: "report.html", download: "surge-report.html" }, "Download the final HTML report");
+      var a = el("a", { id: "final-report", href: withToken("report.html"), download: "surge-report.html" }, "Download the final HTML report");
       state.appendChild(a);
       // Keep a copy: the server goes away when surge exits.
-      fetch("report.html").then(function (r) { return r.blob(); }).then(function (b) { a.href = URL.createObjectURL(b); });
+      fetch(withToken("report.html")).then(function (r) { return r.blob(); }).then(function (b) { a.href = URL.createObjectURL(b); });
     });
     es.onerror = function () { if (!state.getAttribute("data-done")) state.textContent = "disconnected"; };
   }
