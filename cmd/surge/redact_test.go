@@ -58,7 +58,10 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 	dashboardChannels(t, "attack", targets, channels, args...)
 
 	tmplFile := filepath.Join(dir, "template.srg")
-	cmd("attack -template", "GET http://user:"+secretMark+"-tuserinfo@"+host+"/t/{{seq}}?token="+secretMark+"-tqtoken\n",
+	// Two targets told apart only by their secrets: one label would name
+	// both, so each is named by its (redacted) URL.
+	tmplTarget := "GET http://user:" + secretMark + "-tuserinfo@" + host + "/t/{{seq}}?token=" + secretMark + "-tqtoken"
+	cmd("attack -template", tmplTarget+"1\n\n"+tmplTarget+"2\n",
 		"attack", "-template", "-rate", "max", "-count", "20", "-connections", "2", "-quiet", "-output", tmplFile,
 		"-header=Authorization: Bearer "+secretMark+"-teq")
 
@@ -80,6 +83,20 @@ requests:
 	os.Args = append([]string{"surge"}, args...)
 	dashboardChannels(t, "run", "", channels, args...)
 	cmd("run -dry-run", "", "run", "-dry-run", "-base-url="+base, scn)
+
+	// A scenario the fast client cannot run is refused naming the request,
+	// not showing its secrets.
+	https := writeFile(t, dir, "https.yaml", `name: https
+load: {rate: 1/1s, duration: 1s}
+requests:
+  - url: https://user:`+secretMark+`-httpsuserinfo@127.0.0.1:1/x?token=`+secretMark+`-httpstoken
+`)
+	os.Args = []string{"surge", "run", "-client", "fast", https}
+	code, stdout, stderr := surge(t, context.Background(), "", "run", "-client", "fast", "-output", filepath.Join(dir, "https.srg"), https)
+	if code != 2 || !strings.Contains(stderr, "-client fast") {
+		t.Errorf("run -client fast of an https scenario: exit %d, stderr %q; want a usage error", code, stderr)
+	}
+	channels["run -client fast stdout"], channels["run -client fast stderr"] = stdout, stderr
 
 	capFile := filepath.Join(dir, "capacity.srg")
 	cmd("capacity", "", "capacity", "-slo", "p99<1s", "-start", "20/1s", "-max", "40/1s", "-step-duration", "1s",

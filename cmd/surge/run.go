@@ -163,7 +163,7 @@ func scenarioClient(cfg *attack.Config, s *scenario.Scenario, name string) error
 			u := r.URL
 			if !strings.HasPrefix(u, "http://") {
 				if strings.Contains(u, "://") || strings.HasPrefix(u, "{{") || s.BaseURL == "" {
-					return fmt.Errorf("request %s: URL %q may not be plain http", r.Name, r.URL)
+					return fmt.Errorf("request %s: URL %q may not be plain http", r.Name, target.RedactURL(r.URL))
 				}
 				u = s.BaseURL
 			}

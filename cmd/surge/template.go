@@ -47,10 +47,17 @@ func templateScenario(ts []target.Target, labels []string, rate attack.Rate, o *
 		Requests []request `yaml:"requests"`
 		Load     load      `yaml:"load"`
 	}{Name: "attack", Timeout: o.timeout.String()}
+	named := map[string]bool{}
 	for i, t := range ts {
 		r := request{Name: labels[i], Method: t.Method, URL: t.URL, Body: string(t.Body)}
 		if r.Name == "" {
-			r.Name = t.Method + " " + t.URL
+			// Names label results: no secrets, and one per target
+			// even when only a secret tells two targets apart.
+			r.Name = t.Method + " " + target.RedactURL(t.URL)
+			if named[r.Name] {
+				r.Name += fmt.Sprintf(" (target %d)", i+1)
+			}
+			named[r.Name] = true
 		}
 		for k, vs := range t.Header {
 			if r.Headers == nil {
