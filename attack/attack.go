@@ -521,6 +521,12 @@ func (a *Attacker) work(stop <-chan struct{}) {
 		now = time.Since(a.start)
 		r.Latency = now - r.Intended
 		a.stats.InFlight.Add(-1)
+		if r.Flags&result.NotSent != 0 {
+			// The client could not send it (a local resource failure).
+			r.Latency = 0
+			sent--
+			notSent++
+		}
 		done++
 		if !r.OK() {
 			errs++

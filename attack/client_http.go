@@ -10,7 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"strings"
+	"net/url"
 	"sync"
 	"time"
 
@@ -146,7 +146,7 @@ func (h *httpConn) do(ctx context.Context, t *target.Target, r *result.Result, c
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ct), t.Method, t.URL, body)
 	if err != nil {
-		r.Error = err.Error()
+		r.Error = requestMessage(err.Error())
 		return
 	}
 	if t.Header != nil {
@@ -159,6 +159,11 @@ func (h *httpConn) do(ctx context.Context, t *target.Target, r *result.Result, c
 	resp, err := h.c.Do(req)
 	if err != nil {
 		r.Error = errorString(err)
+		if result.ClassOf(r.Error) == result.ClassLocal && !tr.wroteAny() {
+			// The generator's failure (no descriptor, no port): nothing
+			// went out.
+			r.Flags |= result.NotSent
+		}
 		tr.record(r, sent)
 		return
 	}
@@ -193,6 +198,13 @@ func (h *httpConn) do(ctx context.Context, t *target.Target, r *result.Result, c
 	tr.record(r, sent)
 }
 
+// wroteAny reports whether a request of the exchange was written.
+func (p *phaseTrace) wroteAny() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.wrote.IsZero()
+}
+
 // record copies the phase timings into r. Hooks of a background dial may
 // still run, so it reads under the trace's lock.
 func (p *phaseTrace) record(r *result.Result, sent time.Time) {
@@ -208,24 +220,12 @@ func (p *phaseTrace) record(r *result.Result, sent time.Time) {
 
 func (h *httpConn) Close() {}
 
-// errorString shortens transport errors: the method and URL are already in
-// the result's label, so keep what went wrong.
+// errorString is the recorded Error of a failed exchange, as every client
+// writes it (errorMessage). The method and URL are already in the result's
+// label, so net/http's `Get "http://host/path": ` is left out.
 func errorString(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-		return "timeout"
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
 	}
-	if errors.Is(err, context.Canceled) {
-		return "canceled: run stopped"
-	}
-	s := err.Error()
-	// *url.Error reads `Get "http://host/path": dial tcp ...`.
-	if i := strings.Index(s, "\": "); i >= 0 && strings.Contains(s[:i], " \"") {
-		s = s[i+3:]
-	}
-	return s
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return errorMessage(err)
 }

@@ -75,7 +75,7 @@ func NewFastClient(cfg Config) (*FastClient, error) {
 	if c.redirects == 0 {
 		c.redirects = DefaultRedirects
 	}
-	c.tooManyHops = fmt.Sprintf("stopped after %d redirects", c.redirects)
+	c.tooManyHops = redirectMessage(fmt.Sprintf("stopped after %d redirects", c.redirects))
 	for i := range cfg.Targets {
 		t := &cfg.Targets[i]
 		u, err := url.Parse(t.URL)
@@ -159,6 +159,10 @@ type fastConn struct {
 
 	mu     sync.Mutex // guards active against stopIO
 	active net.Conn   // the connection in use, if any
+
+	// unsent says the last roundTrip failed before the request went out,
+	// for lack of a local resource (a descriptor, a port).
+	unsent bool
 }
 
 // fastHost is a keep-alive connection to one host:port.
@@ -193,7 +197,7 @@ func (c *fastConn) send(ctx context.Context, req *fastRequest, t *target.Target,
 	start := time.Now()
 	r.BytesOut = int64(len(t.Body))
 	if req.err != "" {
-		r.Error = req.err
+		r.Error = requestMessage(req.err)
 		return
 	}
 	c.watch(ctx)
@@ -203,6 +207,9 @@ func (c *fastConn) send(ctx context.Context, req *fastRequest, t *target.Target,
 		r.Status, r.BytesIn = uint16(c.resp.status), c.resp.bytesIn
 		if err != "" {
 			r.Error = err
+			if hop == 0 && c.unsent {
+				r.Flags |= result.NotSent
+			}
 			return
 		}
 		next := c.redirect(req)
@@ -210,7 +217,7 @@ func (c *fastConn) send(ctx context.Context, req *fastRequest, t *target.Target,
 			return
 		}
 		if next.err != "" {
-			r.Error = next.err
+			r.Error = redirectMessage(next.err)
 			return
 		}
 		if hop >= c.client.redirects {
@@ -258,6 +265,7 @@ func (rc *fastRedirects) next(c *FastClient, req *fastRequest, resp *fastRespons
 // response into c.resp. It returns an error string, empty on success.
 func (c *fastConn) roundTrip(ctx context.Context, req *fastRequest, start, deadline time.Time, r *result.Result) string {
 	c.resp.status, c.resp.bytesIn = 0, 0
+	c.unsent = false
 	h := c.host(req.addr)
 	if h.nc != nil && h.br.Buffered() > 0 {
 		// Bytes nobody asked for: the connection is out of step.
@@ -266,6 +274,8 @@ func (c *fastConn) roundTrip(ctx context.Context, req *fastRequest, start, deadl
 	for retried := false; ; retried = true {
 		if h.nc == nil {
 			if err := c.dial(ctx, h, deadline, r); err != "" {
+				// A resend may follow a request the server saw.
+				c.unsent = !retried && result.ClassOf(err) == result.ClassLocal
 				return err
 			}
 		}
@@ -418,28 +428,18 @@ func (c *fastConn) Close() {
 	c.done = nil
 }
 
-// errString shortens err the way HTTPClient's errors read: "timeout",
-// "canceled: run stopped", "dial tcp 127.0.0.1:1: connect: connection
-// refused", "read: connection reset by peer", "EOF", or what was
-// malformed.
+// errString is the recorded Error of err (see errorMessage): "timeout",
+// "canceled: run stopped", "refused: dial tcp 127.0.0.1:1: connect:
+// connection refused", "reset: read tcp 127.0.0.1:8080: read: connection
+// reset by peer", "eof: EOF", or "protocol: " and what was malformed.
 func (c *fastConn) errString(ctx context.Context, err error) string {
 	if ctx.Err() != nil {
 		return fastCanceled
 	}
-	var fe fastError
-	if errors.As(err, &fe) {
-		return string(fe)
+	if fe, ok := errors.AsType[fastError](err); ok {
+		return parseMessage(fe)
 	}
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return fastTimeout
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op != "dial" && oe.Err != nil {
-		// Drop "read tcp 127.0.0.1:54321->127.0.0.1:8080: ": the ephemeral
-		// port would make every error message distinct.
-		return oe.Err.Error()
-	}
-	return err.Error()
+	return errorMessage(err)
 }
 
 // fastRetryable reports whether err says the server closed the

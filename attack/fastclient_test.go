@@ -299,7 +299,7 @@ func TestFastClientInterim(t *testing.T) {
 	wantOK(t, fastDo(conn, &target.Target{Method: "POST", URL: raw, Body: []byte("b")}), 201, 3)
 
 	many := rawServer(t, respond(strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 6)+"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
-	if r := fastDo(conn, &target.Target{Method: "GET", URL: many}); r.Error != "too many 1xx informational responses" || r.Status != 0 {
+	if r := fastDo(conn, &target.Target{Method: "GET", URL: many}); r.Error != "protocol: too many 1xx informational responses" || r.Status != 0 {
 		t.Errorf("got status %d, error %q; want 0 and too many 1xx", r.Status, r.Error)
 	}
 }
@@ -368,8 +368,8 @@ func TestFastClientRetry(t *testing.T) {
 	}
 
 	closer := rawServer(t, func(c net.Conn, br *bufio.Reader) { readRawRequest(br) })
-	if r := fastDo(conn, &target.Target{Method: "GET", URL: closer}); r.Error != "EOF" {
-		t.Errorf("new connection closed without response: error %q, want EOF", r.Error)
+	if r := fastDo(conn, &target.Target{Method: "GET", URL: closer}); r.Error != "eof: EOF" {
+		t.Errorf("new connection closed without response: error %q, want eof: EOF", r.Error)
 	}
 
 	var partial atomic.Int64
@@ -381,7 +381,7 @@ func TestFastClientRetry(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-")
 	})
 	wantOK(t, fastDo(conn, &target.Target{Method: "GET", URL: half}), 200, 2)
-	if r := fastDo(conn, &target.Target{Method: "GET", URL: half}); r.Error != "unexpected EOF" || partial.Load() != 1 {
+	if r := fastDo(conn, &target.Target{Method: "GET", URL: half}); r.Error != "eof: unexpected EOF" || partial.Load() != 1 {
 		t.Errorf("error %q after %d partial responses, want unexpected EOF after 1 (no retry)", r.Error, partial.Load())
 	}
 }
@@ -392,23 +392,23 @@ func TestFastClientMalformed(t *testing.T) {
 		status          uint16
 		bytesIn         int64
 	}{
-		{"garbage", "garbage\r\n\r\n", "malformed status line", 0, 0},
-		{"garbage without newline", "SMTP ready", "malformed status line", 0, 0},
-		{"version", "HTTP/2.0 200 OK\r\n\r\n", "malformed HTTP version", 0, 0},
-		{"status code", "HTTP/1.1 2x0 OK\r\n\r\n", "malformed HTTP status code", 0, 0},
-		{"status code too short", "HTTP/1.1 20\r\n\r\n", "malformed HTTP status code", 0, 0},
-		{"header without colon", "HTTP/1.1 200 OK\r\nbroken\r\n\r\n", "malformed header line", 0, 0},
-		{"space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", "malformed header line", 0, 0},
-		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length", 0, 0},
-		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", "bad Content-Length", 0, 0},
-		{"gzip encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported transfer encoding", 0, 0},
-		{"chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "bad chunk size", 200, 0},
-		{"huge chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", "bad chunk size", 200, 0},
-		{"chunk end", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n", "malformed chunked encoding", 200, 2},
-		{"truncated chunks", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "unexpected EOF", 200, 2},
-		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "unexpected EOF", 200, 3},
-		{"truncated headers", "HTTP/1.1 200 OK\r\nContent-Le", "unexpected EOF", 0, 0},
-		{"header too long", "HTTP/1.1 200 OK\r\nContent-Length: 1" + strings.Repeat("0", 20000) + "\r\n\r\n", "response header too large", 0, 0},
+		{"garbage", "garbage\r\n\r\n", "protocol: malformed status line", 0, 0},
+		{"garbage without newline", "SMTP ready", "protocol: malformed status line", 0, 0},
+		{"version", "HTTP/2.0 200 OK\r\n\r\n", "protocol: malformed HTTP version", 0, 0},
+		{"status code", "HTTP/1.1 2x0 OK\r\n\r\n", "protocol: malformed HTTP status code", 0, 0},
+		{"status code too short", "HTTP/1.1 20\r\n\r\n", "protocol: malformed HTTP status code", 0, 0},
+		{"header without colon", "HTTP/1.1 200 OK\r\nbroken\r\n\r\n", "protocol: malformed header line", 0, 0},
+		{"space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", "protocol: malformed header line", 0, 0},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "protocol: bad Content-Length", 0, 0},
+		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", "protocol: bad Content-Length", 0, 0},
+		{"gzip encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "protocol: unsupported transfer encoding", 0, 0},
+		{"chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", "protocol: bad chunk size", 200, 0},
+		{"huge chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", "protocol: bad chunk size", 200, 0},
+		{"chunk end", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n", "protocol: malformed chunked encoding", 200, 2},
+		{"truncated chunks", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "eof: unexpected EOF", 200, 2},
+		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "eof: unexpected EOF", 200, 3},
+		{"truncated headers", "HTTP/1.1 200 OK\r\nContent-Le", "eof: unexpected EOF", 0, 0},
+		{"header too long", "HTTP/1.1 200 OK\r\nContent-Length: 1" + strings.Repeat("0", 20000) + "\r\n\r\n", "protocol: response header too large", 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := rawServer(t, func(c net.Conn, br *bufio.Reader) {

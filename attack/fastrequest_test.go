@@ -69,11 +69,11 @@ func TestFastClientRedirects(t *testing.T) {
 	}
 
 	wantOK(t, newFastDo(t, Config{Redirects: -1}, &target.Target{Method: "GET", URL: srv.URL + "/a"}), 302, int64(len("<a href=\"/b?x=1\">Found</a>.\n\n")))
-	if r := newFastDo(t, Config{Redirects: 1}, &target.Target{Method: "GET", URL: srv.URL + "/a"}); r.Error != "stopped after 1 redirects" {
+	if r := newFastDo(t, Config{Redirects: 1}, &target.Target{Method: "GET", URL: srv.URL + "/a"}); r.Error != "redirect: stopped after 1 redirects" {
 		t.Errorf("chain of 2 with Redirects 1: error %q, want stopped after 1 redirects", r.Error)
 	}
 	take()
-	if r := fastDo(conn, &target.Target{Method: "GET", URL: srv.URL + "/loop"}); r.Error != "stopped after 10 redirects" || len(take()) != 11 {
+	if r := fastDo(conn, &target.Target{Method: "GET", URL: srv.URL + "/loop"}); r.Error != "redirect: stopped after 10 redirects" || len(take()) != 11 {
 		t.Errorf("redirect loop: error %q, want stopped after 10 redirects after 11 requests", r.Error)
 	}
 	take()
@@ -189,12 +189,12 @@ func TestFastClientErrors(t *testing.T) {
 		tg   target.Target
 		want string
 	}{
-		{target.Target{Method: "GET", URL: "http://" + addr}, "dial tcp " + addr + ": connect: connection refused"},
-		{target.Target{Method: "GET", URL: "https://example.com"}, `unsupported protocol scheme "https" (the fast client speaks plain http)`},
-		{target.Target{Method: "GET", URL: "http://x/", Header: http.Header{"Bad Key": {"v"}}}, `invalid header field name "Bad Key"`},
-		{target.Target{Method: "GET", URL: "http://x/", Header: http.Header{"K": {"a\r\nInjected: 1"}}}, `invalid header field value for "K"`},
-		{target.Target{Method: "GE T", URL: "http://x/"}, `invalid method "GE T"`},
-		{target.Target{Method: "GET", URL: "http://x/%zz"}, `parse "http://x/%zz": invalid URL escape "%zz"`},
+		{target.Target{Method: "GET", URL: "http://" + addr}, "refused: dial tcp " + addr + ": connect: connection refused"},
+		{target.Target{Method: "GET", URL: "https://example.com"}, `request: unsupported protocol scheme "https" (the fast client speaks plain http)`},
+		{target.Target{Method: "GET", URL: "http://x/", Header: http.Header{"Bad Key": {"v"}}}, `request: invalid header field name "Bad Key"`},
+		{target.Target{Method: "GET", URL: "http://x/", Header: http.Header{"K": {"a\r\nInjected: 1"}}}, `request: invalid header field value for "K"`},
+		{target.Target{Method: "GE T", URL: "http://x/"}, `request: invalid method "GE T"`},
+		{target.Target{Method: "GET", URL: "http://x/%zz"}, `request: parse "http://x/%zz": invalid URL escape "%zz"`},
 	} {
 		if r := fastDo(conn, &tc.tg); r.Error != tc.want {
 			t.Errorf("%s %s: error %q, want %q", tc.tg.Method, tc.tg.URL, r.Error, tc.want)

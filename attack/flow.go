@@ -275,6 +275,12 @@ func (w *flowWorker) iterate(at time.Duration, scheduled, thinkLast bool, quit, 
 		}
 		r.Latency = time.Since(a.start) - r.Intended
 		a.stats.InFlight.Add(-1)
+		if r.Flags&result.NotSent != 0 {
+			// The client could not send it (a local resource failure).
+			r.Latency = 0
+			a.stats.Sent.Add(-1)
+			a.stats.NotSent.Add(1)
+		}
 		if r.Error != "" {
 			w.done(r)
 			return true // a transport error ends the iteration

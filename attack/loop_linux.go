@@ -3,7 +3,9 @@
 package attack
 
 import (
+	"cmp"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"runtime"
@@ -131,7 +133,7 @@ func (e *loopEngine) resolve(addr string) *loopAddr {
 		pn, err = parsePort(port)
 	}
 	if err != nil {
-		ra.err = "dial tcp " + addr + ": " + err.Error()
+		ra.err = requestMessage("dial tcp " + addr + ": " + err.Error())
 		return ra
 	}
 	var ips []netip.Addr
@@ -142,7 +144,7 @@ func (e *loopEngine) resolve(addr string) *loopAddr {
 		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		cancel()
 		if err != nil {
-			ra.err = "dial tcp: " + err.Error()
+			ra.err = result.ClassError(result.ErrorClass(err), "dial tcp: "+err.Error())
 			return ra
 		}
 	}
@@ -152,7 +154,7 @@ func (e *loopEngine) resolve(addr string) *loopAddr {
 		}
 	}
 	if len(ra.aps) == 0 {
-		ra.err = "dial tcp " + addr + ": no suitable address"
+		ra.err = result.ClassError(result.ClassDNS, "dial tcp "+addr+": no suitable address")
 	}
 	return ra
 }
@@ -361,7 +363,7 @@ func (l *eventLoop) start(c *loopConn, seq uint64, at, now time.Duration) {
 	}
 	c.req = l.e.fc.request(t)
 	if c.req.err != "" {
-		l.fail(c, c.req.err)
+		l.fail(c, requestMessage(c.req.err))
 		return
 	}
 	c.start, c.hop = now, 0
@@ -417,7 +419,7 @@ func (l *eventLoop) connect(c *loopConn) {
 	}
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		l.dialFailed(c, err)
+		l.dialFailed(c, "socket", err)
 		return
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
@@ -427,7 +429,7 @@ func (l *eventLoop) connect(c *loopConn) {
 	err = syscall.Connect(fd, sa)
 	if err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		syscall.Close(fd)
-		l.dialFailed(c, err)
+		l.dialFailed(c, "connect", err)
 		return
 	}
 	// The connection's index in the loop rides in the event's data.
@@ -435,7 +437,7 @@ func (l *eventLoop) connect(c *loopConn) {
 	ev.Fd = int32(c.idx)
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		syscall.Close(fd)
-		l.dialFailed(c, err)
+		l.dialFailed(c, "epoll_ctl", err)
 		return
 	}
 	c.fd = fd
@@ -445,14 +447,21 @@ func (l *eventLoop) connect(c *loopConn) {
 	}
 }
 
-// dialFailed tries the next address or fails the request.
-func (l *eventLoop) dialFailed(c *loopConn, err error) {
+// dialFailed tries the next address or fails the request; call is the
+// system call that failed. A request that a local resource kept from going
+// out (no descriptor, no port) is recorded not sent, unless it is a resend
+// or a redirect's next hop: then the server may have seen a request.
+func (l *eventLoop) dialFailed(c *loopConn, call string, err error) {
 	if len(c.aps) > 0 && !l.canceled() {
 		l.connect(c)
 		return
 	}
 	c.r.Connect += l.now() - c.dialStart
-	l.fail(c, "dial tcp "+c.addr+": connect: "+err.Error())
+	class := result.ErrorClass(err)
+	if class == result.ClassLocal && c.hop == 0 && !c.retried {
+		c.r.Flags |= result.NotSent
+	}
+	l.fail(c, result.ClassError(class, "dial tcp "+c.addr+": "+call+": "+err.Error()))
 }
 
 // handle advances c after epoll reported an event on it. hup says the
@@ -477,7 +486,7 @@ func (l *eventLoop) handle(c *loopConn, hup bool) {
 			err = syscall.Errno(errno)
 		}
 		l.closeConn(c)
-		l.dialFailed(c, err)
+		l.dialFailed(c, "connect", err)
 	case loopWriting:
 		l.writeThenRead(c, hup)
 	case loopReading:
@@ -523,7 +532,7 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 		if c.rlen == len(c.rbuf) {
 			// Only an incomplete head keeps bytes: make room for more.
 			if len(c.rbuf) >= loopMaxHead {
-				l.fail(c, string(errFastHeaderTooLarge))
+				l.fail(c, parseMessage(errFastHeaderTooLarge))
 				return
 			}
 			c.rbuf = append(c.rbuf, make([]byte, len(c.rbuf))...)
@@ -568,7 +577,7 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 		c.rlen += n
 		used, done, err := c.p.feed(c.rbuf[:c.rlen], eof)
 		if err != nil {
-			l.fail(c, errString(err))
+			l.fail(c, parseMessage(err))
 			return
 		}
 		if done {
@@ -581,7 +590,7 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 		if eof {
 			// Unreachable: the parser ends a response at EOF, one way or
 			// the other.
-			l.fail(c, "EOF")
+			l.fail(c, parseMessage(io.EOF))
 			return
 		}
 		if n < space && !hup {
@@ -597,14 +606,6 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 			return
 		}
 	}
-}
-
-// errString is a parse error as FastClient records it.
-func errString(err error) string {
-	if fe, ok := err.(fastError); ok {
-		return string(fe)
-	}
-	return err.Error()
 }
 
 // retry sends the request again on a new connection if the server closed
@@ -628,7 +629,13 @@ func (l *eventLoop) ioFailed(c *loopConn, op string, errno syscall.Errno) {
 	if !c.gotByte && (errno == syscall.ECONNRESET || errno == syscall.EPIPE || errno == syscall.ECONNABORTED) && l.retry(c) {
 		return
 	}
-	l.fail(c, op+": "+errno.Error())
+	l.fail(c, ioMessage(op, c.addr, errno))
+}
+
+// ioMessage is the recorded Error of a failed read or write on a
+// connection to addr, as net writes it without the local address.
+func ioMessage(op, addr string, errno syscall.Errno) string {
+	return result.ClassError(cmp.Or(result.ErrnoClass(errno), result.ClassOther), op+" tcp "+addr+": "+op+": "+errno.Error())
 }
 
 // complete finishes an exchange whose response was read, following a
@@ -648,7 +655,7 @@ func (l *eventLoop) complete(c *loopConn, extra bool) {
 	case next == nil:
 		l.record(c)
 	case next.err != "":
-		l.fail(c, next.err)
+		l.fail(c, redirectMessage(next.err))
 	case c.hop >= l.e.fc.redirects:
 		l.fail(c, l.e.fc.tooManyHops)
 	default:
@@ -680,6 +687,12 @@ func (l *eventLoop) record(c *loopConn) {
 		end = min(max(c.end, c.start), now)
 	}
 	c.r.Latency = end - c.r.Intended
+	if c.r.Flags&result.NotSent != 0 {
+		// A local resource failure kept it from going out (dialFailed).
+		c.r.Latency = 0
+		l.sent--
+		a.stats.NotSent.Add(1)
+	}
 	a.stats.InFlight.Add(-1)
 	l.inFlight--
 	l.done++

@@ -116,7 +116,7 @@ func TestEngineTimeoutAndRefused(t *testing.T) {
 		rs = run(context.Background(), Config{Targets: get(url), Count: 5, Connections: 2})
 		checkSeqs(t, rs, 5)
 		for _, r := range rs {
-			if !strings.HasPrefix(r.Error, "dial tcp ") || !strings.HasSuffix(r.Error, "connection refused") || r.Status != 0 {
+			if !strings.HasPrefix(r.Error, "refused: dial tcp ") || !strings.HasSuffix(r.Error, "connection refused") || r.Status != 0 {
 				t.Errorf("request to a closed port recorded as %+v, want a connection refused", r)
 			}
 		}
@@ -182,8 +182,8 @@ func TestEngineHTTP(t *testing.T) {
 		{"1xx", "GET", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, 2, ""},
 		{"large body", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n" + big, 200, 1 << 20, ""},
 		{"large chunked body", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n" + big + "\r\n0\r\n\r\n", 200, 1 << 20, ""},
-		{"malformed", "GET", "HTTP/1.1 2x0 OK\r\n\r\n", 0, 0, "malformed HTTP status code"},
-		{"bad chunk", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n", 200, 2, "malformed chunked encoding"},
+		{"malformed", "GET", "HTTP/1.1 2x0 OK\r\n\r\n", 0, 0, "protocol: malformed HTTP status code"},
+		{"bad chunk", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n", 200, 2, "protocol: malformed chunked encoding"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			engines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {

@@ -18,7 +18,8 @@ import (
 // nanoseconds, bytes_in and bytes_out {total, mean}, earliest, latest and
 // end (RFC 3339), duration and wait (ns), requests, rate, throughput,
 // success (a ratio in [0,1]), status_codes {"200": n} and errors (the
-// distinct error strings, first seen first).
+// error strings, first seen first: one per error class, an example of it,
+// and one per message without a class, such as a status line).
 //
 // surge's additions follow:
 //
@@ -30,8 +31,10 @@ import (
 //	sent            requests that went out
 //	late            sent requests whose send lag exceeded the summary's LateAfter
 //	not_sent        requests due but never sent
-//	error_counts    [{"error": s, "count": n}], the errors with their counts
-//	other_errors    requests whose error was not kept (over 1000 distinct)
+//	error_counts    [{"error": s, "count": n, "class": c}], the errors with
+//	                their counts and classes ("reset", "timeout", "local", …;
+//	                "" for a status line or a failed check)
+//	other_errors    requests whose error was not kept (over 1000 groups)
 //	warmup_skipped  warm-up results left out
 //	labels          {label: the object above, for that label's results}
 //	runs            the run ids (or start times of runs without id)
@@ -145,6 +148,7 @@ type jsonLag struct {
 type jsonErrorCount struct {
 	Error string `json:"error"`
 	Count int64  `json:"count"`
+	Class string `json:"class"`
 }
 
 // jsonPercentiles is an object whose keys keep the order of the slice.
@@ -205,7 +209,7 @@ func newJSONStats(st *summary.Stats, o Options) jsonStats {
 	}
 	for _, e := range st.Errors {
 		j.Errors = append(j.Errors, e.Error)
-		j.ErrorCounts = append(j.ErrorCounts, jsonErrorCount{e.Error, e.Count})
+		j.ErrorCounts = append(j.ErrorCounts, jsonErrorCount{e.Error, e.Count, e.Class})
 	}
 	for _, q := range o.Percentiles {
 		j.Percentiles = append(j.Percentiles, quantileValue{q, l.Quantile(q)})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,54 @@ func TestEmpty(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "NaN") || strings.Contains(buf.String(), "WARNING") {
 		t.Errorf("empty summary report has NaN or a warning:\n%s", buf.String())
+	}
+}
+
+// TestErrorSetByClass reports a reset storm recorded by net/http before
+// error classes (a message per ephemeral port), timeouts and a 500: the
+// Error Set has one line per class and per status line, each with its
+// count, and the JSON the same groups with their classes.
+func TestErrorSetByClass(t *testing.T) {
+	s := summary.New(summary.Options{})
+	for i := range 600 {
+		s.Add(nil, &result.Result{Seq: uint64(i), Latency: ms, Error: fmt.Sprintf(
+			`Get "http://127.0.0.1:8080/": read tcp 127.0.0.1:%d->127.0.0.1:8080: read: connection reset by peer`, 40000+i)})
+	}
+	s.Add(nil, &result.Result{Latency: time.Second, Error: "timeout"})
+	s.Add(nil, &result.Result{Latency: ms, Status: 500})
+	var buf bytes.Buffer
+	if err := Text(&buf, s, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, set, _ := strings.Cut(buf.String(), "Error Set:\n")
+	set, _, _ = strings.Cut(set, "\n\n")
+	want := []string{
+		`reset: Get "http://127.0.0.1:8080/": read tcp 127.0.0.1:40000->127.0.0.1:8080: read: connection reset by peer (600)`,
+		"timeout (1)",
+		"500 Internal Server Error (1)",
+	}
+	if lines := strings.Split(set, "\n"); len(lines) != len(want) {
+		t.Errorf("Error Set of %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines[:min(len(lines), 5)], "\n"))
+	} else if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("Error Set (-want +got):\n%s", diff)
+	}
+
+	buf.Reset()
+	if err := JSON(&buf, s, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Errors      []string `json:"errors"`
+		ErrorCounts []struct {
+			Error, Class string
+			Count        int64
+		} `json:"error_counts"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Errors) != 3 || len(v.ErrorCounts) != 3 || v.ErrorCounts[0].Class != "reset" || v.ErrorCounts[0].Count != 600 ||
+		v.ErrorCounts[1].Class != "timeout" || v.ErrorCounts[2].Class != "" {
+		t.Errorf("JSON: %d errors, error_counts %+v; want 3 groups: reset ×600, timeout ×1, the 500 without a class", len(v.Errors), v.ErrorCounts[:min(len(v.ErrorCounts), 3)])
 	}
 }

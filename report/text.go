@@ -110,7 +110,8 @@ func Text(w io.Writer, s *summary.Summary, o Options) error {
 	return ew.err
 }
 
-// writeVegetaText writes st exactly as vegeta's NewTextReporter does.
+// writeVegetaText writes st as vegeta's NewTextReporter does, except that
+// each Error Set line ends with its count.
 func writeVegetaText(w io.Writer, st *summary.Stats) {
 	tw := newTabWriter(w)
 	l := st.Latency
@@ -127,9 +128,13 @@ func writeVegetaText(w io.Writer, st *summary.Stats) {
 	for _, code := range statusCodes(st) {
 		fmt.Fprintf(tw, "%s:%d  ", code, st.StatusCodes[atoi(code)])
 	}
+	// One line per error class (an example message, then how many
+	// requests had an error of that class) and per message without one,
+	// such as a status line: a reset storm is one line, not one per
+	// ephemeral port.
 	fmt.Fprintln(tw, "\nError Set:")
 	for _, e := range st.Errors {
-		fmt.Fprintln(tw, e.Error)
+		fmt.Fprintf(tw, "%s (%d)\n", e.Error, e.Count)
 	}
 	if st.OtherErrors > 0 {
 		fmt.Fprintf(tw, "(%d more requests failed with errors not listed: over %d distinct)\n", st.OtherErrors, summary.MaxErrors)

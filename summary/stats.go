@@ -41,12 +41,19 @@ type Stats struct {
 	// (including not-sent results), so the counts sum to Requests.
 	StatusCodes map[int]int64
 
-	// Errors are the distinct error strings with their counts, in
-	// first-seen order (vegeta's Error Set order), at most MaxErrors.
+	// Errors are the groups of error strings with their counts, in
+	// first-seen order (vegeta's Error Set order), at most MaxErrors: one
+	// group per error class (result.ClassOf), whatever the messages of
+	// its results, and one per distinct message without a class (a status
+	// line, a failed check).
 	Errors []ErrorCount
-	// OtherErrors counts results whose error string was not kept because
-	// MaxErrors distinct ones had been seen already.
+	// OtherErrors counts results whose error was not kept because
+	// MaxErrors groups had been seen already.
 	OtherErrors int64
+	// NotSentLocal counts the not-sent results whose error is of class
+	// result.ClassLocal: a local resource of the generator (descriptors,
+	// ports) kept them from going out.
+	NotSentLocal int64
 
 	// Earliest and Latest are the first and last actual send times and End
 	// the latest completion (Intended + Latency), on the wall clock, over
@@ -70,13 +77,20 @@ type Stats struct {
 	// Series is the results' history in time windows.
 	Series *Series
 
-	errIndex map[string]int
+	errIndex   map[string]int // message → index in Errors, a cache
+	classIndex map[string]int // error class → index in Errors
 }
 
-// ErrorCount is an error string and the number of results that had it.
+// ErrorCount is a group of errors: a class's, or one message's when it has
+// no class.
 type ErrorCount struct {
+	// Error is the group's message, or for a class the first message of
+	// that class seen, as an example; it starts with the class.
 	Error string
+	// Count is the number of results in the group.
 	Count int64
+	// Class is the group's error class, "" for a message without one.
+	Class string
 }
 
 func (s *Summary) newStats(label string) *Stats {
@@ -87,6 +101,7 @@ func (s *Summary) newStats(label string) *Stats {
 		StatusCodes: map[int]int64{},
 		Buckets:     make([]int64, len(s.opts.Bounds)+2),
 		errIndex:    map[string]int{},
+		classIndex:  map[string]int{},
 		Series:      NewSeries(s.opts.Window, s.opts.MaxWindows),
 	}
 	if len(s.opts.Hist) > 0 {
@@ -102,7 +117,9 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	st.BytesOut += r.BytesOut
 	st.StatusCodes[int(r.Status)]++
 	if r.Error != "" {
-		st.addError(r.Error)
+		if st.addError(r.Error) == result.ClassLocal && r.Flags&result.NotSent != 0 {
+			st.NotSentLocal++
+		}
 	} else if r.Status != 0 && (r.Status < 200 || r.Status >= 400) {
 		// vegeta lists a failing status in the error set as the status
 		// line, e.g. "500 Internal Server Error"; so do we.
@@ -145,17 +162,34 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	}
 }
 
-func (st *Stats) addError(e string) {
+// maxErrIndex bounds the cache of messages already grouped: a file written
+// before error classes may hold a distinct message per request.
+const maxErrIndex = 4 * MaxErrors
+
+// addError counts error e in its group and returns its class.
+func (st *Stats) addError(e string) string {
 	if i, ok := st.errIndex[e]; ok {
 		st.Errors[i].Count++
-		return
+		return st.Errors[i].Class
 	}
-	if len(st.Errors) >= MaxErrors {
-		st.OtherErrors++
-		return
+	class := result.ClassOf(e)
+	i, ok := st.classIndex[class]
+	if !ok || class == "" {
+		if len(st.Errors) >= MaxErrors {
+			st.OtherErrors++
+			return class
+		}
+		i = len(st.Errors)
+		st.Errors = append(st.Errors, ErrorCount{Error: result.ClassError(class, e), Class: class})
+		if class != "" {
+			st.classIndex[class] = i
+		}
 	}
-	st.errIndex[e] = len(st.Errors)
-	st.Errors = append(st.Errors, ErrorCount{Error: e, Count: 1})
+	st.Errors[i].Count++
+	if len(st.errIndex) < maxErrIndex {
+		st.errIndex[e] = i
+	}
+	return class
 }
 
 // Failed returns the number of results that did not succeed, Requests −
@@ -220,6 +254,7 @@ func (st *Stats) clone(label string) *Stats {
 	c.StatusCodes = maps.Clone(st.StatusCodes)
 	c.Errors = slices.Clone(st.Errors)
 	c.errIndex = maps.Clone(st.errIndex)
+	c.classIndex = maps.Clone(st.classIndex)
 	c.Buckets, c.Hist = slices.Clone(st.Buckets), slices.Clone(st.Hist)
 	c.Series = st.Series.clone()
 	return &c

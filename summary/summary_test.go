@@ -45,7 +45,7 @@ func TestCounts(t *testing.T) {
 	}
 	// A failing status without a transport error is listed by its status
 	// line, as vegeta does.
-	if diff := cmp.Diff([]ErrorCount{{"500 Internal Server Error", 1}, {"dial tcp: connection refused", 1}}, tot.Errors); diff != "" {
+	if diff := cmp.Diff([]ErrorCount{{"500 Internal Server Error", 1, ""}, {"refused: dial tcp: connection refused", 1, "refused"}}, tot.Errors); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 	// Successful: 100ms, 900ms, 1500ms; failed: the 500, the error, the
@@ -256,7 +256,7 @@ func TestErrorCap(t *testing.T) {
 	if len(st.Errors) != MaxErrors || st.OtherErrors != 50 {
 		t.Fatalf("kept %d errors with %d others, want %d with 50", len(st.Errors), st.OtherErrors, MaxErrors)
 	}
-	if st.Errors[0] != (ErrorCount{"error 0", 2}) || st.Errors[MaxErrors-1] != (ErrorCount{fmt.Sprintf("error %d", MaxErrors-1), 1}) {
+	if st.Errors[0] != (ErrorCount{"error 0", 2, ""}) || st.Errors[MaxErrors-1] != (ErrorCount{fmt.Sprintf("error %d", MaxErrors-1), 1, ""}) {
 		t.Errorf("first and last kept errors = %v, %v; want first-seen order with counts", st.Errors[0], st.Errors[MaxErrors-1])
 	}
 	// A kept error seen again after the cap is still counted under its name.
@@ -277,5 +277,40 @@ func BenchmarkAdd(b *testing.B) {
 		r := &rs[i%len(rs)]
 		r.Latency += time.Microsecond
 		s.Add(m, r)
+	}
+}
+
+// TestErrorGroups feeds a reset storm as vegeta (or surge before error
+// classes) recorded it, a distinct message per ephemeral port, with
+// timeouts, 500s, a failed check and requests a local resource kept from
+// going out: one group per class with its count and an example, one per
+// message without a class.
+func TestErrorGroups(t *testing.T) {
+	s := New(Options{})
+	add := func(r result.Result) { s.Add(nil, &r) }
+	for i := range 600 {
+		add(result.Result{Seq: uint64(i), Latency: ms, Error: fmt.Sprintf(
+			`Get "http://127.0.0.1:8080/": read tcp 127.0.0.1:%d->127.0.0.1:8080: read: connection reset by peer`, 40000+i)})
+		if i%100 == 0 {
+			add(result.Result{Latency: time.Second, Error: "timeout"})
+			add(result.Result{Latency: ms, Status: 500})
+			add(result.Result{Flags: result.NotSent, Error: "local: dial tcp 127.0.0.1:8080: socket: too many open files"})
+		}
+	}
+	add(result.Result{Latency: ms, Status: 200, Error: "me is authorized"})
+	add(result.Result{Latency: ms, Error: "reset: read tcp 127.0.0.1:8080: read: connection reset by peer"})
+	want := []ErrorCount{
+		{`reset: Get "http://127.0.0.1:8080/": read tcp 127.0.0.1:40000->127.0.0.1:8080: read: connection reset by peer`, 601, "reset"},
+		{"timeout", 6, "timeout"},
+		{"500 Internal Server Error", 6, ""},
+		{"local: dial tcp 127.0.0.1:8080: socket: too many open files", 6, "local"},
+		{"me is authorized", 1, ""},
+	}
+	if diff := cmp.Diff(want, s.Total.Errors); diff != "" {
+		t.Errorf("error groups (-want +got):\n%s", diff)
+	}
+	if s.Total.NotSentLocal != 6 || s.Total.NotSent != 6 || s.Total.OtherErrors != 0 {
+		t.Errorf("not sent %d, of them for a local resource %d, other errors %d; want 6, 6, 0",
+			s.Total.NotSent, s.Total.NotSentLocal, s.Total.OtherErrors)
 	}
 }
