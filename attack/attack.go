@@ -199,6 +199,12 @@ func New(cfg Config) (*Attacker, error) {
 	if cfg.Rate.Freq < 0 || !cfg.Rate.IsMax() && cfg.Rate.Per <= 0 {
 		return nil, fmt.Errorf("attack: invalid rate %v", cfg.Rate)
 	}
+	if err := cfg.Rate.check(); err != nil {
+		return nil, fmt.Errorf("attack: rate %v: %w", cfg.Rate, err)
+	}
+	if p, ok := cfg.Pacer.(interface{ PeakRate() float64 }); ok && p.PeakRate() > MaxRate {
+		return nil, fmt.Errorf("attack: the schedule's peak rate %g/s is %w", p.PeakRate(), ErrRateTooHigh)
+	}
 	if cfg.Duration < 0 || cfg.Connections < 0 || cfg.Timeout < 0 {
 		return nil, errors.New("attack: duration, connections and timeout must not be negative")
 	}
@@ -438,6 +444,34 @@ func (a *Attacker) work(stop <-chan struct{}) {
 	defer func() { pt.close() }()
 	var slept time.Duration // this worker's last wait for a tick
 	nt := uint64(len(a.cfg.Targets))
+	// skip records seq, then the unclaimed ticks before end, as due but
+	// never sent (see notsent.go).
+	skip := func(seq, end uint64) {
+		at, ok := a.pacer.At(seq)
+		for from := seq; ok; {
+			take()
+			batch = append(batch, result.Result{Seq: seq, Label: a.labelAt(seq%nt, at), Intended: at,
+				Sent: at, Worker: a.cfg.Worker, Flags: result.NotSent})
+			if a.warmAt(at) {
+				batch[len(batch)-1].Flags |= result.Warmup
+			}
+			notSent++
+			done++
+			errs++
+			if len(batch) == cap(batch) {
+				flush()
+			}
+			if seq == from {
+				seq = a.claimTo(end) // the rest of the run, in one step
+			} else {
+				seq++
+			}
+			if seq >= end {
+				return
+			}
+			at, ok = a.pacer.At(seq)
+		}
+	}
 	for {
 		seq := a.next.Add(1) - 1
 		if a.cfg.Count > 0 && seq >= a.cfg.Count {
@@ -456,22 +490,16 @@ func (a *Attacker) work(stop <-chan struct{}) {
 			if a.pacer == nil || at >= time.Duration(a.stopAt.Load()) {
 				return
 			}
-			take()
-			batch = append(batch, result.Result{Seq: seq, Label: a.labelAt(seq%nt, at), Intended: at,
-				Sent: at, Worker: a.cfg.Worker, Flags: result.NotSent})
-			if a.warmAt(at) {
-				batch[len(batch)-1].Flags |= result.Warmup
-			}
-			notSent++
-			done++
-			errs++
-			if len(batch) == cap(batch) {
-				flush()
-			}
+			skip(seq, a.firstAt(seq, 1, time.Duration(a.stopAt.Load())))
 			continue
 		}
 		if a.pacer != nil {
-			if wait := at - time.Since(a.start); wait > 0 {
+			now := time.Since(a.start)
+			if end := a.shedFrom(seq, 1, at, now); end > seq {
+				skip(seq, end) // far behind: the oldest due ticks are not sent
+				continue
+			}
+			if wait := at - now; wait > 0 {
 				if wait > maxHold/2 && len(batch) > 0 {
 					flush()
 				}

@@ -133,13 +133,15 @@ func (a *Attacker) workFlow(stop <-chan struct{}, id int) {
 				return
 			}
 			// Due before the stop, never started: recorded, not dropped.
-			r := w.record()
-			r.Label, r.Intended, r.Sent, r.Flags = a.flow.Label(seq), at, at, result.NotSent
-			a.stats.NotSent.Add(1)
-			w.done(r)
+			w.notSent(seq, a.firstAt(seq, 1, time.Duration(a.stopAt.Load())))
 			continue
 		}
-		if wait := at - time.Since(a.start); wait > 0 {
+		now := time.Since(a.start)
+		if end := a.shedFrom(seq, 1, at, now); end > seq {
+			w.notSent(seq, end) // far behind: the oldest due ticks never start
+			continue
+		}
+		if wait := at - now; wait > 0 {
 			if wait > maxHold/2 {
 				w.flush()
 			}
@@ -163,4 +165,39 @@ func (a *Attacker) workFlow(stop <-chan struct{}, id int) {
 			return
 		}
 	}
+}
+
+// notSent records iteration seq, then the unclaimed ticks before end, as
+// due but never started (see notsent.go): one result each, the counters
+// bumped once.
+func (w *flowWorker) notSent(seq, end uint64) {
+	a := w.a
+	var n int64
+	at, ok := a.pacer.At(seq)
+	for from := seq; ok; {
+		r := w.record()
+		r.Label, r.Intended, r.Sent, r.Flags = a.flow.Label(seq), at, at, result.NotSent
+		if a.warmAt(at) {
+			r.Flags |= result.Warmup
+		}
+		n++
+		if len(w.batch) == 1 {
+			w.held = at
+		}
+		if len(w.batch) == cap(w.batch) {
+			w.flush()
+		}
+		if seq == from {
+			seq = a.claimTo(end) // the rest of the run, in one step
+		} else {
+			seq++
+		}
+		if seq >= end {
+			break
+		}
+		at, ok = a.pacer.At(seq)
+	}
+	a.stats.NotSent.Add(n)
+	a.stats.Done.Add(n)
+	a.stats.Errors.Add(n)
 }

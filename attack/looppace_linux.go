@@ -165,32 +165,53 @@ func (l *eventLoop) schedule() bool {
 
 // dispatch sends every due tick a connection is free for. Once the run is
 // stopped it records the ticks that were due before the stop as not sent,
-// and ends the schedule.
+// and ends the schedule. Far behind, it records the oldest due ticks as
+// not sent (shedFrom) before sending.
 func (l *eventLoop) dispatch(now time.Duration) {
 	a := l.a
-	for l.more && (l.at <= now || a.stopped.Load()) {
-		if a.stopped.Load() {
-			if l.at >= time.Duration(a.stopAt.Load()) {
-				l.more = false // never due
-				return
-			}
-			l.notSent()
-		} else {
-			c := l.takeOpen()
-			if c == nil {
-				c = l.takeNew()
-			}
-			if c == nil {
-				return // every connection is busy: the tick waits, and its lag counts
-			}
-			l.start(c, l.seq, l.at, now)
+	if l.more && !a.stopped.Load() {
+		if end := a.shedFrom(l.seq, l.stride, l.at, now); end > l.seq {
+			l.notSentUntil(end)
 		}
+	}
+	for l.more && l.at <= now && !a.stopped.Load() {
+		c := l.takeOpen()
+		if c == nil {
+			c = l.takeNew()
+		}
+		if c == nil {
+			return // every connection is busy: the tick waits, and its lag counts
+		}
+		l.start(c, l.seq, l.at, now)
 		l.seq += l.stride
+		l.more = l.schedule()
+	}
+	if l.more && a.stopped.Load() {
+		// Due before the stop and never sent: recorded; later: never due.
+		l.notSentUntil(a.firstAt(l.seq, l.stride, time.Duration(a.stopAt.Load())))
+		l.more = false
+	}
+}
+
+// notSentUntil records this loop's ticks from l.seq up to (not including)
+// sequence number end as due but never sent, and moves the schedule on.
+func (l *eventLoop) notSentUntil(end uint64) {
+	a := l.a
+	var n int64
+	for l.more && l.seq < end {
+		l.notSent()
+		n++
+		l.seq += l.stride
+		l.at, l.more = a.tick(l.seq)
+	}
+	a.stats.NotSent.Add(n)
+	if l.more {
 		l.more = l.schedule()
 	}
 }
 
-// notSent records l.seq as due but never sent.
+// notSent records l.seq as due but never sent; the caller counts it in
+// a.stats.NotSent.
 func (l *eventLoop) notSent() {
 	a := l.a
 	i := l.seq % uint64(len(a.cfg.Targets))
@@ -203,7 +224,6 @@ func (l *eventLoop) notSent() {
 		l.held = r.Intended
 	}
 	l.batch = append(l.batch, r)
-	a.stats.NotSent.Add(1)
 	l.done++
 	l.errs++
 	if len(l.batch) == cap(l.batch) {

@@ -3,10 +3,26 @@ package attack
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/surge-dev/surge/scenario"
 )
+
+// MaxRate is the highest open-model rate, in requests per second, that one
+// surge process accepts: 1,000,000/s, five times the most one surge process
+// has sent per CPU-second (about 195,000 at max rate, bench/results.md) and
+// ten times what it sends per second on the benchmark's 2 cores. A higher
+// rate is no load test of the target but of the generator, which could only
+// record most of its ticks as not sent; higher load is split over several
+// processes (workers), whose results files merge. It is scenario.MaxRate,
+// which scenario files are checked against.
+const MaxRate = scenario.MaxRate
+
+// ErrRateTooHigh is returned (wrapped) for a rate above MaxRate.
+var ErrRateTooHigh = fmt.Errorf("above the ceiling of %d/s that one surge process accepts (split higher load over several workers)", int64(MaxRate))
 
 // Rate is an open-model request rate: Freq requests every Per. The zero
 // Rate means as fast as the in-flight cap allows (closed loop).
@@ -54,7 +70,18 @@ func ParseRate(s string) (Rate, error) {
 			return Rate{}, fmt.Errorf("rate %q: expected a positive duration after '/', like 1s or 100ms", s)
 		}
 	}
+	if err := r.check(); err != nil {
+		return Rate{}, fmt.Errorf("rate %q: %w", s, err)
+	}
 	return r, nil
+}
+
+// check returns an error wrapping ErrRateTooHigh when r is above MaxRate.
+func (r Rate) check() error {
+	if ps := r.PerSecond(); ps > MaxRate {
+		return fmt.Errorf("%s/s is %w", strconv.FormatFloat(ps, 'f', -1, 64), ErrRateTooHigh)
+	}
+	return nil
 }
 
 // A Pacer is an open-model schedule: the intended send offset of every
@@ -74,11 +101,16 @@ type ConstantPacer struct {
 var _ Pacer = ConstantPacer{}
 
 // At implements Pacer. Offsets are computed from seq, not accumulated, so
-// they never drift.
+// they never drift. The product seq·Per is taken in 128 bits: in 64 it
+// would overflow after 2.5 hours at 1,000,000/1s.
 func (p ConstantPacer) At(seq uint64) (time.Duration, bool) {
-	// seq*Per can exceed int64 only after ~292 years at 1 req/s.
-	at := time.Duration(int64(seq) * int64(p.Rate.Per) / int64(p.Rate.Freq))
-	if p.Duration > 0 && at >= p.Duration {
+	hi, lo := bits.Mul64(seq, uint64(p.Rate.Per))
+	if hi >= uint64(p.Rate.Freq) {
+		return 0, false // beyond any time.Duration
+	}
+	q, _ := bits.Div64(hi, lo, uint64(p.Rate.Freq))
+	at := time.Duration(q)
+	if q > 1<<63-1 || p.Duration > 0 && at >= p.Duration {
 		return 0, false
 	}
 	return at, true

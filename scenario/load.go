@@ -18,6 +18,11 @@ const (
 	ModelOpen = "open"
 )
 
+// MaxRate is the highest open-model rate, in iterations per second, that a
+// scenario may ask for: the ceiling of one surge process (attack.MaxRate,
+// which explains the figure).
+const MaxRate = 1_000_000
+
 // Profile is a load profile: after Delay, the Stages in order. A closed-model
 // stage sets the number of users; an open-model stage sets the iteration
 // rate. Either may ramp linearly from its From to its To value.
@@ -100,6 +105,18 @@ func (l *Profile) At(seq uint64) (time.Duration, bool) {
 		start += st.Duration
 	}
 	return 0, false
+}
+
+// PeakRate returns the highest rate of an open-model profile, in
+// iterations per second (0 for a closed model).
+func (l *Profile) PeakRate() float64 {
+	var peak float64
+	if l.Model == ModelOpen {
+		for _, st := range l.Stages {
+			peak = max(peak, st.FromRate, st.ToRate)
+		}
+	}
+	return peak
 }
 
 // UsersAt returns how many closed-model users should be active t after the
@@ -253,18 +270,22 @@ func parseRate(s string) (float64, error) {
 	if err != nil || f < 0 {
 		return 0, fmt.Errorf("expected a rate like 20, 20/1s or 5/100ms, got %q", s)
 	}
-	if !hasPer {
-		return f, nil
+	if hasPer {
+		per = strings.TrimSpace(per)
+		if per != "" && (per[0] < '0' || per[0] > '9') {
+			per = "1" + per
+		}
+		d, err := time.ParseDuration(per)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("expected a positive duration after '/' in rate %q, like 1s or 100ms", s)
+		}
+		f /= d.Seconds()
 	}
-	per = strings.TrimSpace(per)
-	if per != "" && (per[0] < '0' || per[0] > '9') {
-		per = "1" + per
+	if f > MaxRate {
+		return 0, fmt.Errorf("rate %q is %s/s, above the ceiling of %d/s that one surge process accepts (split higher load over several workers)",
+			s, strconv.FormatFloat(f, 'g', 6, 64), MaxRate)
 	}
-	d, err := time.ParseDuration(per)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("expected a positive duration after '/' in rate %q, like 1s or 100ms", s)
-	}
-	return f / d.Seconds(), nil
+	return f, nil
 }
 
 // parseRateRange parses "RATE" or "RATE..RATE".
