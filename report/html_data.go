@@ -354,6 +354,9 @@ func figuresOf(s *summary.Summary) [][2]string {
 		{"Schedule [send lag 50, 99, max; late, not sent]", fmt.Sprintf("%s, %s, %s; %d, %d",
 			round(lag.Quantile(0.5)), round(lag.Quantile(0.99)), round(lag.Max()), st.Late, st.NotSent)},
 	}
+	if st.Resent > 0 {
+		f = append(f, [2]string{"Resent [requests, ratio of sent]", fmt.Sprintf("%d, %.2f%%", st.Resent, ratio(st.Resent, st.Sent)*100)})
+	}
 	if s.WarmupSkipped > 0 {
 		f = append(f, [2]string{"Warm-up [skipped]", fmt.Sprint(s.WarmupSkipped)})
 	}

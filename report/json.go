@@ -31,6 +31,8 @@ import (
 //	sent            requests that went out
 //	late            sent requests whose send lag exceeded the summary's LateAfter
 //	not_sent        requests due but never sent
+//	resent          sent requests that went out a second time after a reused
+//	                connection failed before the response (idempotent only)
 //	error_counts    [{"error": s, "count": n, "class": c}], the errors with
 //	                their counts and classes ("reset", "timeout", "local", …;
 //	                "" for a status line or a failed check)
@@ -113,6 +115,7 @@ type jsonStats struct {
 	Sent         int64            `json:"sent"`
 	Late         int64            `json:"late"`
 	NotSent      int64            `json:"not_sent"`
+	Resent       int64            `json:"resent"`
 	ErrorCounts  []jsonErrorCount `json:"error_counts"`
 	OtherErrors  int64            `json:"other_errors"`
 }
@@ -201,6 +204,7 @@ func newJSONStats(st *summary.Stats, o Options) jsonStats {
 		Sent:        st.Sent,
 		Late:        st.Late,
 		NotSent:     st.NotSent,
+		Resent:      st.Resent,
 		ErrorCounts: make([]jsonErrorCount, 0, len(st.Errors)),
 		OtherErrors: st.OtherErrors,
 	}

@@ -45,8 +45,8 @@ const ms = time.Millisecond
 var histBuckets = []time.Duration{0, 100 * ms, 500 * ms, time.Second}
 
 // fixture is a fixed, hand-made pair of runs: three labels, a 500, a
-// connection error, a not-sent request, send lag over 10ms, a skipped
-// warm-up result.
+// connection error, a not-sent request, a resent request, send lag over
+// 10ms, a skipped warm-up result.
 func fixture(t testing.TB, hist []time.Duration) *summary.Summary {
 	t.Helper()
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -61,7 +61,7 @@ func fixture(t testing.TB, hist []time.Duration) *summary.Summary {
 	add(a, "GET /users", 100*ms, 200*time.Microsecond, 42*ms, 200, "", 0)
 	add(a, "GET /users", 200*ms, 300*time.Microsecond, 55*ms, 200, "", 0)
 	add(a, "GET /users", 300*ms, 25*ms, 120*ms, 200, "", 0)
-	add(a, "GET /users", 400*ms, 150*time.Microsecond, 850*ms, 200, "", 0)
+	add(a, "GET /users", 400*ms, 150*time.Microsecond, 850*ms, 200, "", result.Resent)
 	add(a, "POST /orders", 500*ms, 100*time.Microsecond, 310*ms, 201, "", 0)
 	add(a, "POST /orders", 600*ms, 40*ms, 1300*ms, 201, "", 0)
 	add(a, "POST /orders", 700*ms, 2*ms, 95*ms, 500, "", 0)

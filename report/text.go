@@ -190,6 +190,11 @@ func writeAdditions(w io.Writer, s *summary.Summary, o Options, custom bool) {
 	lag := st.SendLag
 	fmt.Fprintf(tw, "Schedule\t[send lag 50, 99, max; late, not sent]\t%s, %s, %s; %d, %d\n",
 		round(lag.Quantile(0.5)), round(lag.Quantile(0.99)), round(lag.Max()), st.Late, st.NotSent)
+	if st.Resent > 0 {
+		// Only when it happened: the server received more requests than
+		// the Requests line says.
+		fmt.Fprintf(tw, "Resent\t[requests, ratio of sent]\t%d, %.2f%%\n", st.Resent, ratio(st.Resent, st.Sent)*100)
+	}
 	if s.WarmupSkipped > 0 {
 		fmt.Fprintf(tw, "Warm-up\t[skipped]\t%d\n", s.WarmupSkipped)
 	}

@@ -24,6 +24,11 @@ const (
 	// Warmup marks a request made during a warm-up phase; reports exclude it
 	// by default.
 	Warmup
+	// Resent marks a request that went out twice: a reused keep-alive
+	// connection failed before the first byte of the response, and the
+	// request, being idempotent, was sent once more on another connection.
+	// The server may have seen both; the result is the second one's.
+	Resent
 )
 
 // Result is the record of one request. All offsets are measured on the

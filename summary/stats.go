@@ -27,6 +27,10 @@ type Stats struct {
 	Success int64
 	// Late counts sent results whose send lag exceeds Options.LateAfter.
 	Late int64
+	// Resent counts results flagged result.Resent: requests the client
+	// sent a second time after a reused connection failed before the
+	// response, so the server may have received Sent + Resent requests.
+	Resent int64
 
 	// Latency holds the latency of every sent result, success or failure,
 	// as vegeta does; not-sent results have none and are left out.
@@ -138,6 +142,9 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	}
 
 	st.Sent++
+	if r.Flags&result.Resent != 0 {
+		st.Resent++
+	}
 	st.Latency.Record(r.Latency)
 	lag := r.SendLag()
 	st.SendLag.Record(lag)

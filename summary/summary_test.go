@@ -314,3 +314,20 @@ func TestErrorGroups(t *testing.T) {
 			s.Total.NotSent, s.Total.NotSentLocal, s.Total.OtherErrors)
 	}
 }
+
+func TestResent(t *testing.T) {
+	m := &result.Meta{ID: "run-r", Start: t0}
+	s := New(Options{})
+	for i, f := range []result.Flags{0, result.Resent, result.Resent | result.Warmup, result.Resent} {
+		r := result.Result{Seq: uint64(i), Label: "get", Intended: time.Duration(i) * ms, Sent: time.Duration(i) * ms,
+			Latency: ms, Status: 200, Flags: f}
+		if i == 3 {
+			r.Status, r.Error = 0, "EOF" // a resend may fail too
+		}
+		s.Add(m, &r)
+	}
+	// The warm-up result is skipped, so two resent results count.
+	if got := []int64{s.Total.Requests, s.Total.Sent, s.Total.Resent, s.Label("get").Resent}; !cmp.Equal(got, []int64{3, 3, 2, 2}) {
+		t.Errorf("requests, sent, resent, label resent = %v, want [3 3 2 2]", got)
+	}
+}
