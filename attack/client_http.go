@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +23,16 @@ import (
 // HTTPClient sends requests with net/http. It supports everything the
 // protocol needs (TLS, HTTP/2, h2c, redirects, proxies) and records DNS,
 // connect, TLS and first-byte timings with httptrace.
+//
+// It behaves as FastClient does where the two could differ: it resends a
+// request only as resend.go says, and flags the resend (net/http's
+// Transport would repeat GET, HEAD, OPTIONS and TRACE requests silently,
+// and more than once); an explicit Authorization header wins over the
+// URL's user information in any letter case; and response heads have the
+// same limits (maxHeadBytes, fastMax1xx).
 type HTTPClient struct {
-	c *http.Client
+	c       *http.Client
+	timeout time.Duration
 }
 
 var _ Client = (*HTTPClient)(nil)
@@ -32,16 +42,28 @@ var _ Client = (*HTTPClient)(nil)
 func NewHTTPClient(cfg Config) (*HTTPClient, error) {
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: cfg.Insecure}, //nolint:gosec // only on request
-		MaxIdleConnsPerHost: cfg.Connections,
-		MaxIdleConns:        cfg.Connections,
-		MaxConnsPerHost:     cfg.Connections,
-		DisableKeepAlives:   cfg.NoKeepAlive,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   cfg.HTTP2,
-		TLSHandshakeTimeout: cfg.Timeout,
+		// The Transport asks for the proxy before every attempt to send a
+		// request, and so before each of its own retries: resendGuard
+		// decides whether one may go out.
+		Proxy: resendGuard,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &trackedConn{Conn: c}, nil
+		},
+		// The Transport counts the bytes it reads ahead of the head's end
+		// too (up to its 4 KiB buffer); do checks the head's own size.
+		MaxResponseHeaderBytes: maxHeadBytes + 4<<10,
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: cfg.Insecure}, //nolint:gosec // only on request
+		MaxIdleConnsPerHost:    cfg.Connections,
+		MaxIdleConns:           cfg.Connections,
+		MaxConnsPerHost:        cfg.Connections,
+		DisableKeepAlives:      cfg.NoKeepAlive,
+		DisableCompression:     true,
+		ForceAttemptHTTP2:      cfg.HTTP2,
+		TLSHandshakeTimeout:    cfg.Timeout,
 	}
 	if cfg.H2C {
 		var p http.Protocols
@@ -66,16 +88,21 @@ func NewHTTPClient(cfg Config) (*HTTPClient, error) {
 			return nil
 		},
 	}
-	return &HTTPClient{c: c}, nil
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &HTTPClient{c: c, timeout: timeout}, nil
 }
 
 // NewConn returns a handle sharing the client's connection pool.
-func (c *HTTPClient) NewConn() Conn { return &httpConn{c: c.c} }
+func (c *HTTPClient) NewConn() Conn { return &httpConn{c: c.c, timeout: c.timeout} }
 
 type httpConn struct {
-	c   *http.Client
-	buf []byte
-	cap []byte // the captured body, reused
+	c       *http.Client
+	timeout time.Duration
+	buf     []byte
+	cap     []byte // the captured body, reused
 }
 
 var _ CaptureConn = (*httpConn)(nil)
@@ -83,16 +110,65 @@ var _ CaptureConn = (*httpConn)(nil)
 // maxCapture bounds the body kept for checks; the rest is read and counted.
 const maxCapture = 16 << 20
 
-// phaseTrace collects phase timings of one request.
+// phaseTrace collects phase timings of one request, and what deciding on
+// resends needs.
 type phaseTrace struct {
 	mu                                   sync.Mutex
 	dnsStart, connStart, tlsStart, wrote time.Time
 	dns, connect, tls, firstByte         time.Duration
 	ct                                   httptrace.ClientTrace
+	ctx                                  traceContext
+
+	// The attempt in progress: its connection, whether that was reused,
+	// and whether it got a connection and no response byte yet.
+	conn    *trackedConn
+	reused  bool
+	pending bool
+	// mayResend says the request is idempotent; resent, that it was sent
+	// again; lost, why the attempt resendGuard refused to repeat failed.
+	mayResend, resent bool
+	lost              error
+	n1xx              int
+}
+
+// traceContext carries its phaseTrace to resendGuard without a
+// context.WithValue allocation per request.
+type traceContext struct {
+	context.Context
+	p *phaseTrace
+}
+
+type phaseKey struct{}
+
+func (c *traceContext) Value(key any) any {
+	if key == (phaseKey{}) {
+		return c.p
+	}
+	return c.Context.Value(key)
 }
 
 func (p *phaseTrace) init() {
 	p.ct = httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			p.mu.Lock()
+			p.conn, _ = netConn(info.Conn).(*trackedConn)
+			p.reused, p.pending, p.n1xx = info.Reused, true, 0
+			p.mu.Unlock()
+		},
+		// Interim responses are limited as FastClient limits them; with
+		// this hook the Transport limits each head on its own, as
+		// FastClient does.
+		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.n1xx++; p.n1xx > fastMax1xx {
+				return errFastTooMany1xx
+			}
+			if headSize(header) > maxHeadBytes {
+				return errFastHeaderTooLarge
+			}
+			return nil
+		},
 		DNSStart:          func(httptrace.DNSStartInfo) { p.set(&p.dnsStart) },
 		DNSDone:           func(httptrace.DNSDoneInfo) { p.since(&p.dns, &p.dnsStart) },
 		ConnectStart:      func(string, string) { p.set(&p.connStart) },
@@ -102,6 +178,7 @@ func (p *phaseTrace) init() {
 		WroteRequest:      func(httptrace.WroteRequestInfo) { p.set(&p.wrote) },
 		GotFirstResponseByte: func() {
 			p.mu.Lock()
+			p.pending = false
 			if !p.wrote.IsZero() {
 				p.firstByte = time.Since(p.wrote)
 			}
@@ -139,24 +216,35 @@ func (h *httpConn) do(ctx context.Context, t *target.Target, r *result.Result, c
 	// on another connection, and call the hooks then.
 	tr := new(phaseTrace)
 	tr.init()
+	tr.mayResend = idempotent(t.Method, t.Header)
 	sent := time.Now()
-	var body io.Reader
-	if len(t.Body) > 0 {
-		body = bytes.NewReader(t.Body)
-	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ct), t.Method, t.URL, body)
-	if err != nil {
-		r.Error = requestMessage(err.Error())
+	r.BytesOut = int64(len(t.Body))
+	tr.ctx = traceContext{Context: ctx, p: tr}
+	resp, err := h.send(&tr.ctx, t, tr)
+	if re, ok := errors.AsType[requestError](err); ok {
+		r.Error = requestMessage(re.Error())
 		return
 	}
-	if t.Header != nil {
-		req.Header = t.Header
-		if host := t.Header.Get("Host"); host != "" {
-			req.Host = host
-		}
+	if err != nil && tr.resendNow(ctx, err) {
+		// net/http does not repeat PUT and DELETE itself: a new Do does,
+		// within what is left of the request's timeout. The first
+		// request's context stays as it was: the Transport may still
+		// read it.
+		dctx, cancel := context.WithDeadline(ctx, sent.Add(h.timeout))
+		defer cancel()
+		resp, err = h.send(&traceContext{Context: dctx, p: tr}, t, tr)
 	}
-	r.BytesOut = int64(len(t.Body))
-	resp, err := h.c.Do(req)
+	tr.mu.Lock()
+	if tr.resent {
+		r.Flags |= result.Resent
+	}
+	lost := tr.lost
+	tr.mu.Unlock()
+	if errors.Is(err, errNoResend) {
+		// resendGuard refused a repeat: the failure of the attempt before
+		// it is the request's.
+		err = lost
+	}
 	if err != nil {
 		r.Error = errorString(err)
 		if result.ClassOf(r.Error) == result.ClassLocal && !tr.wroteAny() {
@@ -164,6 +252,12 @@ func (h *httpConn) do(ctx context.Context, t *target.Target, r *result.Result, c
 			// went out.
 			r.Flags |= result.NotSent
 		}
+		tr.record(r, sent)
+		return
+	}
+	if headSize(resp.Header) > maxHeadBytes {
+		resp.Body.Close()
+		r.Error = parseMessage(errFastHeaderTooLarge)
 		tr.record(r, sent)
 		return
 	}
@@ -205,6 +299,144 @@ func (p *phaseTrace) wroteAny() bool {
 	return !p.wrote.IsZero()
 }
 
+// send sends t once with h's client, tracing it with tr; ctx carries tr.
+func (h *httpConn) send(ctx *traceContext, t *target.Target, tr *phaseTrace) (*http.Response, error) {
+	var body io.Reader
+	if len(t.Body) > 0 {
+		body = bytes.NewReader(t.Body)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ct), t.Method, t.URL, body)
+	if err != nil {
+		return nil, requestError{err}
+	}
+	if t.Header != nil {
+		req.Header = t.Header
+		if host := t.Header.Get("Host"); host != "" {
+			req.Host = host
+		}
+		if req.URL.User != nil && hasHeader(t.Header, "Authorization") {
+			// net/http looks for the canonical key only; any spelling of
+			// an explicit Authorization field wins over the URL's user.
+			req.URL.User = nil
+		}
+	}
+	return h.c.Do(req)
+}
+
+// requestError is the error of a request that could not be built.
+type requestError struct{ error }
+
+// errNoResend is what resendGuard stops a repeat of a request with; do
+// replaces it with the failure of the attempt before.
+var errNoResend = errors.New("attack: no resend")
+
+// errLostConn stands for a failure the connection did not record.
+var errLostConn = errors.New("connection closed before the response")
+
+// resendGuard is the Transport's Proxy: asked before every attempt to
+// send a request, it refuses the attempts after the first unless
+// resend.go allows one (the Transport retries only when a reused
+// connection failed before the response), then names the proxy from the
+// environment as net/http does.
+func resendGuard(req *http.Request) (*url.URL, error) {
+	if p, _ := req.Context().Value(phaseKey{}).(*phaseTrace); p != nil {
+		p.mu.Lock()
+		if p.pending {
+			// The attempt before got a connection and no response.
+			p.pending = false
+			if !p.mayResend || p.resent {
+				p.lost = errLostConn
+				if p.conn != nil {
+					if err := p.conn.lastErr(); err != nil {
+						p.lost = err
+					}
+				}
+				p.mu.Unlock()
+				return nil, errNoResend
+			}
+			p.resent = true
+		}
+		p.mu.Unlock()
+	}
+	return http.ProxyFromEnvironment(req)
+}
+
+// resendNow reports whether do should send the request again after err:
+// it may be repeated and was not yet, and it failed on a reused connection
+// that the server closed before the response.
+func (p *phaseTrace) resendNow(ctx context.Context, err error) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.mayResend || p.resent || !p.reused || !p.pending || ctx.Err() != nil {
+		return false
+	}
+	// The Transport's error when the close came before it counted the
+	// request as sent is unexported.
+	if !connLost(err) && !strings.Contains(err.Error(), "server closed idle connection") {
+		return false
+	}
+	p.resent, p.pending = true, false
+	return true
+}
+
+// trackedConn is a connection of the Transport that remembers its last
+// read or write error, the reason an attempt failed when resendGuard
+// refuses the Transport's repeat of it.
+type trackedConn struct {
+	net.Conn
+	mu  sync.Mutex
+	err error
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		c.setErr(err)
+	}
+	return n, err
+}
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.setErr(err)
+	}
+	return n, err
+}
+
+func (c *trackedConn) setErr(err error) {
+	c.mu.Lock()
+	c.err = err
+	c.mu.Unlock()
+}
+
+func (c *trackedConn) lastErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// netConn returns the connection under a TLS connection.
+func netConn(c net.Conn) net.Conn {
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		return tc.NetConn()
+	}
+	return c
+}
+
+// headSize returns the size of a response head with header h, as it
+// would be sent with the shortest spelling ("Key: value" lines, CRLF
+// endings, a status line of about 16 bytes).
+func headSize[H ~map[string][]string](h H) int {
+	n := 16 + 2
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n
+}
+
 // record copies the phase timings into r. Hooks of a background dial may
 // still run, so it reads under the trace's lock.
 func (p *phaseTrace) record(r *result.Result, sent time.Time) {
@@ -226,6 +458,16 @@ func (h *httpConn) Close() {}
 func errorString(err error) string {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
+	}
+	if fe, ok := errors.AsType[fastError](err); ok {
+		// A limit of a response head (Got1xxResponse), as FastClient
+		// records it.
+		return parseMessage(fe)
+	}
+	if s := err.Error(); strings.Contains(s, "server response headers exceeded") || strings.Contains(s, "response header list larger than") {
+		// net/http's head limit (the error has no exported type), as
+		// FastClient records it.
+		return parseMessage(errFastHeaderTooLarge)
 	}
 	return errorMessage(err)
 }

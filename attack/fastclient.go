@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/surge-dev/surge/result"
@@ -25,10 +23,11 @@ import (
 // It serves http:// targets without a proxy only; NewFastClient says when
 // a Config needs HTTPClient instead. Like net/http it follows redirects,
 // skips 1xx responses and reads Content-Length, chunked and
-// close-delimited bodies. Unlike net/http it resends any request, not only
-// idempotent ones, on a fresh connection when a reused connection fails
-// before a single response byte arrived: the server closed an idle
-// connection, so it cannot have seen the request.
+// close-delimited bodies, sends the URL's user information as Basic
+// authorization unless the target has an Authorization header, and
+// resends an idempotent request once, flagged result.Resent, on a new
+// connection when a reused one fails before a single response byte
+// arrived (see resend.go).
 //
 // Targets are looked up by pointer: a target must not change after its
 // first request.
@@ -133,6 +132,12 @@ const fastReadBuffer = 16 << 10
 // fastMaxHosts bounds the connections of one Conn (one per host:port).
 const fastMaxHosts = 16
 
+// fastIdleCheck is how long a connection must have been idle before it
+// is checked for a close by the server: servers close idle connections
+// after a keep-alive timeout of a second or more, and a check costs a
+// system call, which back-to-back requests need not pay.
+const fastIdleCheck = time.Millisecond
+
 // fastMaxRedirectCache bounds the redirect hops a Conn remembers.
 const fastMaxRedirectCache = 16
 
@@ -173,6 +178,10 @@ type fastHost struct {
 	used bool // nc carried a complete exchange, so the server may have closed it while idle
 	// armed is the deadline set on nc; see arm.
 	armed time.Time
+	// idle is when nc's last exchange ended; peek looks at nc without
+	// reading it (fastpeek_*.go).
+	idle time.Time
+	peek fastPeeker
 }
 
 // fastRedirect remembers the request a redirect leads to, so following
@@ -271,19 +280,27 @@ func (c *fastConn) roundTrip(ctx context.Context, req *fastRequest, start, deadl
 		// Bytes nobody asked for: the connection is out of step.
 		c.closeHost(h)
 	}
-	for retried := false; ; retried = true {
+	if h.nc != nil && h.used && start.Sub(h.idle) > fastIdleCheck && h.peek.closed() {
+		// The server closed the connection while it was idle (its
+		// keep-alive timeout): a request sent on it would be lost, and
+		// not every request may be resent. net/http's Transport notices
+		// the same with a read it keeps pending on idle connections.
+		c.closeHost(h)
+	}
+	for {
 		if h.nc == nil {
 			if err := c.dial(ctx, h, deadline, r); err != "" {
 				// A resend may follow a request the server saw.
-				c.unsent = !retried && result.ClassOf(err) == result.ClassLocal
+				c.unsent = r.Flags&result.Resent == 0 && result.ClassOf(err) == result.ClassLocal
 				return err
 			}
 		}
 		// A reused connection may have been closed by the server while
 		// idle. If so, the write or the first read fails before any byte
-		// of a response arrived, the server never saw the request, and it
-		// is safe to send it again on a new connection.
-		retry := h.used && !retried
+		// of a response arrived, and an idempotent request is sent once
+		// more on a new connection (resend.go). The server may have read
+		// it before closing, so anything else fails.
+		resend := h.used && req.idempotent && r.Flags&result.Resent == 0
 		c.arm(h, deadline)
 		if ctx.Err() != nil {
 			c.closeHost(h)
@@ -291,14 +308,16 @@ func (c *fastConn) roundTrip(ctx context.Context, req *fastRequest, start, deadl
 		}
 		if _, err := h.nc.Write(req.raw); err != nil {
 			c.closeHost(h)
-			if retry && fastRetryable(err) && ctx.Err() == nil {
+			if resend && connLost(err) && ctx.Err() == nil {
+				r.Flags |= result.Resent
 				continue
 			}
 			return c.errString(ctx, err)
 		}
 		if _, err := h.br.Peek(1); err != nil {
 			c.closeHost(h)
-			if retry && fastRetryable(err) && ctx.Err() == nil {
+			if resend && connLost(err) && ctx.Err() == nil {
+				r.Flags |= result.Resent
 				continue
 			}
 			return c.errString(ctx, err)
@@ -312,6 +331,7 @@ func (c *fastConn) roundTrip(ctx context.Context, req *fastRequest, start, deadl
 			c.closeHost(h)
 		} else {
 			h.used = true
+			h.idle = time.Now()
 		}
 		return ""
 	}
@@ -344,6 +364,7 @@ func (c *fastConn) dial(ctx context.Context, h *fastHost, deadline time.Time, r 
 		return c.errString(ctx, err)
 	}
 	h.nc, h.used, h.armed = nc, false, time.Time{}
+	h.peek.reset(nc)
 	if h.br == nil {
 		h.br = bufio.NewReaderSize(nc, fastReadBuffer)
 	} else {
@@ -440,11 +461,4 @@ func (c *fastConn) errString(ctx context.Context, err error) string {
 		return parseMessage(fe)
 	}
 	return errorMessage(err)
-}
-
-// fastRetryable reports whether err says the server closed the
-// connection.
-func fastRetryable(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
 }

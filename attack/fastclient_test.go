@@ -339,14 +339,14 @@ func TestFastClientIdleClose(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	r := fastDo(conn, tg)
 	wantOK(t, r, 200, 2)
-	if r.Connect <= 0 || n.Load() != 2 {
-		t.Errorf("connect %v, %d connections; want a second connection dialed", r.Connect, n.Load())
+	if r.Connect <= 0 || n.Load() != 2 || r.Flags&result.Resent != 0 {
+		t.Errorf("connect %v, %d connections, flags %b; want a second connection dialed before sending, no resend", r.Connect, n.Load(), r.Flags)
 	}
 }
 
-// TestFastClientRetry: a request that a reused connection loses before
-// any response byte is sent again once; on a new connection, or after
-// part of a response, it is not.
+// TestFastClientRetry: an idempotent request that a reused connection
+// loses before any response byte is sent again once, flagged; a POST, or
+// a request on a new connection, or after part of a response, is not.
 func TestFastClientRetry(t *testing.T) {
 	var conns atomic.Int64
 	// Each connection answers one request, then reads the next and closes.
@@ -361,10 +361,18 @@ func TestFastClientRetry(t *testing.T) {
 	conn := newFast(t, Config{})
 	tg := &target.Target{Method: "PUT", URL: u, Body: []byte("x")}
 	for i := range 5 {
-		wantOK(t, fastDo(conn, tg), 200, 2)
+		r := fastDo(conn, tg)
+		wantOK(t, r, 200, 2)
 		if got := conns.Load(); got != int64(i+1) {
 			t.Fatalf("after %d requests %d connections, want %d", i+1, got, i+1)
 		}
+		if resent := r.Flags&result.Resent != 0; resent != (i > 0) {
+			t.Errorf("request %d: resent %v, want %v (every request after the first meets a closing connection)", i+1, resent, i > 0)
+		}
+	}
+	// A POST is not resent: the server may have read it.
+	if r := fastDo(conn, &target.Target{Method: "POST", URL: u, Body: []byte("x")}); r.Error != "eof: EOF" || r.Flags&result.Resent != 0 {
+		t.Errorf("POST on a closing connection: error %q, flags %b; want eof: EOF, not resent", r.Error, r.Flags)
 	}
 
 	closer := rawServer(t, func(c net.Conn, br *bufio.Reader) { readRawRequest(br) })
@@ -554,5 +562,32 @@ func TestFastClientZeroAllocs(t *testing.T) {
 	wantOK(t, r, 200, 2)
 	if allocs != 0 {
 		t.Errorf("%v allocations per request, want 0", allocs)
+	}
+}
+
+// TestFastClientIdleCheckAllocs: the check of a connection idle long
+// enough to have been closed by the server allocates nothing either.
+func TestFastClientIdleCheckAllocs(t *testing.T) {
+	if fastRace {
+		t.Skip("the race detector allocates")
+	}
+	u := fastCannedServer(t)
+	ts := []target.Target{{Method: "GET", URL: u}}
+	conn := newFast(t, Config{Targets: ts})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var r result.Result
+	conn.Do(ctx, &ts[0], &r)
+	allocs := testing.AllocsPerRun(20, func() {
+		time.Sleep(2 * fastIdleCheck)
+		r = result.Result{}
+		conn.Do(ctx, &ts[0], &r)
+	})
+	wantOK(t, r, 200, 2)
+	if r.Connect != 0 {
+		t.Errorf("a live idle connection was replaced (connect %v)", r.Connect)
+	}
+	if allocs != 0 {
+		t.Errorf("%v allocations per request after an idle wait, want 0", allocs)
 	}
 }

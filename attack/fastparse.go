@@ -28,9 +28,13 @@ const (
 )
 
 const (
-	// fastMaxHeaderBytes bounds the status line and headers of one
-	// response, and separately its trailers.
-	fastMaxHeaderBytes = 1 << 20
+	// maxHeadBytes bounds the status line and headers of one response
+	// head (each 1xx response's on its own), on every client: 1 MiB, as
+	// net/http's server bounds request heads. FastClient and the event
+	// loop also bound trailers with it.
+	maxHeadBytes = 1 << 20
+	// fastMaxHeaderBytes is maxHeadBytes for the fast parsers.
+	fastMaxHeaderBytes = maxHeadBytes
 	// fastMax1xx bounds the interim responses before the final one, as
 	// net/http does.
 	fastMax1xx = 5

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,11 +17,12 @@ import (
 // fastRequest is one request serialized for the wire, built once and sent
 // as is by every FastClient connection. It is immutable after it is built.
 type fastRequest struct {
-	raw   []byte // request line, headers and body
-	addr  string // host:port to dial
-	head  bool   // HEAD: the response has no body
-	close bool   // the request asks the server to close the connection
-	err   string // why the request cannot be sent; raw is empty then
+	raw        []byte // request line, headers and body
+	addr       string // host:port to dial
+	head       bool   // HEAD: the response has no body
+	close      bool   // the request asks the server to close the connection
+	idempotent bool   // it may be resent (resend.go)
+	err        string // why the request cannot be sent; raw is empty then
 
 	// What building the next hop of a redirect needs.
 	method         string
@@ -54,16 +56,19 @@ func newTargetRequest(t *target.Target, noKeepAlive bool) *fastRequest {
 	return req
 }
 
-// buildRequest serializes a request the way net/http's Request.Write
-// does, except that header keys are written exactly as given (vegeta keeps
-// their case for servers that care) and in sorted order. Host,
-// Content-Length, Transfer-Encoding and Trailer keys in hdr are ignored, as
-// net/http ignores them: host and body decide those.
+// buildRequest serializes a request the way net/http's Client and
+// Request.Write do, except that header keys are written exactly as given
+// (vegeta keeps their case for servers that care) and in sorted order.
+// Host, Content-Length, Transfer-Encoding and Trailer keys in hdr are
+// ignored, as net/http ignores them: host and body decide those. User
+// information in u becomes an Authorization: Basic field unless hdr has an
+// Authorization field (in any case), which wins.
 func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host string, noKeepAlive bool) *fastRequest {
 	if method == "" {
 		method = http.MethodGet
 	}
-	req := &fastRequest{method: method, url: u, host: host, body: body, head: method == http.MethodHead}
+	req := &fastRequest{method: method, url: u, host: host, body: body, head: method == http.MethodHead,
+		idempotent: idempotent(method, hdr)}
 	switch {
 	case !target.ValidToken(method):
 		req.err = fmt.Sprintf("invalid method %q", method)
@@ -93,7 +98,11 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	size := len(method) + len(u.RequestURI()) + len(host) + len(body) + 96
+	auth := ""
+	if u.User != nil && !hasHeader(hdr, "Authorization") {
+		auth = basicAuth(u.User)
+	}
+	size := len(method) + len(u.RequestURI()) + len(host) + len(body) + len(auth) + 96
 	for _, k := range keys {
 		for _, v := range hdr[k] {
 			size += len(k) + len(v) + 4
@@ -108,6 +117,11 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 	b = append(b, "\r\n"...)
 	if !slices.ContainsFunc(keys, func(k string) bool { return fastFold(k, "User-Agent") }) {
 		b = append(b, "User-Agent: surge\r\n"...)
+	}
+	if auth != "" {
+		b = append(b, "Authorization: "...)
+		b = append(b, auth...)
+		b = append(b, "\r\n"...)
 	}
 	hasClose := false
 	for _, k := range keys {
@@ -203,6 +217,14 @@ func (r *fastRequest) follow(status int, loc string, noKeepAlive bool) *fastRequ
 	next := buildRequest(method, u, hdr, body, host, noKeepAlive)
 	next.orig, next.bodyDropped, next.stripSensitive = orig, dropped, strip
 	return next
+}
+
+// basicAuth returns the Authorization value net/http sends for the user
+// information of a URL: "Basic " and base64 of "user:password", both
+// unescaped.
+func basicAuth(u *url.Userinfo) string {
+	pw, _ := u.Password()
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw))
 }
 
 // fastSubdomain reports whether sub is parent or a subdomain of it, as

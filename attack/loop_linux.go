@@ -245,7 +245,6 @@ type loopConn struct {
 
 	req     *fastRequest
 	hop     int
-	retried bool // resent once after the server closed the idle connection
 	wrote   int
 	gotByte bool
 	redirs  fastRedirects
@@ -375,7 +374,7 @@ func (l *eventLoop) start(c *loopConn, seq uint64, at, now time.Duration) {
 // send starts the exchange of c.req: on the open connection if it goes to
 // the same address, else on a new one.
 func (l *eventLoop) send(c *loopConn) {
-	c.retried, c.gotByte, c.wrote = false, false, 0
+	c.gotByte, c.wrote = false, 0
 	if c.p == nil {
 		// Retired while idle (open model): buffers again.
 		c.rbuf, c.p = make([]byte, fastReadBuffer), newLoopParser()
@@ -458,7 +457,7 @@ func (l *eventLoop) dialFailed(c *loopConn, call string, err error) {
 	}
 	c.r.Connect += l.now() - c.dialStart
 	class := result.ErrorClass(err)
-	if class == result.ClassLocal && c.hop == 0 && !c.retried {
+	if class == result.ClassLocal && c.hop == 0 && c.r.Flags&result.Resent == 0 {
 		c.r.Flags |= result.NotSent
 	}
 	l.fail(c, result.ClassError(class, "dial tcp "+c.addr+": "+call+": "+err.Error()))
@@ -608,19 +607,19 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 	}
 }
 
-// retry sends the request again on a new connection if the server closed
-// a reused connection before a byte of the response arrived: it was idle,
-// so the server cannot have seen the request.
+// retry sends an idempotent request once more, on a new connection, if
+// the server closed a reused connection before a byte of the response
+// arrived (resend.go), and flags the result Resent.
 func (l *eventLoop) retry(c *loopConn) bool {
-	if !c.used || c.retried || l.canceled() {
+	if !c.used || !c.req.idempotent || c.r.Flags&result.Resent != 0 || l.canceled() {
 		return false
 	}
 	l.closeConn(c)
-	c.retried, c.wrote = true, 0
+	c.r.Flags |= result.Resent
+	c.wrote = 0
 	c.p.reset(c.req.head)
 	c.dialStart = l.now()
 	l.dial(c)
-	c.retried = true
 	return true
 }
 
