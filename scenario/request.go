@@ -5,7 +5,6 @@ import (
 	"github.com/surge-dev/surge/target"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -442,15 +441,15 @@ func (p *parser) extraction(f field) (Extraction, error) {
 // absoluteURL joins a relative URL to the base URL, checking the result.
 // Joining appends: base http://h/api and /search give http://h/api/search.
 func (s *Scenario) absoluteURL(u string) (string, error) {
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+	// Any scheme makes u absolute: ftp://h is refused, not joined as a path.
+	if !strings.Contains(u, "://") {
 		if s.BaseURL == "" {
 			return "", fmt.Errorf("URL %q is relative and base_url is not set", u)
 		}
 		u = strings.TrimRight(s.BaseURL, "/") + "/" + strings.TrimLeft(u, "/")
 	}
-	pu, err := url.Parse(u)
-	if err != nil || pu.Host == "" {
-		return "", fmt.Errorf("expected an absolute http:// or https:// URL, got %q", u)
+	if err := target.CheckURL(u); err != nil {
+		return "", err
 	}
 	return u, nil
 }

@@ -13,6 +13,10 @@ func TestParseRefusesBeforeLoad(t *testing.T) {
 			`scn.yaml:4: load.rate: rate "100000000000/1ns" is 1e+20/s, above the ceiling of 1000000/s that one surge process accepts (split higher load over several workers)`},
 		{"stage rate above the ceiling", "base_url: http://h\nrequests: [{url: /}]\nload:\n  stages:\n    - {rate: 10/1s..2000000/1s, duration: 10s}\n",
 			`scn.yaml:5: load.stages[0].rate: rate "2000000/1s" is 2e+06/s, above the ceiling of 1000000/s that one surge process accepts (split higher load over several workers)`},
+		{"ftp base_url", "base_url: ftp://files.example/\nrequests: [{url: /a}]\n",
+			`scn.yaml:1: base_url: expected an absolute http:// or https:// URL, got "ftp://files.example/"`},
+		{"port out of range", "requests: [{url: 'http://127.0.0.1:99999/a'}]\n",
+			`scn.yaml:1: requests[0].url: URL "http://127.0.0.1:99999/a": port 99999: expected a port from 1 to 65535`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,6 +66,7 @@ func FuzzParseHTTP(f *testing.F) {
 		"POST http://a/\n@missing.json\n",
 		"POST http://a/\n@b\nX-A: 1\n",
 		"get http://a/", "GET", "GET /x", "GET http://a/\nX Foo: 1", "GET http://a/\n: v", "",
+		"GET http://a/ extra tokens\n", "GET http://a:99999/\n", "GET http://a:/\n",
 	} {
 		f.Add(s)
 	}
@@ -76,7 +77,7 @@ func FuzzParseHTTP(f *testing.F) {
 			return
 		}
 		for _, tg := range ts {
-			if !isMethod([]byte(tg.Method)) || checkURL(tg.URL) != nil {
+			if !isMethod([]byte(tg.Method)) || checkURL(tg.URL) != nil || strings.ContainsAny(tg.URL, " \t") {
 				t.Fatalf("parsed an invalid target %+v", tg)
 			}
 		}

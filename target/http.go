@@ -104,6 +104,9 @@ func parseRequestLine(lr *lineReader, line []byte, afterBody bool) (Target, erro
 	if len(rest) == 0 {
 		return Target{}, lr.errorf("url", "expected \"METHOD URL\", got %q", line)
 	}
+	if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+		return Target{}, lr.errorf("url", "expected \"METHOD URL\" and nothing after the URL, got %q after it (a space in a URL is written %%20)", bytes.TrimSpace(rest[i:]))
+	}
 	u := string(rest)
 	if err := checkURL(u); err != nil {
 		return Target{}, lr.errorf("url", "%s", err)

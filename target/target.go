@@ -355,10 +355,23 @@ func parseURLs(lr *lineReader) ([]Target, error) {
 
 // checkURL returns an error message when u is not an absolute http or
 // https URL with a host.
-func checkURL(u string) error {
+func checkURL(u string) error { return CheckURL(u) }
+
+// CheckURL returns an error saying what is expected when u is not an
+// absolute http:// or https:// URL with a host and, if it names a port,
+// a port from 1 to 65535.
+func CheckURL(u string) error {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return fmt.Errorf("expected an absolute http:// or https:// URL, got %q", u)
+	}
+	if strings.HasSuffix(p.Host, ":") {
+		return fmt.Errorf("URL %q: expected a port from 1 to 65535 after the colon", u)
+	}
+	if port := p.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("URL %q: port %s: expected a port from 1 to 65535", u, port)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -204,10 +205,11 @@ func (o *attackOptions) register(fs interface {
 	IntVar(*int, string, int, string)
 	BoolVar(*bool, string, bool, string)
 	StringVar(*string, string, string, string)
+	Var(flag.Value, string, string)
 }) {
 	fs.DurationVar(&o.duration, "duration", 0, "how long to send (0 = until -count or Ctrl-C)")
 	fs.Uint64Var(&o.count, "count", 0, "number of requests to send (0 = no limit)")
-	fs.IntVar(&o.connections, "connections", 0, fmt.Sprintf("max requests in flight = connections (default %d with a rate, %d at max rate)", attack.DefaultOpenConnections, attack.DefaultMaxConnections))
+	fs.Var(positiveFlag{&o.connections}, "connections", fmt.Sprintf("`N` requests in flight at most = connections (default %d with a rate, %d at max rate)", attack.DefaultOpenConnections, attack.DefaultMaxConnections))
 	fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "per-request timeout")
 	fs.BoolVar(&o.keepalive, "keepalive", true, "reuse connections")
 	fs.BoolVar(&o.http2, "http2", true, "allow HTTP/2 over TLS")
@@ -239,6 +241,9 @@ func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Con
 		// left for writing the results (with one CPU, the two threads
 		// take turns on it).
 		runtime.GOMAXPROCS(loops + 1)
+	}
+	if o.redirects < -1 {
+		return attack.Config{}, usagef("-redirects %d: expected -1 or 0 (follow none, the 3xx is the result) or how many to follow", o.redirects)
 	}
 	redirects := o.redirects
 	if redirects == 0 {

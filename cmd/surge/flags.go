@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/surge-dev/surge/attack"
@@ -65,4 +66,25 @@ func (f *rateFlag) String() string { return f.r.String() }
 func (f *rateFlag) Set(s string) (err error) {
 	f.r, err = attack.ParseRate(s)
 	return err
+}
+
+// positiveFlag is an int flag that, when given, must be positive: its
+// zero value means "the default", which the flag cannot say, so
+// "-connections 0" is an error rather than silently the default.
+type positiveFlag struct{ p *int }
+
+func (f positiveFlag) String() string {
+	if f.p == nil || *f.p == 0 {
+		return ""
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f positiveFlag) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n <= 0 {
+		return fmt.Errorf("expected a positive whole number (leave the flag out for the default)")
+	}
+	*f.p = n
+	return nil
 }

@@ -16,7 +16,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit codes.
@@ -129,15 +131,57 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, turning flag errors into usage errors.
+// parseFlags parses args, turning flag errors into usage errors. The flag
+// package would print the error and the whole usage itself; main prints
+// the error once with a line pointing at -h, and -h prints the usage.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{err.Error()}
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
+	case err != nil:
+		return &usageError{flagError(fs, err)}
 	}
 	return nil
+}
+
+// flagError rewrites the flag package's "invalid value "abc" for flag
+// -duration: parse error" to say what the flag expects.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	const pre = "invalid value "
+	i := strings.Index(msg, " for flag -")
+	if !strings.HasPrefix(msg, pre) || i < 0 {
+		return msg
+	}
+	val := msg[len(pre):i]
+	name, why, _ := strings.Cut(msg[i+len(" for flag -"):], ": ")
+	f := fs.Lookup(name)
+	if f == nil {
+		return msg
+	}
+	want := why
+	if g, ok := f.Value.(flag.Getter); ok && (why == "parse error" || why == "value out of range") {
+		switch g.Get().(type) {
+		case time.Duration:
+			want = "expected a duration such as 10s, 1m30s or 500ms"
+		case int, int64:
+			want = "expected a whole number"
+		case uint, uint64:
+			want = "expected a whole number, 0 or more"
+		case float64:
+			want = "expected a number"
+		case bool:
+			want = "expected true or false"
+		}
+	}
+	return fmt.Sprintf("-%s %s: %s", name, val, want)
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
