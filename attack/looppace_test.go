@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
 )
 
@@ -59,6 +61,12 @@ func setVar[T any](t *testing.T, p *T, v T) {
 // to 200ms, the loop sleeps until the next tick and only then reads the
 // response of a 10ms endpoint. The latency must still be about 10ms —
 // the kernel's arrival stamp — not the ~100ms until the read.
+//
+// The bounds on time hold on a machine that gives the process its CPU;
+// when a probe measures it starved (analyze.LagLimit, surge's own
+// generator-limited rule), the server's 10ms and the loop's wake-ups are
+// the machine's, and only what holds under any load is judged: every tick
+// recorded, each response whole, its first byte within its service time.
 func TestPacedLoopKernelStamps(t *testing.T) {
 	setVar(t, &lazySpan, 200*time.Millisecond)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,23 +74,35 @@ func TestPacedLoopKernelStamps(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	defer srv.Close()
+	probe := starvation.Start(0)
 	rs, a := runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: time.Second})
+	machine := probe.Stop()
+	starved := machine.Starved(analyze.LagLimit)
+	t.Log(machine)
+	// Results come in the order they were collected, not by sequence.
+	rs = sortedSeqs(rs)
 	checkSeqs(t, rs, 10)
+	sent := 0
 	for _, r := range rs {
+		if r.Flags == result.NotSent && starved {
+			continue // due before the stop while the loop was held off the CPU
+		}
+		sent++
 		if !r.OK() || r.BytesIn != 2 {
 			t.Fatalf("result %+v failed", r)
 		}
-		if service := r.Latency - r.SendLag(); service < 10*time.Millisecond || service > 60*time.Millisecond {
-			t.Errorf("seq %d: service time %v, want about 10ms (the arrival, not the read at the next tick)", r.Seq, service)
+		service := r.Latency - r.SendLag()
+		if r.FirstByte < 10*time.Millisecond || r.FirstByte > service {
+			t.Errorf("seq %d: first byte after %v, want about 10ms and within the service time %v", r.Seq, r.FirstByte, service)
 		}
-		if r.FirstByte < 10*time.Millisecond || r.FirstByte > r.Latency-r.SendLag() {
-			t.Errorf("seq %d: first byte after %v, want about 10ms and within the service time", r.Seq, r.FirstByte)
+		if service < 10*time.Millisecond || service > 60*time.Millisecond && !starved {
+			t.Errorf("seq %d: service time %v, want about 10ms (the arrival, not the read at the next tick)", r.Seq, service)
 		}
 	}
 	// All but the last response (read at the end of the run) were collected
 	// on a tick's wake-up.
-	if n := a.lazyDone.Load(); n < 8 {
-		t.Errorf("%d of 10 responses collected on a tick's wake-up, want at least 8: the test did not test stamps", n)
+	if n := a.lazyDone.Load(); n < int64(sent)-2 && !starved {
+		t.Errorf("%d of %d responses collected on a tick's wake-up, want at least %d: the test did not test stamps", n, sent, sent-2)
 	}
 }
 
@@ -133,6 +153,7 @@ func TestPacedLoopRetiresIdle(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
+	probe := starvation.Start(0)
 	a := loopAttacker(t, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: 1500 * time.Millisecond})
 	var peak, late atomic.Int64
 	stop := make(chan struct{})
@@ -161,12 +182,20 @@ func TestPacedLoopRetiresIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	machine := probe.Stop()
+	t.Log(machine)
 	checkSeqs(t, sortedSeqs(rs), 150)
 	if p := peak.Load(); p < 15 {
 		t.Errorf("peak %d connections open during the stall, want about 30", p)
 	}
+	// A starved process answers slowly and needs more connections for the
+	// same rate (surge's generator-limited rule, measured by the probe).
 	if n := late.Load(); n > 3 {
-		t.Errorf("%d connections still open at the end (peak %d), want the idle ones closed", n, peak.Load())
+		if machine.Starved(analyze.LagLimit) {
+			t.Logf("%d connections open at the end (peak %d) not judged: the process was starved of CPU", n, peak.Load())
+		} else {
+			t.Errorf("%d connections still open at the end (peak %d), want the idle ones closed", n, peak.Load())
+		}
 	}
 }
 
