@@ -8,7 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
 )
 
@@ -81,9 +84,12 @@ func TestCapacityLab(t *testing.T) {
 	t.Parallel()
 	base := startLab(t)
 	out := filepath.Join(t.TempDir(), "trials.srg")
+	probe := starvation.Start(0)
 	code, js, stderr := surge(t, context.Background(), "", "capacity", "-slo", "p99<500ms,errors<1%", "-start", "20/1s",
 		"-max", "400/1s", "-step-duration", "2s", "-warmup", "500ms", "-cooldown", "200ms", "-type", "json", "-quiet",
 		"-output", out, base+"/pool?size=4&ms=50")
+	machine := probe.Stop()
+	t.Log(machine)
 	if code != 0 {
 		t.Fatalf("capacity exit %d: %s", code, stderr)
 	}
@@ -95,10 +101,7 @@ func TestCapacityLab(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &c); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("truth 80/s; %s", c.Text)
-	if math.Abs(c.MaxRate-80) > 8 {
-		t.Errorf("max_rate %.1f, want 80 ± 10%%", c.MaxRate)
-	}
+	checkCapacity(t, c.MaxRate, 4, 50*time.Millisecond, 0.10, c.Text, machine)
 	for _, tr := range c.Trials {
 		if tr.Rate > 400 {
 			t.Errorf("trial at %.0f/s above -max", tr.Rate)
@@ -121,8 +124,11 @@ func TestCapacityScenario(t *testing.T) {
 	if err := os.WriteFile(scn, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	probe := starvation.Start(0)
 	code, js, stderr := surge(t, context.Background(), "", "capacity", "-slo", "p99<500ms,errors<1%", "-start", "20/1s",
 		"-max", "320/1s", "-step-duration", "2s", "-warmup", "500ms", "-cooldown", "200ms", "-precision", "10%", "-type", "json", "-quiet", scn)
+	machine := probe.Stop()
+	t.Log(machine)
 	if code != 0 {
 		t.Fatalf("capacity exit %d: %s", code, stderr)
 	}
@@ -133,8 +139,22 @@ func TestCapacityScenario(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &c); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("truth 80/s; %s", c.Text)
-	if math.Abs(c.MaxRate-80) > 12 {
-		t.Errorf("max_rate %.1f from the scenario, want 80 ± 15%%", c.MaxRate)
+	checkCapacity(t, c.MaxRate, 2, 25*time.Millisecond, 0.15, c.Text, machine)
+}
+
+// checkCapacity judges a capacity found on /pool?size=size&ms=hold: the
+// truth is size/hold when the lab has its CPU. The lab shares the process:
+// each hold overruns by about the probe's mean overrun, and so does handing
+// the slot to the next waiter, so the truth is size/(hold + 2·overrun),
+// measured; the capacity is within tol of the range between the two. The
+// search's trials also judge the latency trend, which a starved process
+// upsets beyond any overrun: outside the range is then logged, not judged.
+func checkCapacity(t *testing.T, got float64, size int, hold time.Duration, tol float64, text string, machine starvation.Report) {
+	t.Helper()
+	ideal := float64(size) / hold.Seconds()
+	loaded := float64(size) / (hold + 2*machine.Mean).Seconds()
+	t.Logf("truth %.0f/s (%.1f/s with the measured overrun); %s", ideal, loaded, text)
+	if got < (1-tol)*loaded || got > (1+tol)*ideal {
+		machine.Fail(t, analyze.LagLimit, "max_rate %.1f, want %.1f to %.0f/s ± %.0f%%", got, loaded, ideal, 100*tol)
 	}
 }
