@@ -77,6 +77,11 @@ func labRun(t *testing.T, path string, cfg attack.Config) (*analyze.Findings, *s
 	f := analyze.Diagnose(s, rec)
 	t.Log(machine)
 	t.Log(f.Generator.Text)
+	if f.Generator.Limited {
+		// surge's report of this run would say the latencies are not to
+		// be read as the server's: neither are they the lab's truth.
+		machine.Limited = f.Generator.Text
+	}
 	for _, lf := range f.Labels {
 		for _, x := range []string{textOf(lf.Cold), textOf(lf.Steady), textOf(lf.Spikes), textOf(lf.Saturation)} {
 			if x != "" {
@@ -246,6 +251,7 @@ func TestLabPauseSpikes(t *testing.T) {
 // knee at 80/s. On a loaded machine each 50ms the pool holds a slot
 // overruns by about what the probe measured, and so does handing the slot
 // to the next waiter: the truth is then 4/(50ms + 2·overrun), measured.
+// Above 80/s is wrong on any machine.
 func TestLabPoolKnee(t *testing.T) {
 	f, _, machine := labRun(t, "/pool?size=4&ms=50", attack.Config{Pacer: rampPacer{40, 120, 8 * time.Second}})
 	sat := f.Labels[0].Saturation
@@ -254,11 +260,16 @@ func TestLabPoolKnee(t *testing.T) {
 	}
 	truth := 4 / (0.050 + 2*machine.Mean.Seconds())
 	t.Logf("truth 80/s (%.1f/s with the measured overrun); knee %.1f/s, first behind at %.1f/s offered", truth, sat.Capacity, sat.FirstBehind)
-	if sat.Capacity > 88 || sat.Capacity < 0.9*truth {
-		t.Errorf("knee %.1f/s, want between 90%% of %.1f/s and 80/s + 10%%", sat.Capacity, truth)
+	// The machine can only slow the pool down: above 80/s is wrong on any.
+	if sat.Capacity > 88 {
+		t.Errorf("knee %.1f/s, want at most 80/s + 10%%", sat.Capacity)
+	} else if sat.Capacity < 0.9*truth {
+		machine.Fail(t, analyze.LagLimit, "knee %.1f/s, want at least 90%% of %.1f/s", sat.Capacity, truth)
 	}
-	if sat.FirstBehind < 0.95*truth-1 || sat.FirstBehind > 100 {
-		t.Errorf("fell behind from %.1f/s offered, want just above %.1f/s", sat.FirstBehind, truth)
+	if sat.FirstBehind > 100 {
+		t.Errorf("fell behind from %.1f/s offered, want just above 80/s", sat.FirstBehind)
+	} else if sat.FirstBehind < 0.95*truth-1 {
+		machine.Fail(t, analyze.LagLimit, "fell behind from %.1f/s offered, want just above %.1f/s", sat.FirstBehind, truth)
 	}
 	if !strings.Contains(sat.Text, "knee") {
 		t.Errorf("sentence: %s", sat.Text)

@@ -41,11 +41,18 @@ func TestProbeSeesAHog(t *testing.T) {
 // TestFail: a failed claim is an error when the process had its CPU and a
 // log line when it was starved.
 func TestFail(t *testing.T) {
-	var ok, starved fakeT
+	var ok, starved, limited fakeT
 	Report{P99: time.Millisecond}.Fail(&ok, 10*time.Millisecond, "claim %d", 1)
 	Report{P99: 20 * time.Millisecond}.Fail(&starved, 10*time.Millisecond, "claim %d", 2)
-	if ok.errors != 1 || ok.logs != 0 || starved.errors != 0 || starved.logs != 1 {
-		t.Errorf("healthy: %d errors %d logs; starved: %d errors %d logs; want 1 0 and 0 1", ok.errors, ok.logs, starved.errors, starved.logs)
+	Report{P99: time.Millisecond, Limited: "the generator limited this run"}.Fail(&limited, 10*time.Millisecond, "claim %d", 3)
+	for _, c := range []struct {
+		name         string
+		got          fakeT
+		errors, logs int
+	}{{"healthy", ok, 1, 0}, {"starved", starved, 0, 1}, {"limited", limited, 0, 1}} {
+		if c.got.errors != c.errors || c.got.logs != c.logs {
+			t.Errorf("%s: %d errors %d logs, want %d and %d", c.name, c.got.errors, c.got.logs, c.errors, c.logs)
+		}
 	}
 }
 
