@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -392,6 +394,48 @@ func TestHeadLimit(t *testing.T) {
 					t.Errorf("%d of 3 requests with a %d-byte head succeeded, errors %v; want 3 %q", run.ok, tc.size, run.errs, msg)
 				}
 			})
+		})
+	}
+}
+
+// TestHTTPClientHTTP2: the resend guard and the head checks leave HTTP/2
+// (over TLS, and h2c) working, on reused connections too.
+func TestHTTPClientHTTP2(t *testing.T) {
+	for _, h2c := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2c=%v", h2c), func(t *testing.T) {
+			var h2 atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.ProtoMajor == 2 {
+					h2.Add(1)
+				}
+				io.Copy(io.Discard, r.Body)
+				io.WriteString(w, "ok")
+			}))
+			cfg := Config{Count: 40, Connections: 2, Timeout: 10 * time.Second}
+			if h2c {
+				var p http.Protocols
+				p.SetHTTP1(true)
+				p.SetUnencryptedHTTP2(true)
+				srv.Config.Protocols = &p
+				srv.Start()
+				cfg.H2C = true
+			} else {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				cfg.HTTP2, cfg.Insecure = true, true
+			}
+			defer srv.Close()
+			cfg.Targets = []target.Target{{Method: "GET", URL: srv.URL + "/g"}, {Method: "POST", URL: srv.URL + "/p", Body: []byte("b")}}
+			rs := collect(t, context.Background(), cfg)
+			checkSeqs(t, rs, 40)
+			for _, r := range rs {
+				if !r.OK() || r.BytesIn != 2 || r.Flags&result.Resent != 0 {
+					t.Fatalf("result %+v, want 200 with 2 bytes, not resent", r)
+				}
+			}
+			if h2.Load() != 40 {
+				t.Errorf("%d of 40 requests over HTTP/2", h2.Load())
+			}
 		})
 	}
 }

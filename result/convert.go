@@ -21,8 +21,8 @@ type Encoder interface {
 // JSON results keep vegeta's names and units ("attack" is the label,
 // "timestamp" the actual send time, "latency" in ns, "code", "bytes_in",
 // "bytes_out", "error"), so vegeta tooling can read the stream; surge adds
-// "label", "intended", "send_lag", "not_sent", "warmup", "worker" and the
-// phase timings "dns", "connect", "tls", "first_byte" (all ns).
+// "label", "intended", "send_lag", "not_sent", "warmup", "resent", "worker"
+// and the phase timings "dns", "connect", "tls", "first_byte" (all ns).
 type JSONEncoder struct {
 	w   *bufio.Writer
 	buf []byte
@@ -62,6 +62,8 @@ func (e *JSONEncoder) Encode(r *Result, m *Meta) error {
 	b = strconv.AppendBool(b, r.Flags&NotSent != 0)
 	b = append(b, `,"warmup":`...)
 	b = strconv.AppendBool(b, r.Flags&Warmup != 0)
+	b = append(b, `,"resent":`...)
+	b = strconv.AppendBool(b, r.Flags&Resent != 0)
 	b = append(b, `,"worker":`...)
 	b = strconv.AppendUint(b, uint64(r.Worker), 10)
 	for _, p := range [...]struct {
@@ -83,9 +85,11 @@ func (e *JSONEncoder) Encode(r *Result, m *Meta) error {
 func (e *JSONEncoder) Flush() error { return e.w.Flush() }
 
 // CSVHeader is the first row CSVEncoder writes. Durations are in ns, times
-// in RFC 3339 with nanoseconds.
+// in RFC 3339 with nanoseconds. Columns added later come last, so that
+// scripts that read columns by position keep working.
 var CSVHeader = []string{"seq", "label", "intended", "sent", "latency_ns", "send_lag_ns", "status",
-	"bytes_in", "bytes_out", "error", "not_sent", "warmup", "worker", "dns_ns", "connect_ns", "tls_ns", "first_byte_ns"}
+	"bytes_in", "bytes_out", "error", "not_sent", "warmup", "worker", "dns_ns", "connect_ns", "tls_ns", "first_byte_ns",
+	"resent"}
 
 // CSVEncoder writes results as CSV (RFC 4180) with a header row.
 type CSVEncoder struct {
@@ -125,6 +129,7 @@ func (e *CSVEncoder) Encode(r *Result, m *Meta) error {
 	row[11] = strconv.FormatBool(r.Flags&Warmup != 0)
 	row[12] = strconv.FormatUint(uint64(r.Worker), 10)
 	row[13], row[14], row[15], row[16] = d(r.DNS), d(r.Connect), d(r.TLS), d(r.FirstByte)
+	row[17] = strconv.FormatBool(r.Flags&Resent != 0)
 	return e.w.Write(row)
 }
 

@@ -17,6 +17,8 @@ var convResults = []Result{
 	{Seq: 1, Label: `say "hi"`, Intended: 10 * time.Millisecond, Sent: 10 * time.Millisecond,
 		Error: "read: connection reset by peer", Worker: 3},
 	{Seq: 2, Label: "GET /fixed", Intended: 20 * time.Millisecond, Sent: 20 * time.Millisecond, Flags: NotSent},
+	{Seq: 3, Label: "PUT /item", Intended: 30 * time.Millisecond, Sent: 30 * time.Millisecond, Latency: 2 * time.Millisecond,
+		Status: 204, Flags: Resent},
 }
 
 func TestJSONEncoderGolden(t *testing.T) {
