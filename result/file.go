@@ -22,9 +22,15 @@ const magic = "\x89SRG\r\n\x1a\n"
 // corrupt one.
 const blockSync = "SRGB"
 
-// Block kinds. Readers skip kinds they do not know.
+// Block kinds. Readers skip kinds they do not know, so a new kind needs no
+// new format version.
 const (
 	kindResults byte = 1
+	// kindEnd is the end-of-run record, the last block of a run, written by
+	// Close: its payload is the number of results and of results blocks
+	// written (uvarints). A run without it was cut short. Readers older
+	// than it skip it; Meta.EndRecord tells newer ones to expect it.
+	kindEnd byte = 3
 )
 
 const (
@@ -45,6 +51,11 @@ var (
 	ErrTruncated = errors.New("results file is truncated")
 	// ErrCorrupt means a block failed its checksum and was skipped.
 	ErrCorrupt = errors.New("corrupt block skipped")
+	// ErrHeader means a run header was damaged. Its results are read all
+	// the same; the error says whether its metadata was lost.
+	ErrHeader = errors.New("damaged run header")
+	// ErrClosed is returned by a Writer's methods after Close.
+	ErrClosed = errors.New("results writer is closed")
 )
 
 // OffsetError locates a problem in a results file.
@@ -97,12 +108,16 @@ type Writer struct {
 	prev    state
 	out     []byte
 	err     error
+	// records and blocks count what was written, for the end-of-run record.
+	records uint64
+	blocks  uint64
 }
 
 // NewWriter writes the header for m to w and returns a Writer for the
-// run's results. m.Version is set to Version.
+// run's results. m.Version is set to Version and m.EndRecord to true.
 func NewWriter(w io.Writer, m *Meta) (*Writer, error) {
 	m.Version = Version
+	m.EndRecord = true
 	js, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode run metadata: %w", err)
@@ -233,6 +248,8 @@ func (w *Writer) Flush() error {
 		w.err = fmt.Errorf("write results block: %w", err)
 		return w.err
 	}
+	w.records += uint64(w.n)
+	w.blocks++
 	w.recs = w.recs[:0]
 	w.n = 0
 	clear(w.strs)
@@ -241,5 +258,30 @@ func (w *Writer) Flush() error {
 	return nil
 }
 
-// Close flushes the last block. It does not close the underlying writer.
-func (w *Writer) Close() error { return w.Flush() }
+// Close flushes the last block and ends the run with its end-of-run record,
+// by which readers know the run was not cut short. It does not close the
+// underlying writer. Later calls of Close return nil; other methods return
+// ErrClosed.
+func (w *Writer) Close() error {
+	if w.err == ErrClosed {
+		return nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	o := append(w.out[:0], blockSync...)
+	o = append(o, kindEnd)
+	o = binary.AppendUvarint(o, 1)
+	body := binary.AppendUvarint(nil, w.records)
+	body = binary.AppendUvarint(body, w.blocks)
+	o = binary.AppendUvarint(o, uint64(len(body)))
+	o = append(o, body...)
+	o = binary.LittleEndian.AppendUint32(o, crc32.Checksum(o[len(blockSync):], crcTable))
+	w.out = o
+	if _, err := w.w.Write(o); err != nil {
+		w.err = fmt.Errorf("write end-of-run record: %w", err)
+		return w.err
+	}
+	w.err = ErrClosed
+	return nil
+}

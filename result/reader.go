@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"time"
 )
 
@@ -15,11 +16,12 @@ import (
 // streams: memory is bounded by one block, whatever the file's length.
 //
 // Problems that lose data without stopping the read — a corrupt block, a
-// truncated tail — are passed to Warn (if set) and kept in Warnings, and
-// reading continues with the next whole block.
+// damaged header, a truncated tail — are passed to Warn (if set) and kept in
+// Warnings, and reading continues with the next whole block. Runs says, per
+// run, what was read and what was lost.
 type Reader struct {
-	// Warn, if set, is called with every *OffsetError wrapping ErrCorrupt or
-	// ErrTruncated as it happens.
+	// Warn, if set, is called with every *OffsetError wrapping ErrCorrupt,
+	// ErrHeader or ErrTruncated as it happens.
 	Warn func(error)
 
 	src  io.Reader
@@ -29,23 +31,30 @@ type Reader struct {
 	off  int64 // input offset of buf[r]
 
 	metas    []Meta
+	runs     []RunRead // parallel to metas
+	run      *RunRead  // &runs[len(runs)-1]
 	markers  []Marker
 	warnings []error
 
-	block    []byte // current block's records
-	left     int    // records left in block
-	strs     []string
-	prev     state
-	inHeader bool
+	block      []byte // current block's records
+	blockStart int64  // input offset of the current block
+	left       int    // records left in block
+	strs       []string
+	prev       state
 }
 
 // NewReader returns a Reader of the results in src.
-func NewReader(src io.Reader) *Reader {
-	return &Reader{src: src, buf: make([]byte, 256<<10), inHeader: true}
+func NewReader(src io.Reader) *Reader { return newReaderSize(src, 256<<10) }
+
+// newReaderSize returns a Reader whose buffer starts at size bytes; it
+// grows to hold a block when needed.
+func newReaderSize(src io.Reader, size int) *Reader {
+	return &Reader{src: src, buf: make([]byte, size)}
 }
 
 // Meta returns the header of the run whose results are being read, or nil
-// before the first header has been read.
+// before the first header has been read. A run whose header was damaged
+// has an empty Meta (see RunRead.HeaderDamaged).
 func (r *Reader) Meta() *Meta {
 	if len(r.metas) == 0 {
 		return nil
@@ -55,6 +64,10 @@ func (r *Reader) Meta() *Meta {
 
 // Metas returns the headers of every run read so far, in input order.
 func (r *Reader) Metas() []Meta { return r.metas }
+
+// Runs returns what was read of every run so far, parallel to Metas. It is
+// complete once Read has returned io.EOF.
+func (r *Reader) Runs() []RunRead { return r.runs }
 
 // Warnings returns the problems skipped so far.
 func (r *Reader) Warnings() []error { return r.warnings }
@@ -77,6 +90,38 @@ func (r *Reader) warn(off int64, err error) {
 	}
 }
 
+// truncated records that the input ended inside the block or header at off.
+func (r *Reader) truncated(off int64, err error) {
+	r.warn(off, err)
+	if r.run != nil {
+		r.run.Truncated = true
+	}
+	r.skip(r.w - r.r)
+}
+
+// corrupt records that the bytes from off to the reader's position hold no
+// valid block; why, if not empty, says what was wrong.
+func (r *Reader) corrupt(off int64, why string) {
+	n := r.off - off
+	if why == "" {
+		r.warn(off, fmt.Errorf("%w: %d bytes without a valid block", ErrCorrupt, n))
+	} else {
+		r.warn(off, fmt.Errorf("%w: %d bytes: %s", ErrCorrupt, n, why))
+	}
+	r.run.Corrupt++
+	r.run.CorruptBytes += n
+	if r.run.FirstCorrupt < 0 {
+		r.run.FirstCorrupt = off
+	}
+}
+
+// newRun starts the run of header m.
+func (r *Reader) newRun(m Meta, rr RunRead) {
+	r.metas = append(r.metas, m)
+	r.runs = append(r.runs, rr)
+	r.run = &r.runs[len(r.runs)-1]
+}
+
 // fill makes at least n bytes available in buf[r:w], unless the input ends
 // first. It reports whether they are available.
 func (r *Reader) fill(n int) bool {
@@ -86,8 +131,10 @@ func (r *Reader) fill(n int) bool {
 			r.w -= r.r
 			r.r = 0
 		}
-		if n > len(r.buf) {
-			nb := make([]byte, max(n, 2*len(r.buf)))
+		if r.w == len(r.buf) {
+			// Grow by doubling, not to n at once: a damaged length
+			// near the end of the input then costs what the input has.
+			nb := make([]byte, min(n, 2*len(r.buf)))
 			copy(nb, r.buf[:r.w])
 			r.buf = nb
 		}
@@ -98,6 +145,9 @@ func (r *Reader) fill(n int) bool {
 		} else if err != nil {
 			r.eof = true
 			r.warn(r.off+int64(r.w-r.r), fmt.Errorf("%w: read: %v", ErrTruncated, err))
+			if r.run != nil {
+				r.run.Truncated = true
+			}
 		}
 	}
 	return r.w-r.r >= n
@@ -111,213 +161,300 @@ func (r *Reader) skip(n int) {
 // Read decodes the next result into res. It returns io.EOF at the end of
 // the input, ErrNotResults (wrapped) when the input is not a results file.
 func (r *Reader) Read(res *Result) error {
-	for r.left == 0 {
-		if err := r.nextBlock(); err != nil {
-			return err
+	for {
+		for r.left == 0 {
+			if err := r.nextBlock(); err != nil {
+				return err
+			}
 		}
-	}
-	r.left--
-	if err := r.decode(res); err != nil {
+		r.left--
+		err := r.decode(res)
+		if err == nil {
+			return nil
+		}
 		// The checksum passed, so this is a writer bug or a version skew:
 		// drop the rest of the block rather than return garbage.
+		r.run.Records -= int64(r.left + 1)
 		r.left = 0
-		r.warn(r.off, fmt.Errorf("%w: %v", ErrCorrupt, err))
-		return r.Read(res)
+		r.run.Corrupt++
+		if r.run.FirstCorrupt < 0 {
+			r.run.FirstCorrupt = r.blockStart
+		}
+		r.warn(r.blockStart, fmt.Errorf("%w: %v", ErrCorrupt, err))
 	}
-	return nil
 }
 
 // nextBlock positions the reader on the next results block.
 func (r *Reader) nextBlock() error {
 	for {
-		if !r.fill(len(magic)) {
-			if r.w == r.r {
-				if len(r.metas) == 0 {
-					return fmt.Errorf("%w: input is empty", ErrNotResults)
-				}
-				return io.EOF
-			}
-			if len(r.metas) == 0 {
-				return fmt.Errorf("%w: input too short", ErrNotResults)
-			}
-			// Fewer bytes left than a marker: a truncated block start.
-		}
+		r.fill(len(magic))
 		head := r.buf[r.r:r.w]
 		switch {
+		case len(head) == 0:
+			if len(r.metas) == 0 {
+				return fmt.Errorf("%w: input is empty", ErrNotResults)
+			}
+			return io.EOF
 		case bytes.HasPrefix(head, []byte(magic)):
 			if err := r.readHeader(); err != nil {
 				return err
 			}
 			continue
 		case len(r.metas) == 0:
+			if r.off == 0 && nearMagic(head) {
+				if err := r.readHeader(); err != nil {
+					return err
+				}
+				continue
+			}
+			if len(head) < len(magic) {
+				return fmt.Errorf("%w: input too short", ErrNotResults)
+			}
 			return fmt.Errorf("%w: it does not start with the .srg magic bytes", ErrNotResults)
 		case bytes.HasPrefix(head, []byte(blockSync)):
-			ok, err := r.readBlock()
-			if err != nil {
-				return err
-			}
-			if ok {
+			if r.readBlock() {
 				return nil
 			}
 			continue
-		}
-		if r.eof && r.w-r.r < len(magic) && (bytes.HasPrefix([]byte(blockSync), head) || bytes.HasPrefix([]byte(magic), head) || bytes.HasPrefix(head, []byte(blockSync))) {
-			r.warn(r.off, ErrTruncated)
-			r.skip(r.w - r.r)
+		case r.eof && len(head) < len(magic) && (bytes.HasPrefix([]byte(blockSync), head) || bytes.HasPrefix([]byte(magic), head)):
+			r.truncated(r.off, ErrTruncated)
 			return io.EOF
 		}
+		start := r.off
 		r.resync()
+		r.corrupt(start, "")
 	}
 }
 
-// resync skips to the next block or header marker, warning once.
-func (r *Reader) resync() {
-	start := r.off
-	for {
-		if !r.fill(len(magic)) && r.w == r.r {
-			break
+// nearMagic reports whether head starts with the magic bytes but one: the
+// first header's magic with a damaged byte.
+func nearMagic(head []byte) bool {
+	if len(head) < len(magic) {
+		return false
+	}
+	diff := 0
+	for i := range len(magic) {
+		if head[i] != magic[i] {
+			diff++
 		}
-		i := bytes.Index(r.buf[r.r+1:r.w], []byte(blockSync))
-		j := bytes.Index(r.buf[r.r+1:r.w], []byte(magic))
-		if j >= 0 && (i < 0 || j < i) {
+	}
+	return diff == 1
+}
+
+// resync skips at least one byte, up to the next block or header marker or
+// the end of the input. It reports whether a marker was found.
+func (r *Reader) resync() bool {
+	r.skip(1)
+	for {
+		r.fill(len(magic))
+		p := r.buf[r.r:r.w]
+		i := bytes.Index(p, []byte(blockSync))
+		lim := p
+		if i >= 0 {
+			lim = p[:min(len(p), i+len(magic))]
+		}
+		if j := bytes.Index(lim, []byte(magic)); j >= 0 && (i < 0 || j < i) {
 			i = j
 		}
 		if i >= 0 {
-			r.skip(i + 1)
-			break
+			r.skip(i)
+			return true
+		}
+		if r.eof {
+			r.skip(len(p))
+			return false
 		}
 		// Keep the last few bytes: a marker may straddle the refill.
-		n := r.w - r.r - len(magic)
-		if n <= 0 {
-			if r.eof {
-				r.skip(r.w - r.r)
-				break
-			}
-			n = 0
+		if n := len(p) - (len(magic) - 1); n > 0 {
+			r.skip(n)
 		}
-		r.skip(n)
-		if r.eof && r.w-r.r <= len(magic) {
-			r.skip(r.w - r.r)
-			break
-		}
-		if n == 0 && !r.fill(r.w-r.r+1) {
-			r.skip(r.w - r.r)
-			break
-		}
+		r.fill(r.w - r.r + 1)
 	}
-	r.warn(start, fmt.Errorf("%w: %d bytes without a valid block", ErrCorrupt, r.off-start))
 }
 
 func (r *Reader) readHeader() error {
 	start := r.off
 	// magic, version, meta length: at most 8+10+10 bytes.
-	r.fill(len(magic) + 20)
+	r.fill(len(magic) + 2*binary.MaxVarintLen64)
 	p := r.buf[r.r+len(magic) : r.w]
 	ver, n1 := binary.Uvarint(p)
 	if n1 <= 0 {
-		return r.headerErr(start, "bad version field")
+		return r.headerLost(start, "bad version field")
 	}
 	if ver != Version {
-		return &OffsetError{start, fmt.Errorf("results file version %d is not supported (this surge reads version %d)", ver, Version)}
+		// The version field is outside the checksum. When the header
+		// reads as this version's and its checksummed metadata says so
+		// too, only the field was damaged; otherwise the file is newer.
+		if !r.headerIs(Version) {
+			return &OffsetError{start, fmt.Errorf("results file version %d is not supported (this surge reads version %d)", ver, Version)}
+		}
+		n1 = len(binary.AppendUvarint(nil, Version))
+		r.warn(start, fmt.Errorf("%w: its version field says %d, its checksummed metadata %d (nothing lost)", ErrHeader, ver, Version))
+		p = r.buf[r.r+len(magic) : r.w] // headerIs may have moved the input
 	}
 	ml, n2 := binary.Uvarint(p[n1:])
 	if n2 <= 0 || ml > maxMeta {
-		return r.headerErr(start, "bad metadata length")
+		return r.headerLost(start, "bad metadata length")
 	}
 	hl := len(magic) + n1 + n2
 	total := hl + int(ml) + 4
 	if !r.fill(total) {
-		return r.headerErr(start, "header is truncated")
+		return r.headerLost(start, "header is cut short or its length is damaged")
 	}
 	js := r.buf[r.r+hl : r.r+hl+int(ml)]
 	sum := binary.LittleEndian.Uint32(r.buf[r.r+hl+int(ml):])
 	if crc32.Checksum(js, crcTable) != sum {
-		return r.headerErr(start, "header checksum mismatch")
+		return r.headerLost(start, "checksum mismatch")
 	}
 	var m Meta
 	if err := json.Unmarshal(js, &m); err != nil {
-		return r.headerErr(start, "metadata: "+err.Error())
+		return r.headerLost(start, "metadata: "+err.Error())
 	}
-	r.metas = append(r.metas, m)
+	if !bytes.HasPrefix(r.buf[r.r:], []byte(magic)) {
+		r.warn(start, fmt.Errorf("%w: magic bytes (nothing lost)", ErrHeader))
+	}
 	r.skip(total)
+	r.newRun(m, RunRead{Written: -1, FirstCorrupt: -1, End: r.off, legacy: !m.EndRecord})
 	return nil
 }
 
-func (r *Reader) headerErr(off int64, msg string) error {
-	if len(r.metas) == 0 {
-		return &OffsetError{off, fmt.Errorf("%w: %s", ErrNotResults, msg)}
+// headerIs reports whether the header at the reader's position is whole and
+// of version v by its checksummed metadata, whatever its version field says.
+func (r *Reader) headerIs(v int) bool {
+	n1 := len(binary.AppendUvarint(nil, uint64(v)))
+	if r.w-r.r < len(magic)+n1 {
+		return false
 	}
-	// A damaged header of a later concatenated run: its blocks can still be
-	// read with the previous run's metadata.
-	r.warn(off, fmt.Errorf("%w: run header: %s", ErrCorrupt, msg))
-	r.skip(1)
+	ml, n2 := binary.Uvarint(r.buf[r.r+len(magic)+n1 : r.w])
+	if n2 <= 0 || ml > maxMeta {
+		return false
+	}
+	hl := len(magic) + n1 + n2
+	if !r.fill(hl + int(ml) + 4) {
+		return false
+	}
+	js := r.buf[r.r+hl : r.r+hl+int(ml)]
+	if crc32.Checksum(js, crcTable) != binary.LittleEndian.Uint32(r.buf[r.r+hl+int(ml):]) {
+		return false
+	}
+	var m struct {
+		Version int `json:"version"`
+	}
+	return json.Unmarshal(js, &m) == nil && m.Version == v
+}
+
+// headerLost starts a run whose header is damaged: its metadata is lost,
+// its blocks are still read. The placeholder Meta keeps the Start of the
+// run before it, so that run's results stay on a plausible time line.
+func (r *Reader) headerLost(off int64, msg string) error {
+	var m Meta
+	if len(r.metas) > 0 {
+		m.Start = r.metas[len(r.metas)-1].Start
+	}
+	r.warn(off, fmt.Errorf("%w: %s: run metadata lost, its results are still read", ErrHeader, msg))
 	r.resync()
+	r.newRun(m, RunRead{HeaderDamaged: true, Written: -1, FirstCorrupt: -1, End: r.off})
 	return nil
 }
 
 // readBlock reads the block at the reader's position. It reports whether a
 // results block is ready to decode; false means the block was skipped.
-func (r *Reader) readBlock() (bool, error) {
+func (r *Reader) readBlock() bool {
 	start := r.off
-	r.fill(len(blockSync) + 1 + 20)
+	r.fill(len(blockSync) + 1 + 2*binary.MaxVarintLen64)
 	p := r.buf[r.r+len(blockSync) : r.w]
 	if len(p) < 1 {
-		r.warn(start, ErrTruncated)
-		r.skip(r.w - r.r)
-		return false, nil
+		r.truncated(start, ErrTruncated)
+		return false
 	}
 	kind := p[0]
 	cnt, n1 := binary.Uvarint(p[1:])
-	pl, n2 := 0, 0
+	var v uint64
+	n2 := 0
 	if n1 > 0 {
-		v, n := binary.Uvarint(p[1+n1:])
-		pl, n2 = int(v), n
-		if v > maxPayload {
-			n2 = -1
-		}
+		v, n2 = binary.Uvarint(p[1+n1:])
 	}
-	if n1 <= 0 || n2 <= 0 {
-		if r.eof && n1 == 0 || n2 == 0 {
-			r.warn(start, ErrTruncated)
-			r.skip(r.w - r.r)
-			return false, nil
-		}
-		r.skip(1)
+	// fill asked for more bytes than two varints take, so a varint that
+	// does not end (n == 0) means the input ended; a negative n, a varint
+	// too long, is damage.
+	if n1 == 0 || n1 > 0 && n2 == 0 {
+		r.truncated(start, ErrTruncated)
+		return false
+	}
+	if n1 < 0 || n2 < 0 || v > maxPayload {
 		r.resync()
-		return false, nil
+		r.corrupt(start, "")
+		return false
 	}
+	pl := int(v)
 	hl := len(blockSync) + 1 + n1 + n2
 	total := hl + pl + 4
 	if !r.fill(total) {
-		r.warn(start, fmt.Errorf("%w: last block has %d of %d bytes", ErrTruncated, r.w-r.r, total))
-		r.skip(r.w - r.r)
-		return false, nil
+		// The last block is cut short, or a damaged length runs past the
+		// end: a marker after it tells the two apart.
+		have := r.w - r.r
+		if r.resync() {
+			r.corrupt(start, "")
+			return false
+		}
+		r.warn(start, fmt.Errorf("%w: last block has %d of %d bytes", ErrTruncated, have, total))
+		r.run.Truncated = true
+		return false
 	}
 	body := r.buf[r.r+len(blockSync) : r.r+hl+pl]
 	sum := binary.LittleEndian.Uint32(r.buf[r.r+hl+pl:])
 	if crc32.Checksum(body, crcTable) != sum {
 		// Do not trust the length: look for the next marker inside it.
-		r.skip(1)
 		r.resync()
-		return false, nil
-	}
-	if kind == kindMarkers {
-		r.addMarkers(start, r.buf[r.r+hl:r.r+hl+pl])
-		r.skip(total)
-		return false, nil
-	}
-	if kind != kindResults {
-		r.skip(total) // a kind from a newer writer
-		return false, nil
+		r.corrupt(start, "")
+		return false
 	}
 	payload := r.buf[r.r+hl : r.r+hl+pl]
-	if err := r.startBlock(payload, cnt); err != nil {
-		r.warn(start, fmt.Errorf("%w: %v", ErrCorrupt, err))
-		r.skip(total)
-		return false, nil
+	if r.run.Ended && (kind == kindResults || kind == kindMarkers) {
+		// Blocks after a run's end-of-run record belong to a next run
+		// whose header was damaged beyond recognition.
+		r.headerLostBefore(start)
 	}
+	switch kind {
+	case kindMarkers:
+		r.addMarkers(start, payload)
+	case kindEnd:
+		r.endRun(payload)
+	case kindResults:
+		r.skip(total)
+		if err := r.startBlock(payload, cnt); err != nil {
+			// The checksum passed: a writer bug or a version skew.
+			r.corrupt(start, err.Error())
+			return false
+		}
+		r.blockStart = start
+		r.run.Records += int64(cnt)
+		r.run.Blocks++
+		r.run.End = r.off
+		return true
+	}
+	// Other kinds come from a newer writer and are skipped.
 	r.skip(total)
-	return true, nil
+	r.run.End = r.off
+	return false
+}
+
+// headerLostBefore starts a run for blocks found at off after the end of
+// the previous run, whose own header could not be found.
+func (r *Reader) headerLostBefore(off int64) {
+	m := Meta{Start: r.metas[len(r.metas)-1].Start}
+	r.warn(off, fmt.Errorf("%w: results after the end of run %d and no header: run metadata lost", ErrHeader, len(r.runs)))
+	r.newRun(m, RunRead{HeaderDamaged: true, Written: -1, FirstCorrupt: -1, End: off})
+}
+
+// endRun reads the end-of-run record.
+func (r *Reader) endRun(payload []byte) {
+	n, k := binary.Uvarint(payload)
+	if k <= 0 || n > math.MaxInt64 {
+		return
+	}
+	r.run.Ended = true
+	r.run.Written = int64(n)
 }
 
 // startBlock reads the string table and keeps the records for decoding. The

@@ -3,10 +3,13 @@
 //
 // A results file is a header (magic, format version, run metadata as JSON)
 // followed by self-contained blocks of compactly encoded records, each with
-// its own CRC-32C. Blocks never refer to one another, so a truncated copy
-// loses at most its last partial block and a corrupt block is skipped, not
-// fatal. Files may be concatenated: a header where a block is expected starts
-// a new run.
+// its own CRC-32C, and an end-of-run record written when the writer closes
+// the file. Blocks never refer to one another, so a truncated copy loses at
+// most its last partial block, a corrupt block is skipped, not fatal, and a
+// damaged header loses the run's metadata but none of its results. A run
+// without its end-of-run record was cut short (the writer was killed or is
+// still running), and readers say so. Files may be concatenated: a header
+// where a block is expected starts a new run.
 package result
 
 import (
@@ -102,4 +105,8 @@ type Meta struct {
 	Shard int `json:"shard,omitempty"`
 	// Attrs carries anything else worth keeping with the run.
 	Attrs map[string]string `json:"attrs,omitempty"`
+	// EndRecord is true when the writer ends the run with an end-of-run
+	// record (every Writer does; files of older ones have none), so a
+	// reader that finds none knows the run was cut short. Set by the Writer.
+	EndRecord bool `json:"end_record,omitempty"`
 }
