@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,5 +297,34 @@ func TestSearch(t *testing.T) {
 		if tr.Rate > 50 {
 			t.Errorf("tried %.1f/s above -max 50", tr.Rate)
 		}
+	}
+}
+
+// TestClientErrorsAddUp: timeouts after the status line are responses cut
+// off, counted among the client's errors, so the finding's numbers agree
+// (it once said "211 requests got no HTTP response (500 timeouts)").
+func TestClientErrorsAddUp(t *testing.T) {
+	s := summary.New(summary.Options{})
+	m := &result.Meta{}
+	for i := range 1000 {
+		at := time.Duration(i) * ms
+		r := result.Result{Seq: uint64(i), Intended: at, Sent: at, Latency: ms, Status: 200}
+		switch {
+		case i < 211:
+			r.Status, r.Error = 0, "refused: dial tcp 127.0.0.1:8080: connect: connection refused"
+		case i < 711:
+			r.Error = "timeout: net/http: request canceled (Client.Timeout exceeded while reading body)"
+		case i < 720:
+			r.Status = 504 // a response: the server's timeout, not the client's
+		}
+		s.Add(m, &r)
+	}
+	g := GeneratorHealth(s)
+	if g.NoResponse != 211 || g.CutOff != 500 || g.ClientErrors != 711 || g.Timeouts != 500 {
+		t.Errorf("no response %d, cut off %d, client errors %d, timeouts %d; want 211, 500, 711, 500", g.NoResponse, g.CutOff, g.ClientErrors, g.Timeouts)
+	}
+	want := "; 711 requests failed in the client: 211 got no HTTP response, 500 were cut off after the status line (500 of the 711 timed out): "
+	if !strings.Contains(g.Text, want) {
+		t.Errorf("finding %q\nlacks %q", g.Text, want)
 	}
 }

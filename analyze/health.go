@@ -38,10 +38,14 @@ type Generator struct {
 	// LateAfter, NotSent those that never went out.
 	Late    int64 `json:"late"`
 	NotSent int64 `json:"not_sent"`
-	// ClientErrors counts sent requests that got no HTTP response
-	// (connection refused or reset, DNS, TLS, timeouts); Timeouts is the
-	// part of them that timed out.
+	// ClientErrors counts sent requests that failed in the client:
+	// NoResponse got no HTTP response (connection refused or reset, DNS,
+	// TLS, a timeout before the status line), CutOff got a status line
+	// but were cut off by a transport error (a reset or a timeout reading
+	// the body). Timeouts is the part of ClientErrors that timed out.
 	ClientErrors int64 `json:"client_errors"`
+	NoResponse   int64 `json:"no_response"`
+	CutOff       int64 `json:"cut_off"`
 	Timeouts     int64 `json:"timeouts"`
 	// CPU is the generator's mean CPU utilisation in [0,1] of its cores,
 	// -1 when the results file does not record it.
@@ -58,12 +62,7 @@ func GeneratorHealth(s *summary.Summary) Generator {
 	g := Generator{
 		SendLagP50: st.SendLag.Quantile(0.5), SendLagP99: st.SendLag.Quantile(0.99), SendLagMax: st.SendLag.Max(),
 		Late: st.Late, NotSent: st.NotSent, CPU: cpuUse(s.Runs, st),
-		ClientErrors: st.StatusCodes[0] - st.NotSent,
-	}
-	for _, e := range st.Errors {
-		if isTimeout(e.Error) {
-			g.Timeouts += e.Count
-		}
+		ClientErrors: st.NoResponse + st.CutOff, NoResponse: st.NoResponse, CutOff: st.CutOff, Timeouts: st.Timeouts,
 	}
 	var why []string
 	if g.NotSent > 0 {
@@ -87,15 +86,40 @@ func GeneratorHealth(s *summary.Summary) Generator {
 		g.Text = fmt.Sprintf("the generator kept up: send lag p99 %s, %d not sent, %s", round3(g.SendLagP99), g.NotSent, cpu)
 	}
 	if g.ClientErrors > 0 {
-		g.Text += fmt.Sprintf("; %s got no HTTP response (%d timeouts): connection errors are seen by the client, check the server's accept queue, limits and the network", plural(g.ClientErrors, "request"), g.Timeouts)
+		g.Text += "; " + clientErrorsText(g) + ": connection errors are seen by the client, check the server's accept queue, limits and the network"
 	}
 	return g
 }
 
-func isTimeout(e string) bool {
-	e = strings.ToLower(e)
-	return strings.Contains(e, "timeout") || strings.Contains(e, "deadline exceeded")
+// clientErrorsText says how many requests failed in the client and how,
+// in numbers that add up: no response + cut off = failed, timeouts a part.
+func clientErrorsText(g Generator) string {
+	var t string
+	switch {
+	case g.CutOff == 0:
+		t = plural(g.NoResponse, "request") + " got no HTTP response"
+	case g.NoResponse == 0:
+		t = plural(g.CutOff, "response") + " were cut off after the status line"
+		if g.CutOff == 1 {
+			t = "1 response was cut off after the status line"
+		}
+	default:
+		t = fmt.Sprintf("%s failed in the client: %d got no HTTP response, %d were cut off after the status line",
+			plural(g.ClientErrors, "request"), g.NoResponse, g.CutOff)
+	}
+	switch {
+	case g.Timeouts == 0:
+	case g.Timeouts == g.ClientErrors && g.ClientErrors == 1:
+		t += " (it timed out)"
+	case g.Timeouts == g.ClientErrors:
+		t += " (all timed out)"
+	default:
+		t += fmt.Sprintf(" (%d of the %d timed out)", g.Timeouts, g.ClientErrors)
+	}
+	return t
 }
+
+func isTimeout(e string) bool { return result.ClassOf(e) == result.ClassTimeout }
 
 // cpuUse returns the generators' CPU utilisation over the runs that
 // recorded it, or -1.

@@ -59,6 +59,16 @@ type Stats struct {
 	// ports) kept them from going out.
 	NotSentLocal int64
 
+	// NoResponse counts sent results that got no HTTP status (connection
+	// refused or reset, DNS, TLS, a timeout before the status line).
+	// CutOff counts sent results that got a status but then failed with a
+	// transport error (an error of a result.ErrorClasses class): a
+	// response cut off, e.g. by a reset or a timeout while reading the
+	// body. Both failed in the client; Timeouts counts those of either
+	// whose error is of class result.ClassTimeout, so Timeouts <=
+	// NoResponse + CutOff.
+	NoResponse, CutOff, Timeouts int64
+
 	// Earliest and Latest are the first and last actual send times and End
 	// the latest completion (Intended + Latency), on the wall clock, over
 	// sent results. They are zero when nothing was sent.
@@ -120,8 +130,9 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	st.BytesIn += r.BytesIn
 	st.BytesOut += r.BytesOut
 	st.StatusCodes[int(r.Status)]++
+	class := "" // of r.Error: a transport failure when not ""
 	if r.Error != "" {
-		if st.addError(r.Error) == result.ClassLocal && r.Flags&result.NotSent != 0 {
+		if class = st.addError(r.Error); class == result.ClassLocal && r.Flags&result.NotSent != 0 {
 			st.NotSentLocal++
 		}
 	} else if r.Status != 0 && (r.Status < 200 || r.Status >= 400) {
@@ -144,6 +155,15 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	st.Sent++
 	if r.Flags&result.Resent != 0 {
 		st.Resent++
+	}
+	switch {
+	case r.Status == 0:
+		st.NoResponse++
+	case class != "":
+		st.CutOff++
+	}
+	if class == result.ClassTimeout {
+		st.Timeouts++
 	}
 	st.Latency.Record(r.Latency)
 	lag := r.SendLag()

@@ -331,3 +331,27 @@ func TestResent(t *testing.T) {
 		t.Errorf("requests, sent, resent, label resent = %v, want [3 3 2 2]", got)
 	}
 }
+
+// TestClientErrorCounts: no response, cut off and timeouts count sent
+// results with transport errors only, timeouts wherever they struck, never
+// a status line or a failed check.
+func TestClientErrorCounts(t *testing.T) {
+	s := New(Options{})
+	m := &result.Meta{}
+	for _, r := range []result.Result{
+		{Status: 0, Error: "timeout: dial tcp 127.0.0.1:8080: i/o timeout"},
+		{Status: 0, Error: "reset: read tcp 127.0.0.1:8080: read: connection reset by peer"},
+		{Status: 200, Error: "context deadline exceeded (Client.Timeout exceeded while reading body)"}, // before classes
+		{Status: 200, Error: "eof: unexpected EOF"},
+		{Status: 200, Error: "me is authorized"}, // a failed check: the response was whole
+		{Status: 504},
+		{Status: 0, Error: "timeout", Flags: result.NotSent},
+		{Status: 200},
+	} {
+		s.Add(m, &r)
+	}
+	st := s.Total
+	if st.NoResponse != 2 || st.CutOff != 2 || st.Timeouts != 2 {
+		t.Errorf("no response %d, cut off %d, timeouts %d; want 2, 2, 2", st.NoResponse, st.CutOff, st.Timeouts)
+	}
+}
