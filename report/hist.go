@@ -19,8 +19,9 @@ import (
 // buckets; otherwise they come from the latency histogram, within its 0.1 %
 // resolution at the bucket edges. Two things vegeta does not have are shown
 // only when they occur: a first row [0s, b_0] for latencies below the first
-// bucket (vegeta would count them in the last one), and a closing line with
-// the requests that were never sent and so have no latency.
+// bucket (vegeta would count them in the last one), a closing line with
+// the requests that were never sent and so have no latency, and a WARNING
+// line for every input that could not be read whole.
 func Hist(w io.Writer, s *summary.Summary, buckets []time.Duration) error {
 	if len(buckets) == 0 {
 		return errors.New("histogram needs at least one bucket")
@@ -54,6 +55,9 @@ func Hist(w io.Writer, s *summary.Summary, buckets []time.Duration) error {
 	tw.Flush()
 	if st.NotSent > 0 {
 		fmt.Fprintf(ew, "Not sent: %s, not in the histogram (no latency)\n", requests(st.NotSent))
+	}
+	for _, msg := range s.InputWarnings() {
+		fmt.Fprintf(ew, "WARNING: %s\n", msg)
 	}
 	return ew.err
 }

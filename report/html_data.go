@@ -366,7 +366,11 @@ func figuresOf(s *summary.Summary) [][2]string {
 	if msg := generatorWarning(s); msg != "" {
 		f = append([][2]string{{"WARNING", msg}}, f...)
 	}
-	return f
+	var in [][2]string
+	for _, msg := range s.InputWarnings() {
+		in = append(in, [2]string{"WARNING", msg})
+	}
+	return append(in, f...)
 }
 
 func rowOf(st *summary.Stats, label string) htmlRow {

@@ -40,14 +40,22 @@ import (
 //	warmup_skipped  warm-up results left out
 //	labels          {label: the object above, for that label's results}
 //	runs            the run ids (or start times of runs without id)
-//	warning         the generator warning of the text report, "" if none
+//	warning         the warnings the text report starts with, one per
+//	                line: inputs that lost something, then the generator's;
+//	                "" if none
 //	findings        the diagnoses (analyze.Findings): generator health and,
 //	                per label, cold_phase (null if none), steady_state (the
 //	                figures without the cold phase, null if none), spikes
 //	                and saturation (null when the run is too short to judge);
 //	                durations in ns, rates in requests/s, each with "text"
+//	inputs          the runs of results files read, when the caller named
+//	                them: {file, run (from 1), complete, end_record,
+//	                records, written (by the end-of-run record, null
+//	                without one), blocks, end (the byte the readable part
+//	                ends at), header_damaged, corrupt_blocks, corrupt_bytes,
+//	                truncated, warning ("" if nothing was lost)}
 //
-// The last five appear at the top level only.
+// The last six appear at the top level only.
 func JSON(w io.Writer, s *summary.Summary, o Options) error {
 	o, err := o.resolve(s)
 	if err != nil {
@@ -64,6 +72,8 @@ func JSON(w io.Writer, s *summary.Summary, o Options) error {
 	if rep.Warning == "" {
 		rep.Warning = findingsWarning(s, rep.Findings)
 	}
+	rep.Warning = firstWarning(s, rep.Warning)
+	rep.Inputs = jsonInputs(s)
 	for _, st := range s.Labels() {
 		rep.Labels[st.Label] = newJSONStats(st, o)
 	}
@@ -88,6 +98,7 @@ type jsonReport struct {
 	Runs          []string             `json:"runs"`
 	Warning       string               `json:"warning"`
 	Findings      *analyze.Findings    `json:"findings"`
+	Inputs        []jsonInput          `json:"inputs,omitempty"`
 }
 
 type jsonStats struct {

@@ -81,8 +81,9 @@ func newTabWriter(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.StripEscape)
 }
 
-// Text writes the text report of s to w: a warning first when the generator
-// limited the run, vegeta's text report of the total, then surge's
+// Text writes the text report of s to w: a warning first for every input
+// that could not be read whole and when the generator limited the run,
+// vegeta's text report of the total, then surge's
 // additions (extra percentiles, distribution, schedule, warm-up) and, with
 // more than one label, a table per label.
 func Text(w io.Writer, s *summary.Summary, o Options) error {
@@ -93,6 +94,7 @@ func Text(w io.Writer, s *summary.Summary, o Options) error {
 	}
 	ew := &errWriter{w: w}
 	f := diagnose(s, o)
+	writeInputWarnings(ew, s)
 	if msg := generatorWarning(s); msg != "" {
 		fmt.Fprintf(ew, "WARNING: %s\n\n", msg)
 	} else if msg := findingsWarning(s, f); msg != "" {

@@ -86,6 +86,9 @@ func (s RunRead) Problem() string {
 		if s.Records == 0 && s.Blocks == 0 {
 			return "incomplete: 0 records, " + how + plus(parts)
 		}
+		if s.Written < 0 {
+			read = count(s.Records, "record")
+		}
 		return fmt.Sprintf("incomplete: %s in %s, %s, %s", read, count(s.Blocks, "block"), at, how) + plus(parts)
 	}
 	return strings.Join(parts, "; ") + "; " + read

@@ -64,6 +64,10 @@ type Summary struct {
 	// Markers are the runs' phase markers on the wall clock, in the order
 	// added.
 	Markers []Marker
+	// Inputs are the runs of results files the results came from, as
+	// read, in the order added (AddInput); empty when the caller did not
+	// say.
+	Inputs []Input
 
 	opts   Options
 	labels map[string]*Stats

@@ -369,8 +369,13 @@ type attackSummary struct {
 }
 
 // flushEvery bounds how long results sit in memory before reaching the
-// file, so a crash loses at most this much.
-const flushEvery = time.Second
+// file, so a crash loses at most this much. The first flush comes after
+// firstFlush and the interval doubles up to flushEvery, so that a run
+// killed in its first second still leaves results on disk.
+const (
+	flushEvery = time.Second
+	firstFlush = 100 * time.Millisecond
+)
 
 // attackTo runs cfg and streams its results file to out, with the live
 // views live asks for (terminal view unless quiet, web dashboard).
@@ -420,7 +425,7 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 	}
 	toDashboard = mark
 	cpu0 := processCPU()
-	last := time.Now()
+	last, every := time.Now(), firstFlush
 	err = a.Run(ctx, func(b []result.Result) error {
 		observe(b)
 		for i := range b {
@@ -428,8 +433,8 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 				return err
 			}
 		}
-		if time.Since(last) > flushEvery {
-			last = time.Now()
+		if time.Since(last) > every {
+			last, every = time.Now(), min(2*every, flushEvery)
 			return w.Flush()
 		}
 		return nil

@@ -155,14 +155,14 @@ func TestTruncatedFileReported(t *testing.T) {
 	}
 	data, _ := os.ReadFile(full)
 	cut := filepath.Join(dir, "cut.srg")
-	os.WriteFile(cut, data[:len(data)-100], 0o644)
+	os.WriteFile(cut, data[:len(data)*2/3], 0o644) // inside a results block
 	code, js, stderr := surge(t, context.Background(), "", "report", "-type", "json", cut)
 	var v struct{ Requests int64 }
 	if err := json.Unmarshal([]byte(js), &v); code != 0 || err != nil || v.Requests == 0 || v.Requests >= 10000 {
 		t.Fatalf("exit %d, %v, %d requests; want the whole blocks before the cut", code, err, v.Requests)
 	}
-	if !strings.Contains(stderr, "truncated") || !strings.Contains(stderr, "cut.srg") {
-		t.Errorf("stderr %q does not say cut.srg was truncated", stderr)
+	if !strings.Contains(stderr, "truncated") || !strings.Contains(stderr, "cut.srg") || !strings.Contains(stderr, "incomplete") {
+		t.Errorf("stderr %q does not say cut.srg was truncated and is incomplete", stderr)
 	}
 }
 

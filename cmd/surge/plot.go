@@ -70,7 +70,7 @@ func writeHTMLReport(e *env, files []string, perFile bool, so summary.Options, m
 		run := report.Run{Name: runName(g), Summary: summary.New(so), Points: report.NewPoints(maxPoints / len(groups))}
 		var lastMeta *result.Meta
 		var shift time.Duration
-		err := eachResult(e, g, func(m *result.Meta, r *result.Result) error {
+		err := readResults(e, g, func(m *result.Meta, r *result.Result) error {
 			if m != lastMeta {
 				lastMeta = m
 				if run.Origin.IsZero() {
@@ -83,7 +83,7 @@ func writeHTMLReport(e *env, files []string, perFile bool, so summary.Options, m
 				run.Points.Add(r, shift)
 			}
 			return nil
-		}, run.Summary.AddMarker)
+		}, run.Summary.AddMarker, run.Summary.AddInput)
 		if err != nil {
 			return err
 		}

@@ -85,11 +85,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	// Hist buckets are counted exactly as results stream in.
 	s := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm, Hist: buckets})
 	opts.Recorder = analyze.NewRecorder(analyze.RecorderOptions{IncludeWarmup: *warm})
-	err = eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error {
+	err = readResults(e, fs.Args(), func(m *result.Meta, r *result.Result) error {
 		s.Add(m, r)
 		opts.Recorder.Add(m, r)
 		return nil
-	}, s.AddMarker)
+	}, s.AddMarker, s.AddInput)
 	if err != nil {
 		return err
 	}
@@ -101,9 +101,15 @@ func runReport(ctx context.Context, e *env, args []string) error {
 
 // eachResult streams every result of the named files (stdin when none) to
 // fn, and then their phase markers to onMarker (when not nil), printing
-// recoverable problems (truncated file, corrupt block) to stderr with the
-// file name.
+// recoverable problems (truncated file, corrupt block, damaged header,
+// no end-of-run record) to stderr with the file name.
 func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) error, onMarker func(*result.Meta, result.Marker)) error {
+	return readResults(e, files, fn, onMarker, nil)
+}
+
+// readResults is eachResult that also passes, file by file, what was read
+// of each run to onInput (when not nil), for the reports' warnings.
+func readResults(e *env, files []string, fn func(*result.Meta, *result.Result) error, onMarker func(*result.Meta, result.Marker), onInput func(summary.Input)) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -143,6 +149,16 @@ func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) er
 			metas := rd.Metas()
 			for _, mk := range rd.Markers() {
 				onMarker(&metas[mk.Run], mk)
+			}
+		}
+		runs := rd.Runs()
+		for i, rr := range runs {
+			in := summary.Input{File: display, Run: i + 1, Runs: len(runs), Read: rr}
+			if w := in.Warning(); w != "" {
+				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+			}
+			if onInput != nil {
+				onInput(in)
 			}
 		}
 	}

@@ -137,11 +137,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	// Report from the file, as 'surge report' would: the file is the truth.
 	sm := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm})
 	opts.Recorder = analyze.NewRecorder(analyze.RecorderOptions{IncludeWarmup: *warm})
-	if err := eachResult(e, []string{name}, func(m *result.Meta, r *result.Result) error {
+	if err := readResults(e, []string{name}, func(m *result.Meta, r *result.Result) error {
 		sm.Add(m, r)
 		opts.Recorder.Add(m, r)
 		return nil
-	}, sm.AddMarker); err != nil {
+	}, sm.AddMarker, sm.AddInput); err != nil {
 		return err
 	}
 	if err := report.Text(e.stdout, sm, opts); err != nil {
