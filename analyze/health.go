@@ -38,6 +38,9 @@ type Generator struct {
 	// LateAfter, NotSent those that never went out.
 	Late    int64 `json:"late"`
 	NotSent int64 `json:"not_sent"`
+	// Local is the part of NotSent a local resource (descriptors, ports)
+	// kept from going out, nil when none did.
+	Local *Shortage `json:"local"`
 	// ClientErrors counts sent requests that failed in the client:
 	// NoResponse got no HTTP response (connection refused or reset, DNS,
 	// TLS, a timeout before the status line), CutOff got a status line
@@ -65,8 +68,14 @@ func GeneratorHealth(s *summary.Summary) Generator {
 		ClientErrors: st.NoResponse + st.CutOff, NoResponse: st.NoResponse, CutOff: st.CutOff, Timeouts: st.Timeouts,
 	}
 	var why []string
-	if g.NotSent > 0 {
-		why = append(why, plural(g.NotSent, "request")+" never went out")
+	advice := "raise -connections or use more generator CPU (or workers)"
+	if sh := LocalShortage(st); sh.NotSent > 0 {
+		g.Local = &sh
+		why = append(why, fmt.Sprintf("%s could not be sent for lack of %s (%s)", plural(sh.NotSent, "request"), sh.Resource, sh.Example))
+		advice = sh.Advice
+	}
+	if n := g.NotSent - st.NotSentLocal; n > 0 {
+		why = append(why, plural(n, "request")+" never went out")
 	}
 	if g.SendLagP99 > LagLimit {
 		why = append(why, fmt.Sprintf("send lag p99 was %s (limit %s)", round3(g.SendLagP99), LagLimit))
@@ -81,7 +90,7 @@ func GeneratorHealth(s *summary.Summary) Generator {
 	}
 	if g.Limited {
 		g.Text = "the generator limited this run: " + strings.Join(why, ", ") +
-			"; raise -connections or use more generator CPU (or workers) before reading the latencies as the server's"
+			"; " + advice + " before reading the latencies as the server's"
 	} else {
 		g.Text = fmt.Sprintf("the generator kept up: send lag p99 %s, %d not sent, %s", round3(g.SendLagP99), g.NotSent, cpu)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
 )
@@ -302,5 +303,81 @@ func TestErrorSetByClass(t *testing.T) {
 	if len(v.Errors) != 3 || len(v.ErrorCounts) != 3 || v.ErrorCounts[0].Class != "reset" || v.ErrorCounts[0].Count != 600 ||
 		v.ErrorCounts[1].Class != "timeout" || v.ErrorCounts[2].Class != "" {
 		t.Errorf("JSON: %d errors, error_counts %+v; want 3 groups: reset ×600, timeout ×1, the 500 without a class", len(v.Errors), v.ErrorCounts[:min(len(v.ErrorCounts), 3)])
+	}
+}
+
+// localRun is a run whose generator ran out of file descriptors: 300
+// requests answered in about 300ms, 700 not sent for lack of a descriptor,
+// recorded the way every client records them.
+func localRun() (*summary.Summary, Options) {
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	m := &result.Meta{ID: "fd", Start: start}
+	s := summary.New(summary.Options{})
+	rec := analyze.NewRecorder(analyze.RecorderOptions{})
+	for i := range 1000 {
+		at := time.Duration(i) * time.Millisecond
+		r := result.Result{Seq: uint64(i), Intended: at, Sent: at + 20*time.Microsecond}
+		if i%10 < 3 {
+			r.Latency, r.Status, r.BytesIn = 300*ms+time.Duration(i)*time.Microsecond, 200, 2
+		} else {
+			r.Flags, r.Error = result.NotSent, "local: dial tcp 127.0.0.1:8080: socket: too many open files"
+		}
+		s.Add(m, &r)
+		rec.Add(m, &r)
+	}
+	return s, Options{Recorder: rec}
+}
+
+// TestLocalShortageFirst checks that a run limited by the generator's
+// file descriptors says so on its first line, names the resource and the
+// failure, does not send the reader to the server's accept queue, and
+// keeps the failures out of the latencies.
+func TestLocalShortageFirst(t *testing.T) {
+	var buf bytes.Buffer
+	s, o := localRun()
+	if err := Text(&buf, s, o); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "text_local.golden", buf.Bytes())
+	text := buf.String()
+	first, _, _ := strings.Cut(text, "\n")
+	for _, want := range []string{"WARNING: 700 requests could not be sent", "file descriptors", "too many open files", "ulimit -n"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first line %q does not contain %q", first, want)
+		}
+	}
+	for _, bad := range []string{"kept up", "accept queue", "cold phase:", "in-flight cap"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("report says %q:\n%s", bad, text)
+		}
+	}
+	if !strings.Contains(text, "Latencies     [min, mean, 50, 90, 95, 99, max]  300ms, ") {
+		t.Errorf("latencies do not start at the 300ms responses:\n%s", text)
+	}
+
+	buf.Reset()
+	if err := JSON(&buf, s, o); err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Warning  string `json:"warning"`
+		NotSent  int64  `json:"not_sent"`
+		Findings struct {
+			Generator struct {
+				Limited bool `json:"limited"`
+				Local   *struct {
+					NotSent  int64  `json:"not_sent"`
+					Resource string `json:"resource"`
+				} `json:"local"`
+			} `json:"generator"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	g := v.Findings.Generator
+	if !strings.HasPrefix(v.Warning, "700 requests could not be sent") || v.NotSent != 700 || !g.Limited ||
+		g.Local == nil || g.Local.NotSent != 700 || g.Local.Resource != "file descriptors" {
+		t.Errorf("JSON warning %q, not sent %d, generator %+v; want the shortage of 700 requests named", v.Warning, v.NotSent, g)
 	}
 }

@@ -253,24 +253,35 @@ func ratio(n, of int64) float64 {
 }
 
 // generatorWarning says, in words a backend engineer acts on, when the
-// generator rather than the server limited the run: requests that never
-// went out, or a send-lag p99 above LagWarning. It returns "" otherwise.
+// generator rather than the server limited the run: requests a local
+// resource (descriptors, ports) kept from going out, requests that never
+// went out otherwise, or a send-lag p99 above LagWarning. It returns ""
+// otherwise.
 func generatorWarning(s *summary.Summary) string {
 	st := s.Total
 	p99 := st.SendLag.Quantile(0.99)
 	var parts []string
-	if st.NotSent > 0 {
-		parts = append(parts, fmt.Sprintf("%s never went out", requests(st.NotSent)))
+	if n := st.NotSent - st.NotSentLocal; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s never went out", requests(n)))
 	}
 	if p99 > LagWarning {
 		parts = append(parts, fmt.Sprintf("%s went out more than %s late (send lag p99 %s)",
 			requests(st.Late), s.Options().LateAfter, round(p99)))
 	}
-	if len(parts) == 0 {
-		return ""
+	var msg string
+	if len(parts) > 0 {
+		msg = strings.Join(parts, " and ") + ": the generator's in-flight cap (-connections) or its CPU " +
+			"limited this run, not the server; latencies include the wait (measured from the intended send time)"
 	}
-	return strings.Join(parts, " and ") + ": the generator's in-flight cap (-connections) or its CPU " +
-		"limited this run, not the server; latencies include the wait (measured from the intended send time)"
+	if sh := analyze.LocalShortage(st); sh.NotSent > 0 {
+		local := fmt.Sprintf("%s could not be sent: the generator ran out of %s (%s), which limited this run, not the server; "+
+			"%s. They are counted as not sent, outside the latencies", requests(sh.NotSent), sh.Resource, sh.Example, sh.Advice)
+		if msg == "" {
+			return local
+		}
+		return local + "; also " + msg
+	}
+	return msg
 }
 
 func requests(n int64) string {

@@ -21,8 +21,10 @@ type Flags uint8
 
 const (
 	// NotSent marks a request that was due but never went out: the in-flight
-	// cap held it until the run ended. Its Latency is zero and it counts as
-	// failed.
+	// cap held it until the run ended, or a local resource of the generator
+	// (a file descriptor, a port) was missing to open its connection, and
+	// then Error says which (class ClassLocal). Its Latency is zero and it
+	// counts as failed.
 	NotSent Flags = 1 << iota
 	// Warmup marks a request made during a warm-up phase; reports exclude it
 	// by default.
