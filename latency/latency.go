@@ -157,12 +157,40 @@ func (h *Histogram) CountBelow(d time.Duration) int64 {
 	if d > h.max {
 		return h.n
 	}
+	return h.CountsBelow([]time.Duration{d})[0]
+}
+
+// CountsBelow returns CountBelow of each of ds, which must be in ascending
+// order, in one pass over the histogram: CountBelow walks every bucket
+// (tens of thousands for 1ns … 1h), so a caller with many bounds (a
+// histogram drawn in 60 bins, once a second by the live dashboard) calls
+// this once instead.
+func (h *Histogram) CountsBelow(ds []time.Duration) []int64 {
+	out := make([]int64, len(ds))
+	if h.n == 0 {
+		return out
+	}
+	i := 0
+	for i < len(ds) && ds[i] <= h.min {
+		i++ // 0
+	}
 	var c int64
 	for _, b := range h.h.Distribution() {
-		if b.From >= int64(d) {
+		for i < len(ds) && ds[i] <= h.max && b.From >= int64(ds[i]) {
+			out[i] = c
+			i++
+		}
+		if i == len(ds) || ds[i] > h.max {
 			break
 		}
 		c += b.Count
 	}
-	return c
+	for ; i < len(ds); i++ {
+		if ds[i] > h.max {
+			out[i] = h.n
+		} else {
+			out[i] = c
+		}
+	}
+	return out
 }

@@ -108,3 +108,24 @@ func BenchmarkMerge(b *testing.B) {
 		x.Merge(y)
 	}
 }
+
+// TestCountsBelow: one pass gives, for each ascending bound, the count of
+// the recorded values below it, including bounds under the minimum and
+// over the maximum.
+func TestCountsBelow(t *testing.T) {
+	h := New()
+	for i := 1; i <= 100; i++ {
+		h.Record(time.Duration(i) * time.Millisecond)
+	}
+	ds := []time.Duration{0, time.Millisecond, 1500 * time.Microsecond, 10500 * time.Microsecond, 50500 * time.Microsecond, 99500 * time.Microsecond, time.Second}
+	want := []int64{0, 0, 1, 10, 50, 99, 100}
+	got := h.CountsBelow(ds)
+	for i := range ds {
+		if got[i] != want[i] {
+			t.Errorf("CountsBelow at %v = %d, want %d", ds[i], got[i], want[i])
+		}
+		if c := h.CountBelow(ds[i]); c != want[i] {
+			t.Errorf("CountBelow(%v) = %d, want %d", ds[i], c, want[i])
+		}
+	}
+}

@@ -265,19 +265,24 @@ func histOf(st *summary.Stats) htmlHist {
 		return h
 	}
 	step := math.Log(float64(hi)/float64(lo)) / histBins
-	prev := l.CountBelow(lo)
-	for i := range histBins {
-		from := time.Duration(float64(lo) * math.Exp(step*float64(i)))
-		to := time.Duration(float64(lo) * math.Exp(step*float64(i+1)))
-		below := l.CountBelow(to)
-		if i == histBins-1 {
-			below = l.Count()
-		}
-		h.MS = append(h.MS, ms3(from))
-		h.Count = append(h.Count, below-prev)
-		prev = below
+	// One pass over the histogram for every bound: the live dashboard
+	// draws this once a second while holding the lock its results need.
+	bounds := make([]time.Duration, histBins+1)
+	for i := range bounds {
+		bounds[i] = time.Duration(float64(lo) * math.Exp(step*float64(i)))
 	}
-	h.Count[0] += l.CountBelow(lo)
+	below := l.CountsBelow(bounds)
+	prev := below[0]
+	for i := range histBins {
+		b := below[i+1]
+		if i == histBins-1 {
+			b = l.Count()
+		}
+		h.MS = append(h.MS, ms3(bounds[i]))
+		h.Count = append(h.Count, b-prev)
+		prev = b
+	}
+	h.Count[0] += below[0]
 	return h
 }
 
