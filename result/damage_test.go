@@ -309,3 +309,47 @@ func readLimited(t *testing.T, data []byte, bufSize int) ([]Result, *Reader, err
 		}
 	}
 }
+
+// TestHeaderDamagedKeepsStart: a damaged header loses the run's metadata
+// but keeps its start time when the damaged bytes still name it, so that
+// the run's results stay on the wall-clock time line that merging files
+// relies on (a first run without a start would sit at year 1, 2,025 years
+// before any other file's). Damage in the metadata length, in another
+// field of the metadata and in the checksum are tried.
+func TestHeaderDamagedKeepsStart(t *testing.T) {
+	rs := sample(300, 26)
+	l := smallBlocks(t, rs, 100)
+	hdr := l.data[:l.spans[0].end]
+	js := bytes.Index(hdr, []byte(`{`))
+	id := bytes.Index(hdr, []byte(`"run-1"`))
+	rate := bytes.Index(hdr, []byte(`"rate":100`))
+	if js < 0 || id < 0 || rate < 0 {
+		t.Fatalf("header %q lacks the fields the test damages", hdr)
+	}
+	for _, c := range []struct {
+		name string
+		i    int
+		x    byte
+	}{
+		{"metadata length", len(magic) + 1, 0x01},
+		{"id", id + 2, 0x01},
+		{"rate", rate + len(`"rate":`), 0x01},
+		{"checksum", len(hdr) - 2, 0xff},
+	} {
+		bad := bytes.Clone(l.data)
+		bad[c.i] ^= c.x
+		got, rd, err := readAll(t, bad)
+		if err != nil || len(got) != len(rs) {
+			t.Fatalf("%s damaged: read %d results, %v; want %d", c.name, len(got), err, len(rs))
+		}
+		if !rd.Runs()[0].HeaderDamaged {
+			t.Fatalf("%s damaged: the header is not said to be damaged", c.name)
+		}
+		if got := rd.Meta().Start; !got.Equal(l.meta.Start) {
+			t.Errorf("%s damaged: Start = %v, want %v from the damaged header", c.name, got, l.meta.Start)
+		}
+		if rd.Meta().ID != "" || rd.Meta().Rate != 0 {
+			t.Errorf("%s damaged: metadata %+v kept from a damaged header, want only its start", c.name, rd.Meta())
+		}
+	}
+}

@@ -344,11 +344,15 @@ func (r *Reader) headerIs(v int) bool {
 }
 
 // headerLost starts a run whose header is damaged: its metadata is lost,
-// its blocks are still read. The placeholder Meta keeps the Start of the
-// run before it, so that run's results stay on a plausible time line.
+// its blocks are still read. The placeholder Meta keeps the run's start
+// time when the damaged bytes still name it, else the Start of the run
+// before it, so that the run's results stay on a plausible wall-clock
+// time line, where merged files meet.
 func (r *Reader) headerLost(off int64, msg string) error {
 	var m Meta
-	if len(r.metas) > 0 {
+	if t, ok := r.damagedStart(); ok {
+		m.Start = t
+	} else if len(r.metas) > 0 {
 		m.Start = r.metas[len(r.metas)-1].Start
 	}
 	r.warn(off, fmt.Errorf("%w: %s: run metadata lost, its results are still read", ErrHeader, msg))
@@ -437,6 +441,32 @@ func (r *Reader) readBlock() bool {
 	r.skip(total)
 	r.run.End = r.off
 	return false
+}
+
+// startScan bounds how far into a damaged header damagedStart looks: the
+// writer puts the start time third, after the version and the run ID.
+const startScan = 256
+
+// damagedStart returns the start time that the damaged header at the
+// reader's position still names: the "start" field near the beginning of
+// its metadata, whatever else was damaged. The rest of the metadata is
+// not trusted.
+func (r *Reader) damagedStart() (time.Time, bool) {
+	r.fill(len(magic) + 2*binary.MaxVarintLen64 + startScan)
+	p := r.buf[r.r:r.w]
+	p = p[:min(len(p), len(magic)+2*binary.MaxVarintLen64+startScan)]
+	const key = `"start":"`
+	i := bytes.Index(p, []byte(key))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	p = p[i+len(key):]
+	j := bytes.IndexByte(p, '"')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(p[:j]))
+	return t, err == nil
 }
 
 // headerLostBefore starts a run for blocks found at off after the end of
