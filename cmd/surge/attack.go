@@ -422,6 +422,9 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 	}
 	observe, mark, stopLive, err := startLive(e, live, a, cfg, meta, cancel)
 	if err != nil {
+		// Nothing was sent: the file ends whole and empty, not as a
+		// killed writer's.
+		_ = w.Close()
 		return attackSummary{}, err
 	}
 	toDashboard = mark

@@ -97,3 +97,21 @@ func TestKilledWriterReported(t *testing.T) {
 		t.Errorf("report of the closed file warns (stderr %q):\n%s", stderr, text)
 	}
 }
+
+// TestFailedStartClosesFile: an attack that fails before load (here its
+// dashboard's address is taken) leaves a results file that says so by
+// being whole and empty, not one that reads as a killed writer's.
+func TestFailedStartClosesFile(t *testing.T) {
+	base := startLab(t)
+	out := filepath.Join(t.TempDir(), "run.srg")
+	busy := strings.TrimPrefix(base, "http://") // the lab holds the port
+	code, _, stderr := surge(t, context.Background(), base+"/fixed?ms=1\n", "attack", "-rate", "10", "-duration", "1s",
+		"-dashboard", busy, "-quiet", "-output", out)
+	if code == 0 || !strings.Contains(stderr, "dashboard") {
+		t.Fatalf("attack with a taken dashboard address: exit %d, stderr %q; want a dashboard error", code, stderr)
+	}
+	code, text, stderr := surge(t, context.Background(), "", "report", out)
+	if code != 0 || strings.Contains(text, "incomplete") || strings.Contains(stderr, "warning") {
+		t.Errorf("report of a run that failed before load (exit %d, stderr %q):\n%s", code, stderr, text)
+	}
+}
