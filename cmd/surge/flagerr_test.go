@@ -64,3 +64,13 @@ func TestBadValuesSendNothing(t *testing.T) {
 		t.Errorf("%d requests were sent", hits.Load())
 	}
 }
+
+// TestFlagErrorNamesValueOnce: a flag whose own error names the flag and
+// value again (as -rate's does) says them once.
+func TestFlagErrorNamesValueOnce(t *testing.T) {
+	code, _, stderr := surge(t, context.Background(), "", "attack", "-rate", "1000000000/1s")
+	want := `surge attack: -rate "1000000000/1s": 1000000000/s is above the ceiling of 1000000/s`
+	if code != exitUsage || !strings.HasPrefix(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want exit %d and a line starting %q", code, stderr, exitUsage, want)
+	}
+}

@@ -166,7 +166,8 @@ func flagError(fs *flag.FlagSet, err error) string {
 	if f == nil {
 		return msg
 	}
-	want := why
+	// A value's own error may start by naming it again: "rate "x": …".
+	want := strings.TrimPrefix(why, name+" "+val+": ")
 	if g, ok := f.Value.(flag.Getter); ok && (why == "parse error" || why == "value out of range") {
 		switch g.Get().(type) {
 		case time.Duration:
