@@ -146,6 +146,18 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 		st.Buckets[bucket(o.Bounds, r.Latency)]++
 	} else {
 		st.Buckets[len(st.Buckets)-1]++
+		// Counted here, off the path of successes.
+		if r.Flags&result.NotSent == 0 {
+			switch {
+			case r.Status == 0:
+				st.NoResponse++
+			case class != "":
+				st.CutOff++
+			}
+			if class == result.ClassTimeout {
+				st.Timeouts++
+			}
+		}
 	}
 	if r.Flags&result.NotSent != 0 {
 		st.NotSent++
@@ -155,15 +167,6 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	st.Sent++
 	if r.Flags&result.Resent != 0 {
 		st.Resent++
-	}
-	switch {
-	case r.Status == 0:
-		st.NoResponse++
-	case class != "":
-		st.CutOff++
-	}
-	if class == result.ClassTimeout {
-		st.Timeouts++
 	}
 	st.Latency.Record(r.Latency)
 	lag := r.SendLag()
