@@ -31,16 +31,18 @@ type Reader struct {
 	off  int64 // input offset of buf[r]
 
 	metas    []Meta
-	runs     []RunRead // parallel to metas
-	run      *RunRead  // &runs[len(runs)-1]
 	markers  []Marker
 	warnings []error
 
-	block      []byte // current block's records
-	blockStart int64  // input offset of the current block
-	left       int    // records left in block
-	strs       []string
-	prev       state
+	block []byte // current block's records
+	left  int    // records left in block
+	strs  []string
+	prev  state
+
+	// Kept after the fields decode uses, so that those stay together.
+	runs       []RunRead // parallel to metas
+	run        *RunRead  // &runs[len(runs)-1]
+	blockStart int64     // input offset of the current block
 }
 
 // NewReader returns a Reader of the results in src.

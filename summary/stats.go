@@ -59,16 +59,6 @@ type Stats struct {
 	// ports) kept them from going out.
 	NotSentLocal int64
 
-	// NoResponse counts sent results that got no HTTP status (connection
-	// refused or reset, DNS, TLS, a timeout before the status line).
-	// CutOff counts sent results that got a status but then failed with a
-	// transport error (an error of a result.ErrorClasses class): a
-	// response cut off, e.g. by a reset or a timeout while reading the
-	// body. Both failed in the client; Timeouts counts those of either
-	// whose error is of class result.ClassTimeout, so Timeouts <=
-	// NoResponse + CutOff.
-	NoResponse, CutOff, Timeouts int64
-
 	// Earliest and Latest are the first and last actual send times and End
 	// the latest completion (Intended + Latency), on the wall clock, over
 	// sent results. They are zero when nothing was sent.
@@ -90,6 +80,16 @@ type Stats struct {
 
 	// Series is the results' history in time windows.
 	Series *Series
+
+	// NoResponse counts sent results that got no HTTP status (connection
+	// refused or reset, DNS, TLS, a timeout before the status line).
+	// CutOff counts sent results that got a status but then failed with a
+	// transport error (an error of a result.ErrorClasses class): a
+	// response cut off, e.g. by a reset or a timeout while reading the
+	// body. Both failed in the client; Timeouts counts those of either
+	// whose error is of class result.ClassTimeout, so Timeouts <=
+	// NoResponse + CutOff.
+	NoResponse, CutOff, Timeouts int64
 
 	errIndex   map[string]int // message → index in Errors, a cache
 	classIndex map[string]int // error class → index in Errors

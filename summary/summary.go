@@ -64,10 +64,6 @@ type Summary struct {
 	// Markers are the runs' phase markers on the wall clock, in the order
 	// added.
 	Markers []Marker
-	// Inputs are the runs of results files the results came from, as
-	// read, in the order added (AddInput); empty when the caller did not
-	// say.
-	Inputs []Input
 
 	opts   Options
 	labels map[string]*Stats
@@ -77,6 +73,11 @@ type Summary struct {
 	runIDs    map[string]struct{}
 	runPtrs   map[*result.Meta]struct{}
 	lastMeta  *result.Meta
+
+	// Inputs are the runs of results files the results came from, as
+	// read, in the order added (AddInput); empty when the caller did not
+	// say. (After the fields Add uses, which stay together.)
+	Inputs []Input
 }
 
 // New returns an empty Summary configured by o.
