@@ -74,9 +74,22 @@ func TestPacedLoopKernelStamps(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	defer srv.Close()
-	probe := starvation.Start(0)
-	rs, a := runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: time.Second})
-	machine := probe.Stop()
+	// A response still arriving when the loop woke for a tick turns the
+	// path under test off for the rest of the run (lazyOff), as it should;
+	// on a loaded machine that happens now and then, and the run is
+	// repeated (at most 3 times) so that the stamps are tested.
+	var rs []result.Result
+	var a *Attacker
+	var machine starvation.Report
+	for try := 1; ; try++ {
+		probe := starvation.Start(0)
+		rs, a = runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: time.Second})
+		machine = probe.Stop()
+		if !a.lazyOff.Load() || try == 3 {
+			break
+		}
+		t.Logf("run %d left the lazy path (a response was still arriving at a tick's wake-up): again", try)
+	}
 	starved := machine.Starved(analyze.LagLimit)
 	t.Log(machine)
 	// Results come in the order they were collected, not by sequence.
