@@ -171,11 +171,13 @@ func classOfText(s string) string {
 	case has("too many open files", "cannot assign requested address", "no buffer space available",
 		"cannot allocate memory", "no space left on device"):
 		return ClassLocal
-	case has("context canceled", "request canceled", "operation was canceled"):
-		return ClassCanceled
+	// Timeouts before cancels: net/http words a client timeout as
+	// "request canceled (Client.Timeout exceeded …)".
 	case has("i/o timeout", "deadline exceeded", "Client.Timeout exceeded", "connection timed out",
 		"timeout awaiting", "TLS handshake timeout"):
 		return ClassTimeout
+	case has("context canceled", "request canceled", "operation was canceled"):
+		return ClassCanceled
 	case has("connection refused"):
 		return ClassRefused
 	case has("connection reset", "broken pipe", "connection abort"):

@@ -60,6 +60,7 @@ func TestClassOf(t *testing.T) {
 		// Written by surge's clients.
 		{"timeout", ClassTimeout},
 		{"canceled: run stopped", ClassCanceled},
+		{"net/http: request canceled (Client.Timeout exceeded while reading body)", ClassTimeout},
 		{"reset: read tcp 127.0.0.1:8080: read: connection reset by peer", ClassReset},
 		{"local: dial tcp 127.0.0.1:8080: socket: too many open files", ClassLocal},
 		{"eof: EOF", ClassEOF},
