@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -28,6 +29,16 @@ const (
 // a body of Content-Length bytes.
 func fastCannedServer(tb testing.TB) string {
 	tb.Helper()
+	return fastCannedServerDelay(tb, 0)
+}
+
+// fastCannedServerDelay is fastCannedServer answering each request after
+// delay, a server that has fallen behind. A failed accept (a full
+// descriptor table) does not end it, as it does not end net/http's: it
+// tries again and fails the test with the cause, which the client's
+// timeouts would not name.
+func fastCannedServerDelay(tb testing.TB, delay time.Duration) string {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -35,6 +46,8 @@ func fastCannedServer(tb testing.TB) string {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
+	var failed int
+	var firstErr error
 	tb.Cleanup(func() {
 		ln.Close()
 		mu.Lock()
@@ -43,14 +56,26 @@ func fastCannedServer(tb testing.TB) string {
 		}
 		mu.Unlock()
 		wg.Wait()
+		if failed > 0 {
+			tb.Errorf("canned server: %d accepts failed, the first with %v", failed, firstErr)
+		}
 	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
 			c, err := ln.Accept()
-			if err != nil {
+			if errors.Is(err, net.ErrClosed) {
 				return
+			}
+			if err != nil {
+				mu.Lock()
+				if failed++; failed == 1 {
+					firstErr = err
+				}
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+				continue
 			}
 			mu.Lock()
 			conns = append(conns, c)
@@ -59,14 +84,14 @@ func fastCannedServer(tb testing.TB) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				serveCanned(c)
+				serveCanned(c, delay)
 			}()
 		}
 	}()
 	return "http://" + ln.Addr().String()
 }
 
-func serveCanned(c net.Conn) {
+func serveCanned(c net.Conn, delay time.Duration) {
 	br := bufio.NewReaderSize(c, 16<<10)
 	ok, redirect := []byte(fastCanned), []byte(fastCannedRedirect)
 	const cl = "Content-Length:"
@@ -91,6 +116,9 @@ func serveCanned(c net.Conn) {
 		}
 		if _, err := br.Discard(int(n)); err != nil {
 			return
+		}
+		if delay > 0 {
+			time.Sleep(delay)
 		}
 		if _, err := c.Write(resp); err != nil {
 			return

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -259,4 +262,125 @@ func sortedSeqs(rs []result.Result) []result.Result {
 	out := slices.Clone(rs)
 	slices.SortFunc(out, func(a, b result.Result) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out
+}
+
+// openFDs returns how many descriptors the process has open.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds) - 1 // the directory's own
+}
+
+// TestPacedLoopRunsLeaveNothing runs paced attacks one after another in
+// one process, as a benchmark's iterations do: at 20,000/s against a
+// server that keeps up, one that has fallen 50ms behind (the loop opens
+// connections up to the cap of 1,000), one that never answers in time
+// (every request times out), then one that keeps up again. Each run gets what its server
+// gave, and after each the process is back to the descriptors and
+// goroutines it had: no connection, epoll set or goroutine outlives a run.
+func TestPacedLoopRunsLeaveNothing(t *testing.T) {
+	rate := Rate{20000, time.Second}
+	runs := []struct {
+		name    string
+		delay   time.Duration // the server's, per request
+		timeout time.Duration
+		count   uint64
+		wantErr string // every request's error; "" for success
+	}{
+		{"keeps up", 0, 10 * time.Second, 4000, ""},
+		{"50ms behind", 50 * time.Millisecond, 10 * time.Second, 4000, ""},
+		{"never in time", time.Second, 100 * time.Millisecond, 1000, fastTimeout},
+		{"keeps up again", 0, 10 * time.Second, 4000, ""},
+	}
+	var fds0, g0 int
+	for i, tc := range runs {
+		var most int64
+		t.Run(tc.name, func(t *testing.T) {
+			url := fastCannedServerDelay(t, tc.delay)
+			a := loopAttacker(t, Config{Targets: get(url), Rate: rate, Count: tc.count, Timeout: tc.timeout, Connections: 1000})
+			var n uint64
+			bad := map[string]int{}
+			if err := a.Run(context.Background(), func(rs []result.Result) error {
+				most = max(most, a.stats.Workers.Load())
+				for i := range rs {
+					n++
+					if got := rs[i].Error; got != tc.wantErr || tc.wantErr == "" && (!rs[i].OK() || rs[i].BytesIn != 2) {
+						bad[fmt.Sprintf("%q (status %d, flags %b)", got, rs[i].Status, rs[i].Flags)]++
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.count || len(bad) > 0 {
+				t.Errorf("%d results of %d; not the expected %q: %v", n, tc.count, tc.wantErr, bad)
+			}
+			if w := a.stats.Workers.Load(); w != 0 {
+				t.Errorf("%d connections counted open after the run", w)
+			}
+		})
+		t.Logf("%s: at most %d connections open", tc.name, most)
+		if i == 0 {
+			// The first run opened what the process keeps (the runtime's
+			// own descriptors, the loop's thread): the baseline, the least
+			// seen while what the run started winds down.
+			fds0, g0 = openFDs(t), runtime.NumGoroutine()
+			for range 20 {
+				time.Sleep(10 * time.Millisecond)
+				fds0, g0 = min(fds0, openFDs(t)), min(g0, runtime.NumGoroutine())
+			}
+			continue
+		}
+		// Goroutines of the server and the sink may take a moment to go.
+		deadline := time.Now().Add(5 * time.Second)
+		for (openFDs(t) > fds0 || runtime.NumGoroutine() > g0) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if fds, g := openFDs(t), runtime.NumGoroutine(); fds > fds0 || g > g0 {
+			t.Errorf("after %q: %d descriptors open and %d goroutines, %d and %d after the first run", tc.name, fds, g, fds0, g0)
+		}
+	}
+}
+
+// TestPacedBenchStarvedServer runs the open-model benchmarks' Config
+// against a server that takes 300ms per request, as a starved in-process
+// server does, with descriptors to spare for 2×pacedBenchConnections but
+// not for a connection per tick. Every request succeeds, late; before the
+// benchmarks had a cap of their own, the loop opened 3,000 connections,
+// the server's accepts and the client's sockets failed with EMFILE, and
+// the requests left behind timed out.
+func TestPacedBenchStarvedServer(t *testing.T) {
+	url := fastCannedServerDelay(t, 300*time.Millisecond)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	budget := uint64(openFDs(t) + 2*pacedBenchConnections + 100)
+	if lim.Cur < budget {
+		t.Fatalf("RLIMIT_NOFILE %d: the benchmarks need %d descriptors", lim.Cur, budget)
+	}
+	low := lim
+	low.Cur = budget
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
+	cfg := engineBenchConfig(url, false, Rate{20000, time.Second})
+	cfg.Count = 3000
+	rs, a := runLoop(t, cfg)
+	bad := failures{}
+	for i := range rs {
+		if !rs[i].OK() || rs[i].BytesIn != 2 {
+			bad.add(&rs[i])
+		}
+	}
+	if len(rs) != 3000 || bad.n > 0 {
+		t.Errorf("%d results, %d failed: %v", len(rs), bad.n, &bad)
+	}
+	if w := a.stats.Workers.Load(); w != 0 {
+		t.Errorf("%d connections counted open after the run", w)
+	}
 }
