@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -268,6 +269,33 @@ func New(cfg Config) (*Attacker, error) {
 
 // Connections returns the in-flight cap in effect.
 func (a *Attacker) Connections() int { return a.cfg.Connections }
+
+// PeakInFlight returns the most requests the run can have in flight, and so
+// the most connections it can open: the in-flight cap, or, for an open-model
+// run of single requests, fewer when its peak rate times the timeout is less,
+// since a request is never in flight longer than the timeout. (A default
+// -connections of 10,000 at 50/s with a 30 s timeout needs 1,500.)
+func (a *Attacker) PeakInFlight() int {
+	n := a.cfg.Connections
+	if a.cfg.Flow != nil || len(a.cfg.Users) > 0 {
+		return n
+	}
+	peak := a.cfg.Rate.PerSecond()
+	if a.cfg.Pacer != nil {
+		p, ok := a.cfg.Pacer.(interface{ PeakRate() float64 })
+		if !ok {
+			return n
+		}
+		peak = p.PeakRate()
+	}
+	if a.cfg.Rate.IsMax() && a.cfg.Pacer == nil || peak <= 0 {
+		return n
+	}
+	if need := math.Ceil(peak * a.cfg.Timeout.Seconds()); need < float64(n) {
+		return int(need) + 1
+	}
+	return n
+}
 
 // Stats returns the live counters.
 func (a *Attacker) Stats() *Stats { return &a.stats }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -291,4 +292,29 @@ func FuzzParseRate(f *testing.F) {
 			t.Fatalf("ParseRate(%q) = %v without error", s, r)
 		}
 	})
+}
+
+func TestPeakInFlight(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want int
+	}{
+		{"rate times timeout under the cap", Config{Rate: Rate{Freq: 50, Per: time.Second}, Timeout: 30 * time.Second, Connections: 10000}, 1501},
+		{"cap under rate times timeout", Config{Rate: Rate{Freq: 1000, Per: time.Second}, Timeout: 10 * time.Second, Connections: 2000}, 2000},
+		{"max rate", Config{Connections: 50}, 50},
+		{"a ramp's peak", Config{Pacer: &scenario.Profile{Model: scenario.ModelOpen, Stages: []scenario.Stage{{Duration: time.Minute, FromRate: 10, ToRate: 100}}}, Timeout: 2 * time.Second, Connections: 10000}, 201},
+		{"a pacer of unknown peak", Config{Pacer: ConstantPacer{Rate: Rate{Freq: 1, Per: time.Second}}, Timeout: time.Second, Connections: 300}, 300},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Targets = []target.Target{{Method: "GET", URL: "http://127.0.0.1:1/"}}
+			a, err := New(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.PeakInFlight(); got != tt.want {
+				t.Errorf("PeakInFlight() = %d, want %d", got, tt.want)
+			}
+		})
+	}
 }

@@ -409,7 +409,7 @@ func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta,
 		return attackSummary{}, err
 	}
 	meta.Connections = a.Connections()
-	warnDescriptors(e.stderr, a.Connections())
+	warnDescriptors(e.stderr, a.PeakInFlight())
 	if meta.Attrs == nil {
 		meta.Attrs = map[string]string{}
 	}

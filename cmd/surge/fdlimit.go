@@ -21,8 +21,8 @@ func (b fdCount) left() int64 {
 }
 
 // warnDescriptors warns on w, before any load, when conns connections
-// (the in-flight cap) need more file descriptors than the process has
-// left: the requests beyond them would fail for lack of one, and be
+// (the most the run can have in flight, Attacker.PeakInFlight) need more
+// file descriptors than the process has left: the requests beyond them would fail for lack of one, and be
 // recorded as not sent.
 func warnDescriptors(w io.Writer, conns int) {
 	b, ok := fdBudget()
@@ -33,7 +33,7 @@ func warnDescriptors(w io.Writer, conns int) {
 	if b.hard <= b.limit {
 		fix = fmt.Sprintf("raise the hard limit (%d; ulimit -n %d as root, or in limits.conf)", b.hard, conns+b.open+fdReserve)
 	}
-	fmt.Fprintf(w, "surge: warning: -connections %d needs more file descriptors than the %d left (RLIMIT_NOFILE %d, %d open, %d kept for the run): "+
+	fmt.Fprintf(w, "surge: warning: %d connections in flight (-connections, or the rate × -timeout when less) need more file descriptors than the %d left (RLIMIT_NOFILE %d, %d open, %d kept for the run): "+
 		"requests beyond them will fail for lack of one and be recorded as not sent (local: too many open files); %s or lower -connections\n",
 		conns, max(b.left(), 0), b.limit, b.open, fdReserve, fix)
 }

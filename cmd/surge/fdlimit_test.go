@@ -80,7 +80,7 @@ func TestFDExhaustion(t *testing.T) {
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("surge attack under RLIMIT_NOFILE 128: %v\n%s", err, stderr.String())
 			}
-			if !strings.Contains(stderr.String(), "-connections 2000 needs more file descriptors than the") {
+			if !strings.Contains(stderr.String(), "2000 connections in flight (-connections, or the rate × -timeout when less) need more file descriptors than the") {
 				t.Errorf("no warning before the load; stderr:\n%s", stderr.String())
 			}
 
