@@ -327,11 +327,26 @@ func getBody(t *testing.T, url string) string {
 }
 
 // renders waits up to d until the page has rendered at least n times and
-// returns how many times it had.
+// returns how many times it had. It asks every 50ms rather than polling in
+// the page: on a loaded machine the page's document can still be replaced
+// after Navigate returns, and a poll task does not survive that ("Cannot
+// find context with specified id").
 func renders(t *testing.T, ctx context.Context, n int, d time.Duration) int {
 	t.Helper()
-	js := fmt.Sprintf(`(+document.body.getAttribute("data-rendered") || 0) >= %d && +document.body.getAttribute("data-rendered")`, n)
-	return within(t, ctx, d, chromedp.Poll[int](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	js := `+document.body.getAttribute("data-rendered") || 0`
+	deadline := time.Now().Add(d)
+	for {
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		got, err := chromedp.Run(c, chromedp.Evaluate[int](js))
+		cancel()
+		if err == nil && got >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("browser: the page rendered %d times in %s, want at least %d (last error: %v)", got, d, n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.
