@@ -366,12 +366,12 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	}()
 
 	a.start = time.Now()
-	a.wheel = newTickWheel(a.start, stop)
+	done := make(chan struct{})
+	a.wheel = newTickWheel(a.start, stop, done)
 	if a.cfg.Duration > 0 {
 		t := time.AfterFunc(a.cfg.Duration, halt)
 		defer t.Stop()
 	}
-	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():

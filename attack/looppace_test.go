@@ -274,14 +274,15 @@ func openFDs(t *testing.T) int {
 	return len(fds) - 1 // the directory's own
 }
 
-// TestPacedLoopRunsLeaveNothing runs paced attacks one after another in
-// one process, as a benchmark's iterations do: at 20,000/s against a
-// server that keeps up, one that has fallen 50ms behind (the loop opens
-// connections up to the cap of 1,000), one that never answers in time
-// (every request times out), then one that keeps up again. Each run gets what its server
-// gave, and after each the process is back to the descriptors and
-// goroutines it had: no connection, epoll set or goroutine outlives a run.
-func TestPacedLoopRunsLeaveNothing(t *testing.T) {
+// TestPacedRunsLeaveNothing runs paced attacks one after another in one
+// process, as a benchmark's iterations do, on the event loop and on
+// workers: at 20,000/s against a server that keeps up, one that has
+// fallen 50ms behind (connections open up to the cap of 1,000), one that
+// never answers in time (every request times out), then one that keeps up
+// again. Each run gets what its server gave, and after each the process
+// is back to the descriptors and goroutines it had: no connection, epoll
+// set, timer or goroutine outlives a run.
+func TestPacedRunsLeaveNothing(t *testing.T) {
 	rate := Rate{20000, time.Second}
 	runs := []struct {
 		name    string
@@ -295,52 +296,59 @@ func TestPacedLoopRunsLeaveNothing(t *testing.T) {
 		{"never in time", time.Second, 100 * time.Millisecond, 1000, fastTimeout},
 		{"keeps up again", 0, 10 * time.Second, 4000, ""},
 	}
-	var fds0, g0 int
-	for i, tc := range runs {
-		var most int64
-		t.Run(tc.name, func(t *testing.T) {
-			url := fastCannedServerDelay(t, tc.delay)
-			a := loopAttacker(t, Config{Targets: get(url), Rate: rate, Count: tc.count, Timeout: tc.timeout, Connections: 1000})
-			var n uint64
-			bad := map[string]int{}
-			if err := a.Run(context.Background(), func(rs []result.Result) error {
-				most = max(most, a.stats.Workers.Load())
-				for i := range rs {
-					n++
-					if got := rs[i].Error; got != tc.wantErr || tc.wantErr == "" && (!rs[i].OK() || rs[i].BytesIn != 2) {
-						bad[fmt.Sprintf("%q (status %d, flags %b)", got, rs[i].Status, rs[i].Flags)]++
+	for _, workers := range []bool{false, true} {
+		engine := map[bool]string{false: "loop", true: "workers"}[workers]
+		var fds0, g0 int
+		for i, tc := range runs {
+			var most int64
+			t.Run(engine+"/"+tc.name, func(t *testing.T) {
+				url := fastCannedServerDelay(t, tc.delay)
+				a := loopAttacker(t, Config{Targets: get(url), Rate: rate, Count: tc.count, Timeout: tc.timeout,
+					Connections: 1000, NoEventLoop: workers})
+				var n uint64
+				bad := map[string]int{}
+				if err := a.Run(context.Background(), func(rs []result.Result) error {
+					most = max(most, a.stats.Workers.Load())
+					for i := range rs {
+						n++
+						if got := rs[i].Error; got != tc.wantErr || tc.wantErr == "" && (!rs[i].OK() || rs[i].BytesIn != 2) {
+							bad[fmt.Sprintf("%q (status %d, flags %b)", got, rs[i].Status, rs[i].Flags)]++
+						}
 					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
 				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
+				if n != tc.count || len(bad) > 0 {
+					t.Errorf("%d results of %d; not the expected %q: %v", n, tc.count, tc.wantErr, bad)
+				}
+				// The loop counts its open connections in Workers (workers
+				// count the pool, which is not emptied at the end).
+				if w := a.stats.Workers.Load(); !workers && w != 0 {
+					t.Errorf("%d connections counted open after the run", w)
+				}
+			})
+			t.Logf("%s, %s: at most %d connections open", engine, tc.name, most)
+			if i == 0 {
+				// The first run opened what the process keeps (the
+				// runtime's own descriptors, the loop's thread): the
+				// baseline, the least seen while what the run started
+				// winds down.
+				fds0, g0 = openFDs(t), runtime.NumGoroutine()
+				for range 20 {
+					time.Sleep(10 * time.Millisecond)
+					fds0, g0 = min(fds0, openFDs(t)), min(g0, runtime.NumGoroutine())
+				}
+				continue
 			}
-			if n != tc.count || len(bad) > 0 {
-				t.Errorf("%d results of %d; not the expected %q: %v", n, tc.count, tc.wantErr, bad)
-			}
-			if w := a.stats.Workers.Load(); w != 0 {
-				t.Errorf("%d connections counted open after the run", w)
-			}
-		})
-		t.Logf("%s: at most %d connections open", tc.name, most)
-		if i == 0 {
-			// The first run opened what the process keeps (the runtime's
-			// own descriptors, the loop's thread): the baseline, the least
-			// seen while what the run started winds down.
-			fds0, g0 = openFDs(t), runtime.NumGoroutine()
-			for range 20 {
+			// Goroutines of the server and the sink may take a moment to go.
+			deadline := time.Now().Add(5 * time.Second)
+			for (openFDs(t) > fds0 || runtime.NumGoroutine() > g0) && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
-				fds0, g0 = min(fds0, openFDs(t)), min(g0, runtime.NumGoroutine())
 			}
-			continue
-		}
-		// Goroutines of the server and the sink may take a moment to go.
-		deadline := time.Now().Add(5 * time.Second)
-		for (openFDs(t) > fds0 || runtime.NumGoroutine() > g0) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if fds, g := openFDs(t), runtime.NumGoroutine(); fds > fds0 || g > g0 {
-			t.Errorf("after %q: %d descriptors open and %d goroutines, %d and %d after the first run", tc.name, fds, g, fds0, g0)
+			if fds, g := openFDs(t), runtime.NumGoroutine(); fds > fds0 || g > g0 {
+				t.Errorf("%s, after %q: %d descriptors open and %d goroutines, %d and %d after the first run", engine, tc.name, fds, g, fds0, g0)
+			}
 		}
 	}
 }

@@ -20,7 +20,8 @@ const wheelSlot = 400 * time.Microsecond
 // them at once.
 type tickWheel struct {
 	start time.Time
-	stop  <-chan struct{}
+	stop  <-chan struct{} // the run stopped: waiters give up
+	done  <-chan struct{} // the run is over: no waiter is left
 
 	mu      sync.Mutex
 	slots   map[int64]chan struct{} // slot number → closed when due
@@ -29,8 +30,11 @@ type tickWheel struct {
 	running bool
 }
 
-func newTickWheel(start time.Time, stop <-chan struct{}) *tickWheel {
-	return &tickWheel{start: start, stop: stop, slots: map[int64]chan struct{}{}, next: -1, nudge: make(chan struct{}, 1)}
+// newTickWheel returns a wheel for a run that started at start. Its
+// goroutine, and the timer it holds, end at stop or, for a run that ends
+// without a stop (its Count sent), at done.
+func newTickWheel(start time.Time, stop, done <-chan struct{}) *tickWheel {
+	return &tickWheel{start: start, stop: stop, done: done, slots: map[int64]chan struct{}{}, next: -1, nudge: make(chan struct{}, 1)}
 }
 
 // wait blocks until offset at (rounded up to the slot) or stop. It reports
@@ -63,7 +67,7 @@ func (w *tickWheel) wait(at time.Duration) bool {
 	}
 }
 
-// run releases slots as they fall due, until stop.
+// run releases slots as they fall due, until stop or done.
 func (w *tickWheel) run() {
 	pt := newPreciseTimer()
 	defer pt.close()
@@ -82,6 +86,8 @@ func (w *tickWheel) run() {
 			select {
 			case <-w.nudge:
 			case <-w.stop:
+				return
+			case <-w.done:
 				return
 			case <-idle.C:
 			}
@@ -104,6 +110,8 @@ func (w *tickWheel) run() {
 				case <-w.nudge:
 					continue
 				case <-w.stop:
+					return
+				case <-w.done:
 					return
 				}
 				wait = due - time.Since(w.start)
