@@ -204,9 +204,12 @@ func TestPacedLoopRetiresIdle(t *testing.T) {
 	if p := peak.Load(); p < 15 {
 		t.Errorf("peak %d connections open during the stall, want about 30", p)
 	}
+	// A stall of the process (the in-process server too) makes the loop
+	// open a connection per tick it lasts, 100/s × the worst measured
+	// stall, and those are not idle long enough to retire by the end.
 	// A starved process answers slowly and needs more connections for the
 	// same rate (surge's generator-limited rule, measured by the probe).
-	if n := late.Load(); n > 3 {
+	if n := late.Load(); n > 3+int64(machine.Max*100/time.Second) {
 		if machine.Starved(analyze.LagLimit) {
 			t.Logf("%d connections open at the end (peak %d) not judged: the process was starved of CPU", n, peak.Load())
 		} else {
