@@ -22,6 +22,9 @@ import (
 // fastTestTimeout bounds every request of these tests, so none can hang.
 const fastTestTimeout = 5 * time.Second
 
+// rawDeadline bounds how long a rawServer connection waits for its peer.
+const rawDeadline = fastTestTimeout
+
 // newFast returns a FastClient for targets with a test timeout, and one
 // Conn of it, closed at the end of the test.
 func newFast(t *testing.T, cfg Config) Conn {
@@ -108,7 +111,7 @@ func rawServer(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(fastTestTimeout))
+				c.SetDeadline(time.Now().Add(rawDeadline))
 				serve(c, bufio.NewReader(c))
 			}()
 		}
@@ -140,9 +143,14 @@ func readRawRequest(br *bufio.Reader) (head, body string, err error) {
 }
 
 // respond returns a raw server that answers every request with resp.
+// Each exchange gets its own deadline: rawServer's, set once at accept,
+// would close a healthy keep-alive connection once a slow run (a starved
+// process under -race) outlasts it, and the client would rightly replace
+// it, which a test counting connections would take for the client's fault.
 func respond(resp string) func(net.Conn, *bufio.Reader) {
 	return func(c net.Conn, br *bufio.Reader) {
 		for {
+			c.SetDeadline(time.Now().Add(rawDeadline))
 			if _, _, err := readRawRequest(br); err != nil {
 				return
 			}
