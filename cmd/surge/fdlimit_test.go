@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
 )
 
@@ -27,6 +29,12 @@ import (
 // with its arguments under that RLIMIT_NOFILE (soft and hard), as a shell
 // after `ulimit -n N` would: the test process's own limit stays as it is.
 const childNofile = "SURGE_TEST_NOFILE"
+
+// childProbe, set in the environment of such a child, names a file the
+// child writes, as JSON, what a starvation probe measured of its own CPU
+// while surge ran: the generator's health, which the test process's own
+// probe does not see.
+const childProbe = "SURGE_TEST_PROBE"
 
 func TestMain(m *testing.M) {
 	if n := os.Getenv(childNofile); n != "" {
@@ -44,7 +52,34 @@ func childSurge(n string) int {
 		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", childNofile, n, err)
 		return exitError
 	}
-	return run(context.Background(), &env{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:])
+	probe := starvation.Start(0)
+	code := run(context.Background(), &env{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:])
+	if name := os.Getenv(childProbe); name != "" {
+		js, err := json.Marshal(probe.Stop())
+		if err == nil {
+			err = os.WriteFile(name, js, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s=%q: %v\n", childProbe, name, err)
+			return exitError
+		}
+	}
+	return code
+}
+
+// childMachine reads what the child's probe wrote to name (see
+// childProbe).
+func childMachine(t *testing.T, name string) starvation.Report {
+	t.Helper()
+	js, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatalf("the child's starvation probe: %v", err)
+	}
+	var r starvation.Report
+	if err := json.Unmarshal(js, &r); err != nil || r.Samples == 0 {
+		t.Fatalf("the child's starvation probe: %v, %d samples in %s", err, r.Samples, js)
+	}
+	return r
 }
 
 // TestFDExhaustion runs `surge attack -connections 2000 -rate 1000/1s`
@@ -54,6 +89,15 @@ func childSurge(n string) int {
 // failures: a warning before the load, not sent with the reason, out of
 // the latencies, named on the report's first line, and no invented cold
 // phase or server-side advice.
+//
+// Whether the first requests were slower is a claim about time, and the
+// time is the generator's as much as the server's: under the race
+// detector on a loaded machine (stress-ng --cpu 2), the server wrote its
+// answers to the first 80 requests 300ms after they arrived while the
+// child surge read them 100–450ms later still, its own probe's p99
+// overrun at 19–49ms, and surge rightly measured those requests slower.
+// The no-cold-phase claim is judged, through starvation.Report.Fail, by the
+// worse of the two processes' probes; every other claim always is.
 func TestFDExhaustion(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(300 * time.Millisecond)
@@ -69,16 +113,26 @@ func TestFDExhaustion(t *testing.T) {
 		{"net", []string{"-client", "net"}},
 	} {
 		t.Run(client.name, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "run.srg")
+			dir := t.TempDir()
+			file, probeFile := filepath.Join(dir, "run.srg"), filepath.Join(dir, "probe.json")
 			args := append([]string{"attack", "-rate", "1000/1s", "-duration", "1s", "-connections", "2000",
 				"-timeout", "10s", "-quiet", "-output", file}, client.args...)
 			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), childNofile+"=128")
+			cmd.Env = append(os.Environ(), childNofile+"=128", childProbe+"="+probeFile)
 			cmd.Stdin = strings.NewReader("GET " + srv.URL + "/\n")
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-			if err := cmd.Run(); err != nil {
+			probe := starvation.Start(0)
+			err := cmd.Run()
+			machine := probe.Stop()
+			if err != nil {
 				t.Fatalf("surge attack under RLIMIT_NOFILE 128: %v\n%s", err, stderr.String())
+			}
+			child := childMachine(t, probeFile)
+			t.Logf("test process (the server): %s", machine)
+			t.Logf("child (surge attack): %s", child)
+			if child.P99 > machine.P99 {
+				machine = child
 			}
 			if !strings.Contains(stderr.String(), "2000 connections in flight (-connections, or the rate × -timeout when less) need more file descriptors than the") {
 				t.Errorf("no warning before the load; stderr:\n%s", stderr.String())
@@ -137,10 +191,13 @@ func TestFDExhaustion(t *testing.T) {
 			if !strings.HasPrefix(first, want) {
 				t.Errorf("first line %q, want it to start %q", first, want)
 			}
-			for _, bad := range []string{"kept up", "accept queue", "cold phase:"} {
+			for _, bad := range []string{"kept up", "accept queue"} {
 				if strings.Contains(text, bad) {
 					t.Errorf("report says %q:\n%s", bad, text)
 				}
+			}
+			if strings.Contains(text, "cold phase:") {
+				machine.Fail(t, analyze.LagLimit, "report says %q:\n%s", "cold phase:", text)
 			}
 			code, js, errOut := surge(t, context.Background(), "", "report", "-type", "json", file)
 			var v struct {
