@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -378,6 +379,15 @@ func TestAttackRamp(t *testing.T) {
 // TestThresholds: a passing and a failing run, the measured value next
 // to every bound, exit code 3, and the same verdicts from
 // 'surge report -thresholds' on the results file.
+//
+// The passing run's latency and error-rate bounds hold when the generator
+// has its CPU. A run the generator limited (by surge's own rule: seen
+// under stress-ng, 14 of 20 requests never went out, send lag p99 711ms)
+// or whose process the probe saw starved may fail them, and is judged as
+// the report judges it (starvation.Report.Fail); its every tick must still
+// be counted (requests == 20), and the report's verdicts on its file must
+// still follow from the figures it measured. The failing half fails
+// however the machine ran: a slower run is only further from p99 < 5ms.
 func TestThresholds(t *testing.T) {
 	base := startLab(t)
 	dir := t.TempDir()
@@ -391,11 +401,25 @@ thresholds:
 `+th)
 	}
 	pass := filepath.Join(dir, "pass.srg")
+	probe := starvation.Start(0)
 	code, stdout, stderr := surge(t, context.Background(), "", "run", "-quiet", "-output", pass, scn("  - p99 < 1s\n  - error_rate < 1%\n  - requests == 20\n"))
-	if code != 0 {
+	machine := probe.Stop()
+	t.Log(machine)
+	measured := reportJSON(t, pass)
+	if g := measured.Findings.Generator; g.Limited {
+		machine.Limited = g.Text
+	}
+	verdict := "PASS"
+	switch code {
+	case 0:
+	case exitThresholds:
+		machine.Fail(t, analyze.LagLimit, "passing run: exit %d\n%s\n%s", code, stdout, stderr)
+		verdict = "(PASS|FAIL)"
+	default:
 		t.Fatalf("passing run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if !regexp.MustCompile(`PASS  p99 < 1s\s+measured \d+(\.\d+)?ms`).MatchString(stdout) || !strings.Contains(stdout, "PASS  requests == 20") {
+	if !regexp.MustCompile(verdict+`  p99 < 1s\s+measured \d+(\.\d+)?m?s`).MatchString(stdout) ||
+		!regexp.MustCompile(verdict+`  error_rate < 1%\s+measured \d`).MatchString(stdout) || !strings.Contains(stdout, "PASS  requests == 20") {
 		t.Errorf("passing thresholds not printed with their values:\n%s", stdout)
 	}
 	fail := filepath.Join(dir, "fail.srg")
@@ -407,19 +431,49 @@ thresholds:
 		t.Errorf("failed threshold not shown with its value:\n%s\n%s", stdout, stderr)
 	}
 
+	// On the passing run's file, each verdict follows from what the run
+	// measured: all of them pass on a run the generator kept up with.
+	errFree, fast := "FAIL", 1
+	if measured.Success == 1 {
+		errFree = "PASS"
+	}
+	if time.Duration(measured.Latencies["99th"]) < time.Second {
+		fast = 0
+	}
 	slo := writeFile(t, dir, "slo.txt", "# SLO\np99 < 5ms\n\nerror_rate == 0\n")
 	code, stdout, _ = surge(t, context.Background(), "", "report", "-thresholds", slo, pass)
-	if code != exitThresholds || !regexp.MustCompile(`FAIL  p99 < 5ms\s+measured \d+(\.\d+)?ms`).MatchString(stdout) || !strings.Contains(stdout, "PASS  error_rate == 0") {
-		t.Errorf("report -thresholds: exit %d\n%s", code, stdout)
+	if code != exitThresholds || !regexp.MustCompile(`FAIL  p99 < 5ms\s+measured \d+(\.\d+)?m?s`).MatchString(stdout) || !strings.Contains(stdout, errFree+"  error_rate == 0") {
+		t.Errorf("report -thresholds: exit %d, want 3 and error_rate == 0 %s (success ratio %v)\n%s", code, errFree, measured.Success, stdout)
 	}
 	code, stdout, _ = surge(t, context.Background(), "", "report", "-thresholds", writeFile(t, dir, "ok.txt", "p99 < 1s\n"), pass)
-	if code != 0 || !strings.Contains(stdout, "all 1 thresholds passed") {
-		t.Errorf("report -thresholds passing: exit %d\n%s", code, stdout)
+	if code != fast*exitThresholds || fast == 0 && !strings.Contains(stdout, "all 1 thresholds passed") {
+		t.Errorf("report -thresholds passing: exit %d, want %d (p99 %v)\n%s", code, fast*exitThresholds, time.Duration(measured.Latencies["99th"]), stdout)
 	}
 	code, _, stderr = surge(t, context.Background(), "", "report", "-thresholds", writeFile(t, dir, "bad.txt", "p99 < 5\n"), pass)
 	if code != exitError || !strings.Contains(stderr, "bad.txt:1") {
 		t.Errorf("bad thresholds file: exit %d, stderr %s", code, stderr)
 	}
+}
+
+// measuredRun is what the JSON report says of a results file: the
+// figures thresholds are checked against and the generator's health.
+type measuredRun struct {
+	Success   float64          `json:"success"`
+	Latencies map[string]int64 `json:"latencies"`
+	Findings  struct {
+		Generator analyze.Generator `json:"generator"`
+	} `json:"findings"`
+}
+
+// reportJSON reads file with 'surge report -type json'.
+func reportJSON(t *testing.T, file string) measuredRun {
+	t.Helper()
+	code, js, stderr := surge(t, context.Background(), "", "report", "-type", "json", file)
+	var m measuredRun
+	if err := json.Unmarshal([]byte(js), &m); code != 0 || err != nil {
+		t.Fatalf("report -type json %s: exit %d, %v: %s", file, code, err, stderr)
+	}
+	return m
 }
 
 // TestRunBadScenarioSendsNothing: a template typo is reported with
