@@ -162,6 +162,9 @@ func (a *Attacker) workFlow(stop <-chan struct{}, id int) {
 			return
 		}
 		if !w.iterate(at, true, false, nil, stop) {
+			if a.stopped.Load() {
+				continue // the ticks due before the stop are recorded above
+			}
 			return
 		}
 	}

@@ -238,6 +238,14 @@ func (w *flowWorker) iterate(at time.Duration, scheduled, thinkLast bool, quit, 
 			return false
 		}
 		if a.stopped.Load() {
+			if first && scheduled {
+				// The tick was due before the stop (the worker slept until
+				// it) and never went out: recorded, not dropped.
+				r := w.record()
+				r.Label, r.Intended, r.Sent, r.Flags = st.Label, at, at, result.NotSent
+				a.stats.NotSent.Add(1)
+				w.done(r)
+			}
 			return false
 		}
 		r := w.record()

@@ -212,3 +212,93 @@ func TestOpenFlowNotSent(t *testing.T) {
 		t.Errorf("%d not-sent records of %d (stats %d): want most of the 10 due", notSent, len(rs), a.Stats().NotSent.Load())
 	}
 }
+
+// stallFlow is a one-request flow whose VU, on iteration stallAt, stops
+// the run and waits for the stop to take effect before it returns from
+// Begin: the worker was held between its tick's wake-up and the send, as
+// a process descheduled across the end of a run is.
+type stallFlow struct {
+	url     string
+	stallAt int
+	a       *Attacker
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	begun   int
+}
+
+func (f *stallFlow) NewVU(int) VU        { return &stallVU{f: f} }
+func (f *stallFlow) Label(uint64) string { return "get" }
+
+type stallVU struct {
+	f    *stallFlow
+	t    target.Target
+	sent bool
+}
+
+func (v *stallVU) Begin() error {
+	v.sent = false
+	f := v.f
+	f.mu.Lock()
+	f.begun++
+	stall := f.begun == f.stallAt
+	f.mu.Unlock()
+	if stall {
+		f.cancel()
+		for !f.a.stopped.Load() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func (v *stallVU) Next() (*target.Target, Step, error) {
+	if v.sent {
+		return nil, Step{}, nil
+	}
+	v.sent = true
+	v.t = target.Target{Method: "GET", URL: v.f.url}
+	return &v.t, Step{Label: "get"}, nil
+}
+
+func (v *stallVU) Check(*Response) (string, time.Duration) { return "", 0 }
+
+// TestFlowTickDueAtStopRecorded: an open-model flow whose worker is held
+// between a tick's wake-up and its send while the run stops records that
+// tick as not sent: every tick due before the stop is in the results,
+// sequence numbers without a gap.
+func TestFlowTickDueAtStopRecorded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	f := &stallFlow{url: srv.URL + "/", stallAt: 5}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.cancel = cancel
+	a, err := New(Config{Flow: f, Rate: Rate{Freq: 100, Per: time.Second}, Duration: 10 * time.Second, Connections: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.a = a
+	var rs []result.Result
+	if err := a.Run(ctx, func(b []result.Result) error { rs = append(rs, b...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]result.Result{}
+	for _, r := range rs {
+		seen[r.Seq] = r
+	}
+	if len(seen) < f.stallAt {
+		t.Fatalf("%d results for %d iterations begun; want every tick due before the stop", len(seen), f.stallAt)
+	}
+	for seq := uint64(0); seq < uint64(len(seen)); seq++ {
+		if _, ok := seen[seq]; !ok {
+			t.Fatalf("tick %d of %d missing from the results (silently dropped)", seq, len(seen))
+		}
+	}
+	stalled, ok := seen[uint64(f.stallAt-1)]
+	if !ok || stalled.Flags&result.NotSent == 0 || stalled.Label != "get" {
+		t.Errorf("the stalled tick was recorded as %+v; want not sent, labelled get", stalled)
+	}
+	if st := a.Stats(); st.NotSent.Load() == 0 || st.Done.Load() != int64(len(rs)) {
+		t.Errorf("stats: not sent %d, done %d, for %d results", st.NotSent.Load(), st.Done.Load(), len(rs))
+	}
+}
