@@ -1,6 +1,0 @@
-//go:build race
-
-package attack
-
-// fastRace reports whether the race detector is on; it allocates.
-const fastRace = true
