@@ -1,0 +1,163 @@
+package capacity
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/result"
+)
+
+// Trial thresholds; see docs/methods.md.
+const (
+	// HardErrors is the error rate above which a trial is a hard failure.
+	HardErrors = 0.5
+	// trialKeepUp: a sustainable trial completes at least this fraction of
+	// the requests due in its measured part within it.
+	trialKeepUp = 0.95
+	// trialTrend: ... and its second half's p50 is at most this times the
+	// first half's, plus trialTrendSlack: otherwise a queue is building
+	// and the SLO would break in a longer run.
+	trialTrend      = 1.2
+	trialTrendSlack = 2 * time.Millisecond
+)
+
+// Trial is one constant-rate step of a capacity search.
+type Trial struct {
+	N int `json:"n"`
+	// Rate is the offered rate, requests/s.
+	Rate float64 `json:"rate"`
+	// Requests counts the measured requests (after the trial's warm-up).
+	Requests int64         `json:"requests"`
+	P50      time.Duration `json:"p50"`
+	P99      time.Duration `json:"p99"`
+	Mean     time.Duration `json:"mean"`
+	Max      time.Duration `json:"max"`
+	// Errors is the error rate in [0,1]; Timeouts counts timed-out requests.
+	Errors   float64 `json:"errors"`
+	Timeouts int64   `json:"timeouts"`
+	// Throughput is the successful completions per second within the
+	// measured part; KeptUp says whether it followed the offered rate.
+	Throughput float64 `json:"throughput"`
+	KeptUp     bool    `json:"kept_up"`
+	// FirstP50 and SecondP50 are the p50 of the measured part's halves.
+	FirstP50  time.Duration `json:"first_p50"`
+	SecondP50 time.Duration `json:"second_p50"`
+	Pass      bool          `json:"pass"`
+	Hard      bool          `json:"hard_failure"`
+	Why       string        `json:"why"`
+	// Stopped is true when the trial was cut short by a hard failure.
+	Stopped bool `json:"stopped,omitempty"`
+}
+
+// Recorder folds one trial's results into a Trial. Results due before
+// Warmup are discarded; Length is the trial's schedule length.
+type Recorder struct {
+	Warmup, Length time.Duration
+	all, h1, h2    *latency.Histogram
+	due, failed    int64
+	completedOK    int64
+	timeouts       int64
+}
+
+var _ result.Consumer = (*Recorder)(nil)
+
+// NewRecorder returns a recorder for a trial of length whose first warmup
+// is discarded.
+func NewRecorder(warmup, length time.Duration) *Recorder {
+	return &Recorder{Warmup: warmup, Length: length, all: latency.New(), h1: latency.New(), h2: latency.New()}
+}
+
+// Add records r; it implements result.Consumer.
+func (t *Recorder) Add(_ *result.Meta, r *result.Result) {
+	if r.Intended < t.Warmup {
+		return
+	}
+	t.due++
+	if !r.OK() {
+		t.failed++
+		if result.ClassOf(r.Error) == result.ClassTimeout {
+			t.timeouts++
+		}
+	} else if r.End() < t.Length {
+		t.completedOK++
+	}
+	if r.Flags&result.NotSent != 0 {
+		return
+	}
+	t.all.Record(r.Latency)
+	if r.Intended < t.Warmup+(t.Length-t.Warmup)/2 {
+		t.h1.Record(r.Latency)
+	} else {
+		t.h2.Record(r.Latency)
+	}
+}
+
+// AddMarker implements result.Consumer; a trial has no use for markers.
+func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
+
+// Judge returns the trial at rate against slo. A trial passes when every
+// objective holds and the server kept up: it completed at least 95 % of
+// the measured requests within the trial, and the second half's p50 is not
+// above 1.2× the first half's + 2ms (a queue building up breaks any SLO
+// given time, even if this trial was too short to show it).
+func (t *Recorder) Judge(n int, rate float64, slo analyze.SLO) Trial {
+	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
+		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts,
+		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5)}
+	if t.due > 0 {
+		tr.Errors = float64(t.failed) / float64(t.due)
+	}
+	span := (t.Length - t.Warmup).Seconds()
+	if span > 0 {
+		tr.Throughput = float64(t.completedOK) / span
+	}
+	tr.KeptUp = t.due > 0 && float64(t.completedOK) >= trialKeepUp*float64(t.due-t.failed)
+	var why []string
+	if t.due == 0 {
+		why = append(why, "no requests measured")
+	}
+	why = append(why, t.broken(&tr, slo)...)
+	if t.due > 0 && !tr.KeptUp {
+		why = append(why, fmt.Sprintf("fell behind: %d of %d completed in time", t.completedOK, t.due-t.failed))
+	}
+	if t.h1.Count() > 0 && t.h2.Count() > 0 && float64(tr.SecondP50) > trialTrend*float64(tr.FirstP50)+float64(trialTrendSlack) {
+		why = append(why, fmt.Sprintf("latency rising: p50 %s → %s within the trial (a queue is building)",
+			latency.Round3(tr.FirstP50), latency.Round3(tr.SecondP50)))
+	}
+	tr.Hard = tr.Errors > HardErrors || tr.Timeouts > 0
+	tr.Pass = len(why) == 0
+	tr.Why = strings.Join(why, "; ")
+	if tr.Pass {
+		tr.Why = "SLO holds and the server kept up"
+	}
+	return tr
+}
+
+// broken returns a sentence for each objective of slo that tr breaks.
+func (t *Recorder) broken(tr *Trial, slo analyze.SLO) []string {
+	var why []string
+	for _, o := range slo {
+		if o.Metric == "errors" {
+			if tr.Errors >= o.Errors {
+				why = append(why, fmt.Sprintf("errors %.2f%% ≥ %s", 100*tr.Errors, o))
+			}
+			continue
+		}
+		var got time.Duration
+		switch o.Metric {
+		case "mean":
+			got = tr.Mean
+		case "max":
+			got = tr.Max
+		default:
+			got = t.all.Quantile(o.Q)
+		}
+		if got >= o.Latency {
+			why = append(why, fmt.Sprintf("%s %s ≥ %s", o.Metric, latency.Round3(got), o.Latency))
+		}
+	}
+	return why
+}

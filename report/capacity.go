@@ -1,0 +1,40 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/surge-dev/surge/capacity"
+	"github.com/surge-dev/surge/latency"
+)
+
+// CapacityText writes the outcome of a capacity search as a table, one row
+// per trial with its verdict, followed by the answer in a sentence.
+func CapacityText(w io.Writer, c *capacity.Outcome) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "Trial\tRate\tRequests\tp50\tp99\tErrors\tThroughput\tVerdict")
+	for _, t := range c.Trials {
+		v := "pass"
+		if !t.Pass {
+			v = "fail: " + t.Why
+		}
+		fmt.Fprintf(tw, "%d\t%s/s\t%d\t%s\t%s\t%.2f%%\t%.1f/s\t%s\n", t.N, capacity.FormatRate(t.Rate), t.Requests,
+			latency.Round3(t.P50), latency.Round3(t.P99), 100*t.Errors, t.Throughput, v)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", c.Text)
+	return err
+}
+
+// CapacityJSON writes the outcome of a capacity search as one line of
+// JSON: the fields of capacity.Outcome (rates in requests/s, latencies in
+// ns, error rates as ratios in [0,1]).
+func CapacityJSON(w io.Writer, c *capacity.Outcome) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(c)
+}
