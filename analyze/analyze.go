@@ -41,19 +41,3 @@ func medianMAD(xs []float64) (med, sigma float64) {
 }
 
 func dur(nanos float64) time.Duration { return time.Duration(math.Round(nanos)) }
-
-// round3 rounds d to 3 significant digits for sentences.
-func round3(d time.Duration) time.Duration {
-	for _, u := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
-		if d >= 100*u {
-			return d.Round(u)
-		}
-		if d >= 10*u {
-			return d.Round(u / 10)
-		}
-		if d >= u {
-			return d.Round(u / 100)
-		}
-	}
-	return d
-}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/surge-dev/surge/latency"
 )
 
 // Cold-phase thresholds; see docs/methods.md.
@@ -160,6 +162,6 @@ func DetectCold(s *Sequence) *ColdPhase {
 	c.Text = fmt.Sprintf("cold phase: the first %d requests (%s of the schedule) were slower, mean %s against %s "+
 		"in the steady state after them (%.1f× slower); the first %d took %s on average. "+
 		"Steady-state figures exclude them.",
-		c.Requests, round3(c.Duration), round3(c.ColdMean), round3(c.SteadyMean), c.Slowdown, bs[0].n, round3(c.FirstMean))
+		c.Requests, latency.Round3(c.Duration), latency.Round3(c.ColdMean), latency.Round3(c.SteadyMean), c.Slowdown, bs[0].n, latency.Round3(c.FirstMean))
 	return &c
 }

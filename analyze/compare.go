@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/surge-dev/surge/latency"
 )
 
 // Defaults for Compare.
@@ -242,7 +244,7 @@ func Compare(before, after *Side, o CompareOptions) *Comparison {
 	case o.Warmup < 0:
 		c.Excluded = max(before.coldEnd(), after.coldEnd())
 		if c.Excluded > 0 {
-			c.ExcludedWhy = fmt.Sprintf("a cold phase was found; the first %s of every run on both sides is left out", round3(c.Excluded))
+			c.ExcludedWhy = fmt.Sprintf("a cold phase was found; the first %s of every run on both sides is left out", latency.Round3(c.Excluded))
 		} else {
 			c.ExcludedWhy = "no cold phase found; nothing left out"
 		}

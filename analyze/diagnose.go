@@ -97,6 +97,6 @@ func steadyStats(s *summary.Series, skip func(time.Time) bool, from time.Duratio
 	}
 	st.Mean, st.P50, st.P90, st.P99, st.Max = h.Mean(), h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99), h.Max()
 	st.Text = fmt.Sprintf("steady state (from %s into the run, cold phase excluded, %d requests): mean %s, p50 %s, p90 %s, p99 %s, max %s",
-		round3(from), st.Requests, round3(st.Mean), round3(st.P50), round3(st.P90), round3(st.P99), round3(st.Max))
+		latency.Round3(from), st.Requests, latency.Round3(st.Mean), latency.Round3(st.P50), latency.Round3(st.P90), latency.Round3(st.P99), latency.Round3(st.Max))
 	return st
 }

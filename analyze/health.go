@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
 )
@@ -78,7 +79,7 @@ func GeneratorHealth(s *summary.Summary) Generator {
 		why = append(why, plural(n, "request")+" never went out")
 	}
 	if g.SendLagP99 > LagLimit {
-		why = append(why, fmt.Sprintf("send lag p99 was %s (limit %s)", round3(g.SendLagP99), LagLimit))
+		why = append(why, fmt.Sprintf("send lag p99 was %s (limit %s)", latency.Round3(g.SendLagP99), LagLimit))
 	}
 	if g.CPU > CPULimit {
 		why = append(why, fmt.Sprintf("its CPU was %.0f%% busy", 100*g.CPU))
@@ -92,7 +93,7 @@ func GeneratorHealth(s *summary.Summary) Generator {
 		g.Text = "the generator limited this run: " + strings.Join(why, ", ") +
 			"; " + advice + " before reading the latencies as the server's"
 	} else {
-		g.Text = fmt.Sprintf("the generator kept up: send lag p99 %s, %d not sent, %s", round3(g.SendLagP99), g.NotSent, cpu)
+		g.Text = fmt.Sprintf("the generator kept up: send lag p99 %s, %d not sent, %s", latency.Round3(g.SendLagP99), g.NotSent, cpu)
 	}
 	if g.ClientErrors > 0 {
 		g.Text += "; " + clientErrorsText(g) + ": connection errors are seen by the client, check the server's accept queue, limits and the network"

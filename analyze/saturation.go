@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/summary"
 )
 
@@ -145,7 +146,7 @@ func DetectSaturation(s *summary.Series, skip func(from time.Time) bool) *Satura
 	sat.Text = fmt.Sprintf("saturation: from %s into the run (offered %.1f/s) throughput stopped following the offered rate "+
 		"and held at about %.1f/s while in-flight requests rose to %.0f and p99 to %s (p50 was %s unloaded): "+
 		"the knee is near %.0f requests/s",
-		sat.At, sat.FirstBehind, sat.Capacity, sat.PeakInFlight, round3(sat.PeakP99), round3(sat.BaseP50), sat.Capacity)
+		sat.At, sat.FirstBehind, sat.Capacity, sat.PeakInFlight, latency.Round3(sat.PeakP99), latency.Round3(sat.BaseP50), sat.Capacity)
 	if sat.GeneratorLimited {
 		sat.Text += "; but the generator also fell behind (sent < 90% of offered): check the generator before blaming the server"
 	}

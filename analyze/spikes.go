@@ -182,7 +182,7 @@ func (sp *Spikes) sentence() string {
 func (sp *Spikes) serverSentence() string {
 	if len(sp.Episodes) == 0 {
 		return fmt.Sprintf("no latency spikes: no %s window's p99 exceeded %s (steady p99 %s + max(5×%s, 100%%)) in %d windows",
-			sp.Window, round3(sp.Threshold), round3(sp.Level), round3(sp.Sigma), sp.Windows)
+			sp.Window, latency.Round3(sp.Threshold), latency.Round3(sp.Level), latency.Round3(sp.Sigma), sp.Windows)
 	}
 	var slow int64
 	var peak time.Duration
@@ -192,9 +192,9 @@ func (sp *Spikes) serverSentence() string {
 	}
 	s := fmt.Sprintf("%d latency spike episode(s): window p99 up to %s against a steady %s (threshold %s); "+
 		"they hold %d of the %d requests slower than the threshold (%.0f%%)",
-		len(sp.Episodes), round3(peak), round3(sp.Level), round3(sp.Threshold), slow, sp.Slow, 100*ratio(slow, sp.Slow))
+		len(sp.Episodes), latency.Round3(peak), latency.Round3(sp.Level), latency.Round3(sp.Threshold), slow, sp.Slow, 100*ratio(slow, sp.Slow))
 	if sp.Period > 0 && sp.Regular {
-		s += fmt.Sprintf("; they recur every %s, like a periodic pause (GC, a cron job, a flush)", round3(sp.Period))
+		s += fmt.Sprintf("; they recur every %s, like a periodic pause (GC, a cron job, a flush)", latency.Round3(sp.Period))
 	}
 	return s
 }

@@ -182,7 +182,7 @@ func (v *liveView) line(el time.Duration, rate float64) string {
 		n := int(frac * width)
 		fmt.Fprintf(&b, "[%s%s] %3.0f%% ", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100)
 	}
-	fmt.Fprintf(&b, "%s", roundDur(el))
+	fmt.Fprintf(&b, "%s", latency.Round3(el))
 	if v.cfg.Duration > 0 {
 		fmt.Fprintf(&b, "/%s", v.cfg.Duration)
 	}
@@ -198,7 +198,7 @@ func (v *liveView) line(el time.Duration, rate float64) string {
 	fmt.Fprintf(&b, "  %d in flight", v.s.InFlight.Load())
 	if v.seenAny() {
 		if p50, p99, n := v.recentQuantiles(el); n > 0 {
-			fmt.Fprintf(&b, "  p50 %s p99 %s (last %ds)", roundDur(p50), roundDur(p99), liveSeconds)
+			fmt.Fprintf(&b, "  p50 %s p99 %s (last %ds)", latency.Round3(p50), latency.Round3(p99), liveSeconds)
 		}
 	}
 	if e := v.s.Errors.Load(); e > 0 {
@@ -217,21 +217,6 @@ func (v *liveView) seenAny() bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.seen
-}
-
-// roundDur rounds for display: 3 significant figures or so.
-func roundDur(d time.Duration) time.Duration {
-	switch {
-	case d >= 10*time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond)
-	case d >= 10*time.Millisecond:
-		return d.Round(100 * time.Microsecond)
-	case d >= time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d.Round(time.Microsecond)
 }
 
 // Start draws the view until the returned function is called, which
@@ -293,7 +278,7 @@ func (v *liveView) final() {
 	if el < 2*time.Second && v.s.Errors.Load() == 0 && v.s.NotSent.Load() == 0 {
 		return // a short clean run: the report says it all
 	}
-	line := fmt.Sprintf("surge: %d requests in %s (%.1f/s), %d errors", done, roundDur(el), float64(done)/el.Seconds(), v.s.Errors.Load())
+	line := fmt.Sprintf("surge: %d requests in %s (%.1f/s), %d errors", done, latency.Round3(el), float64(done)/el.Seconds(), v.s.Errors.Load())
 	if k := v.errorKinds(); k != "" {
 		line += " (" + k + ")"
 	}
