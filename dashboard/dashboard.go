@@ -92,9 +92,9 @@ type Config struct {
 	Linger time.Duration
 }
 
-// Server is a live dashboard. Create it with New, then Start; feed it with
-// Observe; end with Finish and Close. Observe, Finish and Close are safe
-// for concurrent use.
+// Server is a live dashboard. Create it with New, then Start; feed it as
+// the result.Consumer of the run's stream (or with Observe); end with
+// Finish and Close. Its methods are safe for concurrent use.
 type Server struct {
 	cfg  Config
 	ln   net.Listener
@@ -271,28 +271,56 @@ func (s *Server) hasToken(r *http.Request) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
 }
 
-// Observe folds a batch of results in. It takes one lock per batch and
-// does not allocate once every label and error string has been seen.
-func (s *Server) Observe(batch []result.Result) {
+// Observe folds a batch of results of the run of Config.Meta in, as
+// AddBatch does.
+func (s *Server) Observe(batch []result.Result) { s.AddBatch(s.cfg.Meta, batch) }
+
+// AddBatch implements result.BatchConsumer: it folds a batch of results of
+// the run m (nil: Config.Meta's) in. It takes one lock per batch and does
+// not allocate once every label and error string has been seen.
+func (s *Server) AddBatch(m *result.Meta, batch []result.Result) {
+	if m == nil {
+		m = s.cfg.Meta
+	}
 	s.mu.Lock()
-	m := s.cfg.Meta
 	for i := range batch {
-		r := &batch[i]
-		s.sum.Add(m, r)
-		if r.Flags&result.Warmup == 0 || s.cfg.Summary.IncludeWarmup {
-			s.points.Add(r, 0)
-		}
-		s.metrics.observe(r)
+		s.add(m, &batch[i])
 	}
 	s.mu.Unlock()
 }
 
-// AddMarker records a phase marker (a stage, a warm-up) of the run.
-func (s *Server) AddMarker(mk result.Marker) {
+// Add implements result.Consumer: it folds one result of the run m (nil:
+// Config.Meta's) in.
+func (s *Server) Add(m *result.Meta, r *result.Result) {
+	if m == nil {
+		m = s.cfg.Meta
+	}
 	s.mu.Lock()
-	s.sum.AddMarker(s.cfg.Meta, mk)
+	s.add(m, r)
 	s.mu.Unlock()
 }
+
+// add folds r in; s.mu is held.
+func (s *Server) add(m *result.Meta, r *result.Result) {
+	s.sum.Add(m, r)
+	if r.Flags&result.Warmup == 0 || s.cfg.Summary.IncludeWarmup {
+		s.points.Add(r, 0)
+	}
+	s.metrics.observe(r)
+}
+
+// AddMarker implements result.Consumer: it records a phase marker (a
+// stage, a warm-up) of the run m (nil: Config.Meta's).
+func (s *Server) AddMarker(m *result.Meta, mk result.Marker) {
+	if m == nil {
+		m = s.cfg.Meta
+	}
+	s.mu.Lock()
+	s.sum.AddMarker(m, mk)
+	s.mu.Unlock()
+}
+
+var _ result.BatchConsumer = (*Server)(nil)
 
 // Report writes the HTML report of everything observed so far.
 func (s *Server) Report(w io.Writer) error {

@@ -34,3 +34,51 @@ func (t Tee) AddMarker(m *Meta, mk Marker) {
 		c.AddMarker(m, mk)
 	}
 }
+
+// AddBatch implements BatchConsumer: each consumer takes the whole batch
+// before the next one sees it.
+func (t Tee) AddBatch(m *Meta, b []Result) {
+	for _, c := range t {
+		AddBatch(c, m, b)
+	}
+}
+
+// Err returns the first error of the consumers that can fail (those with
+// an Err method, such as a file writer), or nil.
+func (t Tee) Err() error {
+	for _, c := range t {
+		if f, ok := c.(interface{ Err() error }); ok {
+			if err := f.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// A BatchConsumer is a Consumer that also takes a batch of results of one
+// run at once, as a running engine hands them over, so that a consumer
+// read by another goroutine (a live view) takes its lock once per batch
+// rather than once per result. AddBatch(m, b) must have the effect of
+// Add(m, &b[i]) for each i in order.
+type BatchConsumer interface {
+	Consumer
+	AddBatch(m *Meta, b []Result)
+}
+
+// AddBatch hands b to c: at once when c is a BatchConsumer, else one
+// result at a time.
+func AddBatch(c Consumer, m *Meta, b []Result) {
+	if bc, ok := c.(BatchConsumer); ok {
+		bc.AddBatch(m, b)
+		return
+	}
+	for i := range b {
+		c.Add(m, &b[i])
+	}
+}
+
+var (
+	_ BatchConsumer = Tee(nil)
+	_ BatchConsumer = (*Writer)(nil)
+)

@@ -108,6 +108,8 @@ type Writer struct {
 	prev    state
 	out     []byte
 	err     error
+	// first is the first error of Add, AddBatch or AddMarker, for Err.
+	first error
 	// records and blocks count what was written, for the end-of-run record.
 	records uint64
 	blocks  uint64
@@ -207,6 +209,39 @@ func (w *Writer) Write(r *Result) error {
 	}
 	return nil
 }
+
+// Add implements Consumer: it writes r like Write, keeping the first
+// error for Err. m is ignored: a Writer holds the run of its header.
+func (w *Writer) Add(_ *Meta, r *Result) {
+	if err := w.Write(r); err != nil && w.first == nil {
+		w.first = err
+	}
+}
+
+// AddBatch implements BatchConsumer: it writes the results of b in order,
+// stopping at the first error, which it keeps for Err.
+func (w *Writer) AddBatch(_ *Meta, b []Result) {
+	for i := range b {
+		if err := w.Write(&b[i]); err != nil {
+			if w.first == nil {
+				w.first = err
+			}
+			return
+		}
+	}
+}
+
+// AddMarker implements Consumer: it writes mk like WriteMarker, keeping
+// the first error for Err.
+func (w *Writer) AddMarker(_ *Meta, mk Marker) {
+	if err := w.WriteMarker(&mk); err != nil && w.first == nil {
+		w.first = err
+	}
+}
+
+// Err returns the first error of Add, AddBatch or AddMarker: a run that
+// writes through the Consumer methods checks it to stop on a failed write.
+func (w *Writer) Err() error { return w.first }
 
 // intern returns the block-local index of s; 0 is the empty string.
 func (w *Writer) intern(s string) uint64 {

@@ -3,23 +3,16 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
-	"github.com/surge-dev/surge/result"
+	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/target"
 	"golang.org/x/term"
@@ -114,7 +107,8 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		meta.Profile = strings.TrimSpace(profile.Describe())
 	}
 	live.quiet = opts.quiet
-	sum, err := attackTo(ctx, e, cfg, meta, out, live)
+	// ReserveProcs: the event loops need their threads (see -loops).
+	o, err := surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -122,7 +116,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintf(e.stderr, "surge attack: interrupted; %d results written\n", sum.done)
+		fmt.Fprintf(e.stderr, "surge attack: interrupted; %d results written\n", o.Done)
 	}
 	return nil
 }
@@ -236,12 +230,6 @@ func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Con
 	if o.loops < 0 {
 		return attack.Config{}, usagef("-loops %d: expected 0 (one loop per two cores) or more", o.loops)
 	}
-	if loops := max(o.loops, 1); runtime.GOMAXPROCS(0) <= loops {
-		// Each event loop keeps a P while it waits briefly; one more is
-		// left for writing the results (with one CPU, the two threads
-		// take turns on it).
-		runtime.GOMAXPROCS(loops + 1)
-	}
 	if o.redirects < -1 {
 		return attack.Config{}, usagef("-redirects %d: expected -1 or 0 (follow none, the 3xx is the result) or how many to follow", o.redirects)
 	}
@@ -301,33 +289,8 @@ func labels(ts []target.Target, name string) []string {
 	return ls
 }
 
-// newMeta describes an attack for the results file header. command is
-// the command line, already redacted (see commandLine).
-func newMeta(cfg attack.Config, command []string) *result.Meta {
-	var id [8]byte
-	_, _ = rand.Read(id[:])
-	host, _ := os.Hostname()
-	m := &result.Meta{
-		ID: hex.EncodeToString(id[:]), Start: time.Now(), Host: host, Command: command,
-		Rate: cfg.Rate.PerSecond(), Duration: cfg.Duration, Count: cfg.Count,
-		Connections: cfg.Connections, Timeout: cfg.Timeout,
-	}
-	m.Profile = fmt.Sprintf("rate %s", cfg.Rate)
-	if cfg.Duration > 0 {
-		m.Profile += " for " + cfg.Duration.String()
-	}
-	if cfg.Count > 0 {
-		m.Profile += fmt.Sprintf(", %d requests", cfg.Count)
-	}
-	for i, t := range cfg.Targets {
-		if i == 100 {
-			m.Targets = append(m.Targets, fmt.Sprintf("… and %d more", len(cfg.Targets)-100))
-			break
-		}
-		m.Targets = append(m.Targets, t.Method+" "+target.RedactURL(t.URL))
-	}
-	return m
-}
+// newMeta is surgerun.NewMeta, under the name this package's tests know.
+var newMeta = surgerun.NewMeta
 
 // openOutput opens the results destination; binary results are not written
 // to a terminal.
@@ -353,113 +316,9 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// processCPU returns the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// attackSummary is what attackTo tells its caller.
-type attackSummary struct {
-	done    int64
-	elapsed time.Duration
-}
-
-// flushEvery bounds how long results sit in memory before reaching the
-// file, so a crash loses at most this much. The first flush comes after
-// firstFlush and the interval doubles up to flushEvery, so that a run
-// killed in its first second still leaves results on disk.
-const (
-	flushEvery = time.Second
-	firstFlush = 100 * time.Millisecond
-)
-
-// attackTo runs cfg and streams its results file to out, with the live
-// views live asks for (terminal view unless quiet, web dashboard).
-func attackTo(ctx context.Context, e *env, cfg attack.Config, meta *result.Meta, out io.Writer, live liveOptions) (attackSummary, error) {
-	ctx, cancel := context.WithCancel(ctx) // the dashboard's stop button
-	defer cancel()
-	var w *result.Writer
-	var stage atomic.Value // name of the current stage, for the live view
-	var toDashboard func(result.Marker)
-	next := cfg.Marker
-	cfg.Marker = func(m result.Marker) error {
-		if m.Kind == result.MarkStage {
-			stage.Store(m.Name)
-		}
-		if toDashboard != nil {
-			toDashboard(m)
-		}
-		if next != nil {
-			return next(m)
-		}
-		if m.Kind == result.MarkNote {
-			fmt.Fprintf(e.stderr, "surge: %s\n", m.Name)
-		}
-		return w.WriteMarker(&m)
-	}
-	if live.stage == nil {
-		live.stage = func() string { s, _ := stage.Load().(string); return s }
-	}
-	a, err := attack.New(cfg)
-	if err != nil {
-		return attackSummary{}, err
-	}
-	meta.Connections = a.Connections()
-	warnDescriptors(e.stderr, a.PeakInFlight())
-	if meta.Attrs == nil {
-		meta.Attrs = map[string]string{}
-	}
-	meta.Attrs["client"] = "net/http"
-	if _, ok := cfg.Client.(*attack.FastClient); ok {
-		meta.Attrs["client"] = "fast HTTP/1.1"
-	}
-	if w, err = result.NewWriter(out, meta); err != nil {
-		return attackSummary{}, err
-	}
-	observe, mark, stopLive, err := startLive(e, live, a, cfg, meta, cancel)
-	if err != nil {
-		// Nothing was sent: the file ends whole and empty, not as a
-		// killed writer's.
-		_ = w.Close()
-		return attackSummary{}, err
-	}
-	toDashboard = mark
-	cpu0 := processCPU()
-	last, every := time.Now(), firstFlush
-	err = a.Run(ctx, func(b []result.Result) error {
-		observe(b)
-		for i := range b {
-			if err := w.Write(&b[i]); err != nil {
-				return err
-			}
-		}
-		if time.Since(last) > every {
-			last, every = time.Now(), min(2*every, flushEvery)
-			return w.Flush()
-		}
-		return nil
-	})
-	stopLive()
-	if err == nil {
-		// The generator's own CPU, for the report's generator-health check.
-		err = w.WriteMarker(&result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: map[string]string{
-			analyze.AttrCPUSeconds: strconv.FormatFloat((processCPU() - cpu0).Seconds(), 'f', 3, 64),
-			analyze.AttrCPUs:       strconv.Itoa(runtime.GOMAXPROCS(0)),
-		}})
-	}
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	s := attackSummary{done: a.Stats().Done.Load(), elapsed: time.Since(a.Stats().Started)}
-	if err != nil {
-		return s, fmt.Errorf("write results: %w", err)
-	}
-	return s, nil
-}
+// flushEvery is surgerun.FlushEvery, the longest a results file waits for a
+// flush.
+const flushEvery = surgerun.FlushEvery
 
 // attackTemplate runs -template: the targets become a scenario whose
 // templates are rendered for every request.
@@ -479,14 +338,14 @@ func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string
 	if err != nil {
 		return err
 	}
-	meta := scenarioMeta(s, cfg, 0, command)
+	meta := surgerun.ScenarioMeta(s, cfg, 0, command)
 	live.quiet = opts.quiet
-	sum, err := attackTo(ctx, e, cfg, meta, out, live)
+	o, err := surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
 	if err == nil && !opts.quiet {
-		fmt.Fprintf(e.stderr, "surge attack: %d requests in %s\n", sum.done, sum.elapsed.Round(time.Millisecond))
+		fmt.Fprintf(e.stderr, "surge attack: %d requests in %s\n", o.Done, o.Elapsed.Round(time.Millisecond))
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/surge-dev/surge/lab"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
+	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
 )
@@ -65,7 +66,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	meta := newMeta(cfg, commandLine(fs))
 	meta.Attrs = map[string]string{"demo": "lab target " + base}
-	_, err = attackTo(ctx, e, cfg, meta, f, liveOptions{})
+	_, err = surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}, surgerun.Outputs{Results: f, Live: liveOptions{}.views(e, cfg)})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

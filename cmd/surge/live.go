@@ -7,6 +7,7 @@ import (
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/dashboard"
 	"github.com/surge-dev/surge/result"
+	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/summary"
 )
 
@@ -15,7 +16,6 @@ type liveOptions struct {
 	dashboard   string // address of the web dashboard; "" = none
 	allowRemote bool
 	quiet       bool
-	stage       func() string // current stage name; may be nil
 }
 
 func (o *liveOptions) register(fs *flag.FlagSet) {
@@ -23,46 +23,76 @@ func (o *liveOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.allowRemote, "dashboard-remote", false, "allow -dashboard on an address that is not loopback; every request then needs the token printed at start (anyone who has it can stop the run; the traffic is not encrypted)")
 }
 
-// startLive starts the live views of an attack: the terminal view on
-// e.stderr (unless quiet) and, with -dashboard, the web dashboard whose
-// stop button calls cancel. observe must be called with every batch of
-// results (from the sink); stop ends both views, leaving the terminal's
-// final line and the dashboard's final report.
-//
-// mark, when the dashboard runs, passes phase markers on to it; nil
-// otherwise.
-func startLive(e *env, o liveOptions, a *attack.Attacker, cfg attack.Config, meta *result.Meta, cancel func()) (observe func([]result.Result), mark func(result.Marker), stop func(), err error) {
-	view := newLiveView(e.stderr, a.Stats(), cfg, o.stage, o.quiet)
+// views returns the surgerun.Outputs.Live of a load command running cfg: it
+// warns when the file descriptors cannot hold the connections, then
+// starts the live views (see liveViews).
+func (o liveOptions) views(e *env, cfg attack.Config) func(*surgerun.Live) ([]surgerun.View, error) {
+	return func(l *surgerun.Live) ([]surgerun.View, error) {
+		warnDescriptors(e.stderr, l.PeakInFlight)
+		return liveViews(e, o, l.Stats, cfg, l.Meta, l.Stop)
+	}
+}
+
+// view is a live consumer with the function that stops it.
+type view struct {
+	result.BatchConsumer
+	stop func()
+}
+
+// Stop implements surgerun.View.
+func (v view) Stop() { v.stop() }
+
+// liveViews starts the live views of an attack: the terminal view on
+// e.stderr (drawing nothing when quiet, but printing the run's notes) and,
+// with -dashboard, the web dashboard whose stop button calls cancel.
+// Stopping them leaves the terminal's final line and the dashboard's final
+// report.
+func liveViews(e *env, o liveOptions, stats *attack.Stats, cfg attack.Config, meta *result.Meta, cancel func()) ([]surgerun.View, error) {
+	v := newLiveView(e.stderr, stats, cfg, nil, o.quiet)
 	if o.dashboard == "" {
-		stopView := view.Start()
-		return view.Observe, nil, stopView, nil
+		return []surgerun.View{view{v, v.Start()}}, nil
 	}
 	d, err := dashboard.New(dashboard.Config{
 		Addr: o.dashboard, AllowRemote: o.allowRemote, Stop: cancel, Meta: meta,
 		Summary:  summary.Options{Window: htmlWindow},
-		InFlight: a.Stats().InFlight.Load,
+		InFlight: stats.InFlight.Load,
 	})
 	if err != nil {
-		return nil, nil, nil, usagef("-dashboard: %v", err)
+		return nil, usagef("-dashboard: %v", err)
 	}
 	addr, err := d.Start()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if o.allowRemote {
 		fmt.Fprintf(e.stderr, "surge: live dashboard at http://%s/?token=%s (every request needs the token: /metrics with the header \"Authorization: Bearer %s\")\n", addr, d.Token(), d.Token())
 	} else {
 		fmt.Fprintf(e.stderr, "surge: live dashboard at http://%s/ (metrics at /metrics)\n", addr)
 	}
-	stopView := view.Start()
-	observe = func(b []result.Result) {
-		view.Observe(b)
-		d.Observe(b)
-	}
-	stop = func() {
-		stopView()
+	return []surgerun.View{view{v, v.Start()}, view{d, func() {
 		d.Finish(nil) // the report of everything the dashboard observed
 		d.Close()
+	}}}, nil
+}
+
+// startLive starts the live views of a, as liveViews, for a caller that
+// drives the engine itself: observe takes every batch of results, mark
+// every marker, and stop ends the views.
+func startLive(e *env, o liveOptions, a *attack.Attacker, cfg attack.Config, meta *result.Meta, cancel func()) (observe func([]result.Result), mark func(result.Marker), stop func(), err error) {
+	vs, err := liveViews(e, o, a.Stats(), cfg, meta, cancel)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return observe, d.AddMarker, stop, nil
+	var tee result.Tee
+	for _, v := range vs {
+		tee = append(tee, v)
+	}
+	observe = func(b []result.Result) { tee.AddBatch(meta, b) }
+	mark = func(mk result.Marker) { tee.AddMarker(meta, mk) }
+	stop = func() {
+		for _, v := range vs {
+			v.Stop()
+		}
+	}
+	return observe, mark, stop, nil
 }

@@ -28,12 +28,15 @@ const (
 // liveView is the progress display of a running attack on stderr: a bar
 // toward the planned duration or count, current and offered rate, in
 // flight, p50/p99 of the last seconds, errors by kind and the stage name.
-// Feed it with Observe from the results sink.
+// It is a result.Consumer of the run's stream; it also prints the run's
+// notes (a feeder ran out), even when quiet. It stays in package main
+// because it is the command's own terminal output.
 type liveView struct {
 	w     io.Writer
+	notes io.Writer // where notes are printed; nil = nowhere
 	s     *attack.Stats
 	cfg   attack.Config
-	stage func() string // current stage name; may be nil
+	stage func() string // current stage name; nil = the last stage marker's
 	tty   bool
 
 	mu      sync.Mutex
@@ -41,8 +44,9 @@ type liveView struct {
 	ringSec [liveSeconds + 1]int64          // the second each slot holds, +1 (0 = empty)
 	recent  latency.Coarse                  // scratch for the merge
 	errs    map[string]int64
-	other   int64 // errors of kinds past liveErrKinds
-	seen    bool  // whether Observe was ever called
+	other   int64  // errors of kinds past liveErrKinds
+	seen    bool   // whether a result was ever observed
+	current string // name of the last stage marker
 
 	done, finished chan struct{}
 	started        time.Time // when the view started; Stats.Started is set by Run, in another goroutine
@@ -51,11 +55,14 @@ type liveView struct {
 // newLiveView returns a view writing to w; quiet or nil w gives one that
 // draws nothing.
 func newLiveView(w io.Writer, s *attack.Stats, cfg attack.Config, stage func() string, quiet bool) *liveView {
+	notes := w
 	if quiet {
 		w = nil
 	}
-	return &liveView{w: w, s: s, cfg: cfg, stage: stage, tty: isTerminal(w), errs: map[string]int64{}}
+	return &liveView{w: w, notes: notes, s: s, cfg: cfg, stage: stage, tty: isTerminal(w), errs: map[string]int64{}}
 }
+
+var _ result.BatchConsumer = (*liveView)(nil)
 
 // Observe folds a batch of results in: one lock per batch, no allocation
 // once every error kind has been seen.
@@ -63,22 +70,62 @@ func (v *liveView) Observe(batch []result.Result) {
 	v.mu.Lock()
 	v.seen = true
 	for i := range batch {
-		r := &batch[i]
-		if !r.OK() {
-			v.countError(r)
-		}
-		if r.Flags&result.NotSent != 0 {
-			continue
-		}
-		sec := int64(r.End()/time.Second) + 1
-		slot := int(sec % int64(len(v.ring)))
-		if v.ringSec[slot] != sec {
-			v.ring[slot] = latency.Coarse{}
-			v.ringSec[slot] = sec
-		}
-		v.ring[slot].Record(r.Latency)
+		v.add(&batch[i])
 	}
 	v.mu.Unlock()
+}
+
+// AddBatch implements result.BatchConsumer, as Observe.
+func (v *liveView) AddBatch(_ *result.Meta, batch []result.Result) { v.Observe(batch) }
+
+// Add implements result.Consumer.
+func (v *liveView) Add(_ *result.Meta, r *result.Result) {
+	v.mu.Lock()
+	v.seen = true
+	v.add(r)
+	v.mu.Unlock()
+}
+
+// AddMarker implements result.Consumer: a stage marker names the stage
+// shown, a note is printed.
+func (v *liveView) AddMarker(_ *result.Meta, mk result.Marker) {
+	switch mk.Kind {
+	case result.MarkStage:
+		v.mu.Lock()
+		v.current = mk.Name
+		v.mu.Unlock()
+	case result.MarkNote:
+		if v.notes != nil {
+			fmt.Fprintf(v.notes, "surge: %s\n", mk.Name)
+		}
+	}
+}
+
+// add folds r in; v.mu is held.
+func (v *liveView) add(r *result.Result) {
+	if !r.OK() {
+		v.countError(r)
+	}
+	if r.Flags&result.NotSent != 0 {
+		return
+	}
+	sec := int64(r.End()/time.Second) + 1
+	slot := int(sec % int64(len(v.ring)))
+	if v.ringSec[slot] != sec {
+		v.ring[slot] = latency.Coarse{}
+		v.ringSec[slot] = sec
+	}
+	v.ring[slot].Record(r.Latency)
+}
+
+// stageName returns the name of the current stage, "" if none.
+func (v *liveView) stageName() string {
+	if v.stage != nil {
+		return v.stage()
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.current
 }
 
 func (v *liveView) countError(r *result.Result) {
@@ -186,10 +233,8 @@ func (v *liveView) line(el time.Duration, rate float64) string {
 	if v.cfg.Duration > 0 {
 		fmt.Fprintf(&b, "/%s", v.cfg.Duration)
 	}
-	if v.stage != nil {
-		if st := v.stage(); st != "" {
-			fmt.Fprintf(&b, "  stage %s", st)
-		}
+	if st := v.stageName(); st != "" {
+		fmt.Fprintf(&b, "  stage %s", st)
 	}
 	fmt.Fprintf(&b, "  %d done  %.0f/s", v.s.Done.Load(), rate)
 	if f := v.cfg.Rate.PerSecond(); f > 0 && v.cfg.Pacer == nil {

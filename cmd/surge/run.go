@@ -19,6 +19,7 @@ import (
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
+	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
@@ -55,9 +56,8 @@ func (e *thresholdError) Error() string {
 	return fmt.Sprintf("%d of %d thresholds failed", e.failed, e.total)
 }
 
-// attrChecks is the Meta.Attrs key listing the run's check names, one a
-// line, so check_failures can be counted from the error set later.
-const attrChecks = "checks"
+// attrChecks is the Meta.Attrs key listing the run's check names.
+const attrChecks = surgerun.AttrChecks
 
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "run", runUsage)
@@ -120,16 +120,16 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create results file: %w", err)
 	}
-	meta := scenarioMeta(s, cfg, *seed, commandLine(fs))
+	meta := surgerun.ScenarioMeta(s, cfg, *seed, commandLine(fs))
 	live.quiet = *quiet
-	sum, err := attackTo(ctx, e, cfg, meta, f, live)
+	o, err := surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta}, surgerun.Outputs{Results: f, Live: live.views(e, cfg)})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "surge run: wrote %s (%d results in %s)\n", name, sum.done, sum.elapsed.Round(time.Millisecond))
+	fmt.Fprintf(e.stderr, "surge run: wrote %s (%d results in %s)\n", name, o.Done, o.Elapsed.Round(time.Millisecond))
 	if ctx.Err() != nil {
 		fmt.Fprintln(e.stderr, "surge run: interrupted")
 	}
@@ -198,40 +198,6 @@ func scenarioClient(cfg *attack.Config, s *scenario.Scenario, name string) error
 		return nil
 	}
 	return usagef("-client %q: expected auto, fast or net", name)
-}
-
-// scenarioMeta describes a scenario run for the results file header,
-// its URLs redacted as attack's are. command is the command line, already
-// redacted (see commandLine).
-func scenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64, command []string) *result.Meta {
-	m := newMeta(cfg, command)
-	m.Profile = strings.TrimSpace(s.Load.Describe())
-	if s.Load.Model == scenario.ModelClosed {
-		m.Rate = 0
-	}
-	reqs := s.Steps
-	if reqs == nil {
-		reqs = s.Requests
-	}
-	var checks []string
-	for _, r := range reqs {
-		u := r.URL
-		if !strings.Contains(u, "://") && s.BaseURL != "" {
-			u = strings.TrimRight(s.BaseURL, "/") + "/" + strings.TrimLeft(u, "/")
-		}
-		m.Targets = append(m.Targets, r.Method+" "+target.RedactURL(u))
-		for _, c := range r.Checks {
-			checks = append(checks, c.Name)
-		}
-		for _, x := range r.Extract {
-			checks = append(checks, "extract "+x.Var)
-		}
-	}
-	m.Attrs = map[string]string{"scenario": s.Name, "scenario_file": s.File, "seed": fmt.Sprint(seed), "model": s.Load.Model}
-	if len(checks) > 0 {
-		m.Attrs[attrChecks] = strings.Join(checks, "\n")
-	}
-	return m
 }
 
 // fileSafe turns a scenario name into a file name part.
