@@ -18,6 +18,7 @@ import (
 	"github.com/surge-dev/surge/capacity"
 	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/run"
 )
 
 // Runner runs the constant-rate trials of a capacity search on the engine
@@ -59,37 +60,31 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 			return capacity.Trial{}, ctx.Err()
 		}
 	}
-	cfg := r.Config
-	cfg.Rate, cfg.Duration = trialRate(rate), r.Step
-	a, err := attack.New(cfg)
-	if err != nil {
-		return capacity.Trial{}, err
-	}
-	var shift time.Duration
+	plan := run.Plan{Config: r.Config}
+	plan.Config.Rate, plan.Config.Duration = trialRate(rate), r.Step
+	rec := capacity.NewRecorder(r.Warmup, r.Step)
+	out := run.Outputs{Consumers: []result.Consumer{rec}}
 	if r.Output != nil {
 		if r.Origin.IsZero() {
 			r.Origin = time.Now()
 		}
-		shift = time.Since(r.Origin)
-		name := fmt.Sprintf("trial %d: %s/s", n, capacity.FormatRate(rate))
-		if err := r.Output.WriteMarker(&result.Marker{At: shift, Kind: result.MarkStage, Name: name,
-			Attrs: map[string]string{"rate": capacity.FormatRate(rate)}}); err != nil {
-			return capacity.Trial{}, err
-		}
+		plan.Markers = []result.Marker{{Kind: result.MarkStage, Name: fmt.Sprintf("trial %d: %s/s", n, capacity.FormatRate(rate)),
+			Attrs: map[string]string{"rate": capacity.FormatRate(rate)}}}
+		out.Consumers = append(out.Consumers, trialFile{run.Shifted(r.Output, r.seq, time.Since(r.Origin))})
 	}
 	// The trial ends with its schedule plus time to drain; requests still
 	// in flight then are far beyond any SLO and are cancelled.
 	drain := max(2*time.Second, 2*r.SLO.MaxLatency())
 	tctx, cancel := context.WithTimeout(ctx, r.Step+drain)
 	defer cancel()
-	var stopped atomic.Bool
-	done := make(chan struct{})
-	go watchHard(a, &stopped, cancel, done)
-	rec := capacity.NewRecorder(r.Warmup, r.Step)
-	err = a.Run(tctx, func(b []result.Result) error { return r.consume(b, rec, shift) })
-	close(done)
+	hard := &hardWatch{done: make(chan struct{})}
+	out.Live = func(l *run.Live) ([]run.View, error) {
+		go hard.watch(l.Stats, l.Stop)
+		return []run.View{hard}, nil
+	}
+	o, err := run.Do(tctx, plan, out)
 	if r.Output != nil {
-		r.seq += uint64(a.Stats().Done.Load())
+		r.seq += uint64(o.Done)
 		if ferr := r.Output.Flush(); err == nil {
 			err = ferr
 		}
@@ -101,7 +96,7 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 		return capacity.Trial{}, ctx.Err()
 	}
 	tr := rec.Judge(n, rate, r.SLO)
-	if stopped.Load() {
+	if hard.stopped.Load() {
 		tr.Stopped, tr.Hard, tr.Pass = true, true, false
 		tr.Why = "hard failure, stopped early: " + tr.Why
 	}
@@ -116,41 +111,60 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 	return tr, nil
 }
 
-// consume hands a batch of one trial to rec and, shifted onto the search's
-// time line and sequence, to r.Output.
-func (r *Runner) consume(b []result.Result, rec *capacity.Recorder, shift time.Duration) error {
-	for i := range b {
-		res := &b[i]
-		rec.Add(nil, res)
-		if r.Output != nil {
-			res.Seq += r.seq
-			res.Intended += shift
-			res.Sent += shift
-			if err := r.Output.Write(res); err != nil {
-				return err
-			}
-		}
+// trialFile is the search's results file as one trial's consumer: every
+// result and marker but the generator's end-of-run marker, whose CPU
+// figures would stand, in a file of many trials, for the last one alone.
+type trialFile struct{ c result.Consumer }
+
+func (f trialFile) Add(m *result.Meta, r *result.Result)       { f.c.Add(m, r) }
+func (f trialFile) AddBatch(m *result.Meta, b []result.Result) { result.AddBatch(f.c, m, b) }
+
+func (f trialFile) AddMarker(m *result.Meta, mk result.Marker) {
+	if mk.Kind != result.MarkGenerator {
+		f.c.AddMarker(m, mk)
+	}
+}
+
+// Err returns the first error of the file's writer.
+func (f trialFile) Err() error {
+	if e, ok := f.c.(interface{ Err() error }); ok {
+		return e.Err()
 	}
 	return nil
 }
 
-// watchHard stops a trial (cancel, and sets stopped) once at least 20
+var (
+	_ result.BatchConsumer = trialFile{}
+	_ run.View             = (*hardWatch)(nil)
+)
+
+// hardWatch is the live view of a trial that stops it once at least 20
 // requests completed and most of them failed, checking every 200ms until
-// done is closed.
-func watchHard(a *attack.Attacker, stopped *atomic.Bool, cancel context.CancelFunc, done <-chan struct{}) {
+// the engine ends.
+type hardWatch struct {
+	stopped atomic.Bool
+	done    chan struct{}
+}
+
+func (h *hardWatch) watch(st *attack.Stats, stop func()) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
-		case <-done:
+		case <-h.done:
 			return
 		case <-tick.C:
-			st := a.Stats()
 			if d := st.Done.Load(); d >= 20 && float64(st.Errors.Load()) > capacity.HardErrors*float64(d) {
-				stopped.Store(true)
-				cancel()
+				h.stopped.Store(true)
+				stop()
 				return
 			}
 		}
 	}
 }
+
+// Add, AddMarker and Stop implement run.View; the watch reads the
+// engine's counters, not the stream.
+func (h *hardWatch) Add(*result.Meta, *result.Result)      {}
+func (h *hardWatch) AddMarker(*result.Meta, result.Marker) {}
+func (h *hardWatch) Stop()                                 { close(h.done) }

@@ -1,0 +1,105 @@
+package trial
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/target"
+)
+
+func config(t *testing.T, url string) attack.Config {
+	t.Helper()
+	ts, err := target.Parse(strings.NewReader("GET "+url+"\n"), "test", target.FormatHTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return attack.Config{Targets: ts, Timeout: 2 * time.Second, Grace: 100 * time.Millisecond}
+}
+
+// TestRunnerFile: two trials written to one file share one time line and
+// one sequence, each after its stage marker, and the engine's end-of-run
+// generator marker of each trial stays out of it.
+func TestRunnerFile(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	var buf bytes.Buffer
+	w, err := result.NewWriter(&buf, &result.Meta{ID: "capacity-test", Start: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Config: config(t, srv.URL), SLO: analyze.SLO{{Metric: "p99", Q: 0.99, Latency: time.Second}},
+		Step: 400 * time.Millisecond, Warmup: 100 * time.Millisecond, Output: w}
+	var trials [2]int64
+	for i, rate := range []float64{25, 50} {
+		tr, err := r.Run(context.Background(), i+1, rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trials[i] = tr.Requests
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rd := result.NewReader(&buf)
+	var res []result.Result
+	for {
+		var x result.Result
+		if err := rd.Read(&x); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		res = append(res, x)
+	}
+	mks := rd.Markers()
+	if len(mks) != 2 || mks[0].Name != "trial 1: 25/s" || mks[1].Name != "trial 2: 50/s" || mks[1].Attrs["rate"] != "50" {
+		t.Fatalf("markers %+v, want the two trials' stage markers alone", mks)
+	}
+	// 25/s and 50/s for 400ms: 10 and 20 requests, of which the 100ms
+	// warm-up is not measured.
+	if want := 10 + 20; len(res) != want || trials[0] != 7 || trials[1] != 15 {
+		t.Fatalf("%d results in the file, trials measured %v; want %d, [7 15]", len(res), trials, want)
+	}
+	// The engine hands results on in the order they complete.
+	sort.Slice(res, func(i, j int) bool { return res[i].Seq < res[j].Seq })
+	for i, x := range res {
+		if x.Seq != uint64(i) {
+			t.Errorf("result %d has seq %d: the trials' sequences must follow on", i, x.Seq)
+		}
+		second := i >= 10
+		if second != (x.Intended >= mks[1].At) || x.Intended < mks[0].At {
+			t.Errorf("result %d intended at %s, trial markers at %s and %s", i, x.Intended, mks[0].At, mks[1].At)
+		}
+	}
+}
+
+// TestRunnerHardFailure: a trial most of whose requests fail is stopped
+// early and judged a hard failure.
+func TestRunnerHardFailure(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	defer srv.Close()
+	r := &Runner{Config: config(t, srv.URL), SLO: analyze.SLO{{Metric: "errors", Errors: 0.01}},
+		Step: 10 * time.Second, Warmup: 100 * time.Millisecond}
+	start := time.Now()
+	tr, err := r.Run(context.Background(), 1, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.Stopped || !tr.Hard || tr.Pass || !strings.HasPrefix(tr.Why, "hard failure, stopped early: ") {
+		t.Errorf("trial %+v, want stopped as a hard failure", tr)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("the trial ran %s of its 10s: it should stop within a few 200ms checks", el)
+	}
+}
