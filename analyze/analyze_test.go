@@ -14,19 +14,17 @@ import (
 
 const ms = time.Millisecond
 
-// synth feeds a summary and a recorder with n requests at rate per second,
-// request i taking lat(i, intended).
-func synth(n int, rate float64, lat func(i int, at time.Duration) time.Duration) (*summary.Summary, *Recorder) {
+// synth feeds a summary with n requests at rate per second, request i
+// taking lat(i, intended).
+func synth(n int, rate float64, lat func(i int, at time.Duration) time.Duration) *summary.Summary {
 	s := summary.New(summary.Options{})
-	rec := NewRecorder(RecorderOptions{})
 	m := &result.Meta{ID: "synthetic", Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	for i := range n {
 		at := time.Duration(float64(i) / rate * float64(time.Second))
 		r := result.Result{Seq: uint64(i), Label: "GET /x", Intended: at, Sent: at + 50*time.Microsecond, Latency: lat(i, at), Status: 200}
 		s.Add(m, &r)
-		rec.Add(m, &r)
 	}
-	return s, rec
+	return s
 }
 
 // The lab's /cold cost, cost(i) = ms + extra·(n − i + 1)/n for 1 ≤ i ≤ n,
@@ -37,14 +35,14 @@ func TestColdSynthetic(t *testing.T) {
 		n, total int
 		extra    time.Duration
 	}{{300, 1500, 800 * ms}, {100, 3000, 50 * ms}, {2000, 6000, 200 * ms}} {
-		s, rec := synth(tc.total, 200, func(i int, _ time.Duration) time.Duration {
+		s := synth(tc.total, 200, func(i int, _ time.Duration) time.Duration {
 			d := 5*ms + time.Duration(rng.Float64()*float64(ms))
 			if i < tc.n {
 				d += tc.extra * time.Duration(tc.n-i) / time.Duration(tc.n)
 			}
 			return d
 		})
-		f := Diagnose(s, rec)
+		f := Diagnose(s)
 		c := f.Labels[0].Cold
 		if c == nil {
 			t.Fatalf("n=%d: no cold phase found", tc.n)
@@ -62,14 +60,14 @@ func TestColdSynthetic(t *testing.T) {
 func TestColdNone(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		s, rec := synth(2000, 200, func(i int, _ time.Duration) time.Duration {
+		s := synth(2000, 200, func(i int, _ time.Duration) time.Duration {
 			d := 15*ms + time.Duration(rng.Float64()*float64(10*ms))
 			if rng.IntN(200) == 0 {
 				d += 300 * ms
 			}
 			return d
 		})
-		if c := Diagnose(s, rec).Labels[0].Cold; c != nil {
+		if c := Diagnose(s).Labels[0].Cold; c != nil {
 			t.Errorf("seed %d: invented a cold phase: %s", seed, c.Text)
 		}
 	}
@@ -87,10 +85,10 @@ func pauseLatency(at, every, pause, work time.Duration) time.Duration {
 
 func TestSpikesSynthetic(t *testing.T) {
 	// every=5s, for=1s over 30s at 100/s: windows [5,6), [10,11) ... [25,26).
-	s, rec := synth(3000, 100, func(_ int, at time.Duration) time.Duration {
+	s := synth(3000, 100, func(_ int, at time.Duration) time.Duration {
 		return pauseLatency(at, 5*time.Second, time.Second, 5*ms)
 	})
-	sp := Diagnose(s, rec).Labels[0].Spikes
+	sp := Diagnose(s).Labels[0].Spikes
 	if sp == nil || len(sp.Episodes) != 5 {
 		t.Fatalf("want 5 episodes, got %+v", sp)
 	}
@@ -104,8 +102,8 @@ func TestSpikesSynthetic(t *testing.T) {
 	}
 	// Clean jittered run: no spikes.
 	rng := rand.New(rand.NewPCG(3, 3))
-	s, rec = synth(3000, 100, func(int, time.Duration) time.Duration { return 15*ms + time.Duration(rng.Float64()*float64(10*ms)) })
-	if sp := Diagnose(s, rec).Labels[0].Spikes; sp == nil || len(sp.Episodes) != 0 {
+	s = synth(3000, 100, func(int, time.Duration) time.Duration { return 15*ms + time.Duration(rng.Float64()*float64(10*ms)) })
+	if sp := Diagnose(s).Labels[0].Spikes; sp == nil || len(sp.Episodes) != 0 {
 		t.Errorf("invented spikes: %+v", sp)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
 )
 
 // Defaults for a Side's time blocks.
@@ -171,6 +172,10 @@ func (sd *Side) Add(m *result.Meta, r *result.Result) {
 	sd.cur.total.add(r)
 }
 
+// AddMarker implements result.Consumer; a comparison has no use for
+// markers.
+func (sd *Side) AddMarker(*result.Meta, result.Marker) {}
+
 func (sd *Side) newSeries() *blockSeries { return &blockSeries{width: sd.width, max: sd.max} }
 
 // Runs returns the number of runs seen.
@@ -181,10 +186,10 @@ func (sd *Side) Runs() int { return len(sd.runs) }
 func (sd *Side) coldEnd() time.Duration {
 	var end time.Duration
 	for _, run := range sd.runs {
-		s := &Sequence{Stride: 1}
+		s := &summary.Sequence{Stride: 1}
 		for i, b := range run.total.blocks {
 			at := time.Duration(i) * run.total.width
-			s.Buckets = append(s.Buckets, SeqBucket{Count: b.sent, Sum: b.sum, First: at, Last: at})
+			s.Buckets = append(s.Buckets, summary.SeqBucket{Count: b.sent, Sum: b.sum, First: at, Last: at})
 		}
 		if c := DetectCold(s); c != nil {
 			end = max(end, c.End)

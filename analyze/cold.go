@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/summary"
 )
 
 // Cold-phase thresholds; see docs/methods.md.
@@ -60,7 +61,7 @@ func (b batch) mean() float64 { return b.sum / float64(b.n) }
 
 // batches groups a Sequence's non-empty buckets into batches of at least
 // coldBatch requests.
-func batches(s *Sequence) []batch {
+func batches(s *summary.Sequence) []batch {
 	var out []batch
 	var cur batch
 	for _, b := range s.Buckets {
@@ -114,7 +115,7 @@ func mserCut(bs []batch) int {
 // after (median batch mean above the steady median by 3 robust standard
 // deviations and by 50 %). It returns nil when there is none, or when s is
 // too short to tell (fewer than 4 batches).
-func DetectCold(s *Sequence) *ColdPhase {
+func DetectCold(s *summary.Sequence) *ColdPhase {
 	if s == nil {
 		return nil
 	}

@@ -44,18 +44,19 @@ type Steady struct {
 	Text     string        `json:"text"`
 }
 
-// Diagnose runs every analysis on s. rec, fed the same results, gives the
-// request-order series the cold phase needs; without it (nil) no cold
-// phase is looked for.
-func Diagnose(s *summary.Summary, rec *Recorder) *Findings {
+// Diagnose runs every analysis on s: the generator's health, then per
+// label the cold phase (on the label's request-order series), the steady
+// state without it, spikes and saturation (on its time windows).
+func Diagnose(s *summary.Summary) *Findings {
 	f := &Findings{Generator: GeneratorHealth(s), Labels: []LabelFindings{}}
 	for _, st := range s.Labels() {
-		f.Labels = append(f.Labels, diagnoseLabel(s, st, rec.Sequence(st.Label)))
+		f.Labels = append(f.Labels, diagnoseLabel(s, st))
 	}
 	return f
 }
 
-func diagnoseLabel(s *summary.Summary, st *summary.Stats, seq *Sequence) LabelFindings {
+func diagnoseLabel(s *summary.Summary, st *summary.Stats) LabelFindings {
+	seq := st.Sequence
 	lf := LabelFindings{Label: st.Label, Cold: DetectCold(seq), Judged: []string{}}
 	if seq != nil && len(batches(seq)) >= 2*coldMinBatches {
 		lf.Judged = append(lf.Judged, "cold_phase")

@@ -60,13 +60,11 @@ func labRun(t *testing.T, path string, cfg attack.Config) (*analyze.Findings, *s
 		t.Fatal(err)
 	}
 	s := summary.New(summary.Options{})
-	rec := analyze.NewRecorder(analyze.RecorderOptions{})
 	m := &result.Meta{ID: t.Name(), Start: time.Now()}
 	probe := starvation.Start(0)
 	err = a.Run(context.Background(), func(b []result.Result) error {
 		for i := range b {
 			s.Add(m, &b[i])
-			rec.Add(m, &b[i])
 		}
 		return nil
 	})
@@ -74,7 +72,7 @@ func labRun(t *testing.T, path string, cfg attack.Config) (*analyze.Findings, *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := analyze.Diagnose(s, rec)
+	f := analyze.Diagnose(s)
 	t.Log(machine)
 	t.Log(f.Generator.Text)
 	if f.Generator.Limited {

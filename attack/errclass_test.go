@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
@@ -54,7 +55,7 @@ func TestResetStormErrorSet(t *testing.T) {
 			t.Errorf("%d distinct error messages, want at most 3, e.g. %q", len(distinct), rs[0].Error)
 		}
 		var buf bytes.Buffer
-		if err := report.Text(&buf, s, report.Options{}); err != nil {
+		if err := report.Text(&buf, s, analyze.Diagnose(s), report.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		_, set, ok := strings.Cut(buf.String(), "Error Set:\n")

@@ -9,15 +9,10 @@ import (
 	"github.com/surge-dev/surge/summary"
 )
 
-// diagnose runs the analyses for a report.
-func diagnose(s *summary.Summary, o Options) *analyze.Findings {
-	return analyze.Diagnose(s, o.Recorder)
-}
-
 // findingsWarning returns the first-line warning for what generatorWarning
 // does not see (the generator's CPU), "" otherwise.
 func findingsWarning(s *summary.Summary, f *analyze.Findings) string {
-	if generatorWarning(s) == "" && f.Generator.Limited {
+	if f != nil && generatorWarning(s) == "" && f.Generator.Limited {
 		return f.Generator.Text
 	}
 	return ""

@@ -25,7 +25,30 @@ type Run struct {
 	// Start of the run's first Meta; the zero time means the start of the
 	// first run in Summary.Runs.
 	Origin time.Time
+
+	lastMeta *result.Meta
+	shift    time.Duration // of lastMeta's start from Origin
 }
+
+// Add implements result.Consumer: r goes to the run's summary and, unless
+// the summary leaves warm-up results out and r is one, to its points, on
+// the time axis of the run's first header (Origin, when not set).
+func (r *Run) Add(m *result.Meta, res *result.Result) {
+	if m != r.lastMeta && m != nil {
+		r.lastMeta = m
+		if r.Origin.IsZero() {
+			r.Origin = m.Start
+		}
+		r.shift = m.Start.Sub(r.Origin)
+	}
+	r.Summary.Add(m, res)
+	if r.Points != nil && (res.Flags&result.Warmup == 0 || r.Summary.Options().IncludeWarmup) {
+		r.Points.Add(res, r.shift)
+	}
+}
+
+// AddMarker implements result.Consumer: markers go to the run's summary.
+func (r *Run) AddMarker(m *result.Meta, mk result.Marker) { r.Summary.AddMarker(m, mk) }
 
 // origin returns the run's time zero on the wall clock.
 func (r *Run) origin() time.Time {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
 )
@@ -32,7 +33,8 @@ func damaged(t testing.TB, hist bool) *summary.Summary {
 // something; the text report on its first lines.
 func TestDamagedInputs(t *testing.T) {
 	var text, js, hist bytes.Buffer
-	if err := Text(&text, damaged(t, false), Options{}); err != nil {
+	ds := damaged(t, false)
+	if err := Text(&text, ds, analyze.Diagnose(ds), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "damaged_text.golden", text.Bytes())
@@ -42,7 +44,7 @@ func TestDamagedInputs(t *testing.T) {
 		t.Errorf("text report does not start with the two input warnings:\n%s", strings.Join(lines[:3], "\n"))
 	}
 
-	if err := JSON(&js, damaged(t, false), Options{}); err != nil {
+	if err := JSON(&js, ds, analyze.Diagnose(ds), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "damaged_json.golden", js.Bytes())

@@ -43,7 +43,8 @@ import (
 //	warning         the warnings the text report starts with, one per
 //	                line: inputs that lost something, then the generator's;
 //	                "" if none
-//	findings        the diagnoses (analyze.Findings): generator health and,
+//	findings        the diagnoses f (analyze.Findings; null when f is nil):
+//	                generator health and,
 //	                per label, cold_phase (null if none), steady_state (the
 //	                figures without the cold phase, null if none), spikes
 //	                and saturation (null when the run is too short to judge);
@@ -56,7 +57,7 @@ import (
 //	                truncated, warning ("" if nothing was lost)}
 //
 // The last six appear at the top level only.
-func JSON(w io.Writer, s *summary.Summary, o Options) error {
+func JSON(w io.Writer, s *summary.Summary, f *analyze.Findings, o Options) error {
 	o, err := o.resolve(s)
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func JSON(w io.Writer, s *summary.Summary, o Options) error {
 		Labels:        map[string]jsonStats{},
 		Runs:          []string{},
 		Warning:       generatorWarning(s),
-		Findings:      diagnose(s, o),
+		Findings:      f,
 	}
 	if rep.Warning == "" {
 		rep.Warning = findingsWarning(s, rep.Findings)

@@ -97,7 +97,7 @@ func TestText(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Text(&buf, tc.s, tc.o); err != nil {
+			if err := Text(&buf, tc.s, analyze.Diagnose(tc.s), tc.o); err != nil {
 				t.Fatal(err)
 			}
 			checkGolden(t, tc.name, buf.Bytes())
@@ -107,7 +107,8 @@ func TestText(t *testing.T) {
 
 func TestTextVegetaBlock(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Text(&buf, single(t, nil), Options{}); err != nil {
+	ss := single(t, nil)
+	if err := Text(&buf, ss, analyze.Diagnose(ss), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	// The first lines are vegeta's, in vegeta's column layout.
@@ -131,7 +132,8 @@ func TestTextVegetaBlock(t *testing.T) {
 
 func TestWarningFirst(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Text(&buf, fixture(t, nil), Options{}); err != nil {
+	fs := fixture(t, nil)
+	if err := Text(&buf, fs, analyze.Diagnose(fs), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	first, _, _ := strings.Cut(buf.String(), "\n")
@@ -144,7 +146,8 @@ func TestWarningFirst(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	var buf bytes.Buffer
-	if err := JSON(&buf, fixture(t, nil), Options{}); err != nil {
+	fs := fixture(t, nil)
+	if err := JSON(&buf, fs, analyze.Diagnose(fs), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "json.golden", buf.Bytes())
@@ -204,10 +207,10 @@ func TestHistBelowFirstBucket(t *testing.T) {
 func TestOptionErrors(t *testing.T) {
 	s := fixture(t, nil)
 	var buf bytes.Buffer
-	if err := Text(&buf, s, Options{Bounds: []time.Duration{time.Second}}); err == nil {
+	if err := Text(&buf, s, analyze.Diagnose(s), Options{Bounds: []time.Duration{time.Second}}); err == nil {
 		t.Error("Text with bounds other than the summary's: no error")
 	}
-	if err := JSON(&buf, s, Options{Percentiles: []float64{50}}); err == nil {
+	if err := JSON(&buf, s, analyze.Diagnose(s), Options{Percentiles: []float64{50}}); err == nil {
 		t.Error("JSON with percentile 50 (not a quantile): no error")
 	}
 	if err := Hist(&buf, s, nil); err == nil {
@@ -230,8 +233,8 @@ func (f *failWriter) Write(p []byte) (int, error) {
 func TestWriteErrors(t *testing.T) {
 	s := fixture(t, nil)
 	for name, fn := range map[string]func(w *failWriter) error{
-		"text": func(w *failWriter) error { return Text(w, s, Options{}) },
-		"json": func(w *failWriter) error { return JSON(w, s, Options{}) },
+		"text": func(w *failWriter) error { return Text(w, s, analyze.Diagnose(s), Options{}) },
+		"json": func(w *failWriter) error { return JSON(w, s, analyze.Diagnose(s), Options{}) },
 		"hist": func(w *failWriter) error { return Hist(w, s, histBuckets) },
 	} {
 		if err := fn(&failWriter{}); err == nil {
@@ -243,10 +246,10 @@ func TestWriteErrors(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	s := summary.New(summary.Options{})
 	var buf bytes.Buffer
-	if err := Text(&buf, s, Options{}); err != nil {
+	if err := Text(&buf, s, analyze.Diagnose(s), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := JSON(&buf, s, Options{}); err != nil {
+	if err := JSON(&buf, s, analyze.Diagnose(s), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := Hist(&buf, s, histBuckets); err != nil {
@@ -270,7 +273,7 @@ func TestErrorSetByClass(t *testing.T) {
 	s.Add(nil, &result.Result{Latency: time.Second, Error: "timeout"})
 	s.Add(nil, &result.Result{Latency: ms, Status: 500})
 	var buf bytes.Buffer
-	if err := Text(&buf, s, Options{}); err != nil {
+	if err := Text(&buf, s, analyze.Diagnose(s), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	_, set, _ := strings.Cut(buf.String(), "Error Set:\n")
@@ -287,7 +290,7 @@ func TestErrorSetByClass(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := JSON(&buf, s, Options{}); err != nil {
+	if err := JSON(&buf, s, analyze.Diagnose(s), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var v struct {
@@ -313,7 +316,6 @@ func localRun() (*summary.Summary, Options) {
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	m := &result.Meta{ID: "fd", Start: start}
 	s := summary.New(summary.Options{})
-	rec := analyze.NewRecorder(analyze.RecorderOptions{})
 	for i := range 1000 {
 		at := time.Duration(i) * time.Millisecond
 		r := result.Result{Seq: uint64(i), Intended: at, Sent: at + 20*time.Microsecond}
@@ -323,9 +325,8 @@ func localRun() (*summary.Summary, Options) {
 			r.Flags, r.Error = result.NotSent, "local: dial tcp 127.0.0.1:8080: socket: too many open files"
 		}
 		s.Add(m, &r)
-		rec.Add(m, &r)
 	}
-	return s, Options{Recorder: rec}
+	return s, Options{}
 }
 
 // TestLocalShortageFirst checks that a run limited by the generator's
@@ -335,7 +336,7 @@ func localRun() (*summary.Summary, Options) {
 func TestLocalShortageFirst(t *testing.T) {
 	var buf bytes.Buffer
 	s, o := localRun()
-	if err := Text(&buf, s, o); err != nil {
+	if err := Text(&buf, s, analyze.Diagnose(s), o); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "text_local.golden", buf.Bytes())
@@ -356,7 +357,7 @@ func TestLocalShortageFirst(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := JSON(&buf, s, o); err != nil {
+	if err := JSON(&buf, s, analyze.Diagnose(s), o); err != nil {
 		t.Fatal(err)
 	}
 	var v struct {

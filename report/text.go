@@ -37,10 +37,6 @@ type Options struct {
 	// Bounds are the summary's distribution bounds, for the labels of its
 	// buckets; empty means the summary's own (summary.Options.Bounds).
 	Bounds []time.Duration
-	// Recorder, fed the same results as the summary, gives the findings
-	// the request order they need (the cold phase); nil means none is
-	// looked for.
-	Recorder *analyze.Recorder
 }
 
 func (o Options) resolve(s *summary.Summary) (Options, error) {
@@ -84,16 +80,16 @@ func newTabWriter(w io.Writer) *tabwriter.Writer {
 // Text writes the text report of s to w: a warning first for every input
 // that could not be read whole and when the generator limited the run,
 // vegeta's text report of the total, then surge's
-// additions (extra percentiles, distribution, schedule, warm-up) and, with
-// more than one label, a table per label.
-func Text(w io.Writer, s *summary.Summary, o Options) error {
+// additions (extra percentiles, distribution, schedule, warm-up), with
+// more than one label a table per label, and last the findings f
+// (analyze.Diagnose of s; nil leaves them out).
+func Text(w io.Writer, s *summary.Summary, f *analyze.Findings, o Options) error {
 	custom := len(o.Percentiles) > 0
 	o, err := o.resolve(s)
 	if err != nil {
 		return err
 	}
 	ew := &errWriter{w: w}
-	f := diagnose(s, o)
 	writeInputWarnings(ew, s)
 	if msg := generatorWarning(s); msg != "" {
 		fmt.Fprintf(ew, "WARNING: %s\n\n", msg)
@@ -107,8 +103,10 @@ func Text(w io.Writer, s *summary.Summary, o Options) error {
 		fmt.Fprintln(ew)
 		writeLabelTable(ew, labels)
 	}
-	fmt.Fprintln(ew)
-	writeFindings(ew, f)
+	if f != nil {
+		fmt.Fprintln(ew)
+		writeFindings(ew, f)
+	}
 	return ew.err
 }
 

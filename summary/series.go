@@ -105,16 +105,7 @@ func (s *Series) index(t int64) int {
 
 // coarsen merges windows pairwise and doubles Width.
 func (s *Series) coarsen() {
-	n := (len(s.Windows) + 1) / 2
-	for i := range n {
-		w := s.Windows[2*i]
-		if 2*i+1 < len(s.Windows) {
-			w.merge(&s.Windows[2*i+1])
-		}
-		s.Windows[i] = w
-	}
-	clear(s.Windows[n:])
-	s.Windows = s.Windows[:n]
+	s.Windows = halve(s.Windows, (*Window).merge)
 	s.Width *= 2
 }
 

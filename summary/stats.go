@@ -93,6 +93,11 @@ type Stats struct {
 
 	errIndex   map[string]int // message → index in Errors, a cache
 	classIndex map[string]int // error class → index in Errors
+
+	// Sequence is the latency of the sent results in request order, for
+	// the analyses that count in requests (the cold phase). (After the
+	// fields Stats.add uses on every result, which stay together.)
+	Sequence *Sequence
 }
 
 // ErrorCount is a group of errors: a class's, or one message's when it has
@@ -117,6 +122,7 @@ func (s *Summary) newStats(label string) *Stats {
 		errIndex:    map[string]int{},
 		classIndex:  map[string]int{},
 		Series:      NewSeries(s.opts.Window, s.opts.MaxWindows),
+		Sequence:    NewSequence(s.opts.SeqBuckets),
 	}
 	if len(s.opts.Hist) > 0 {
 		st.Hist = make([]int64, len(s.opts.Hist)+1)
@@ -169,6 +175,7 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 		st.Resent++
 	}
 	st.Latency.Record(r.Latency)
+	st.Sequence.Add(r)
 	lag := r.SendLag()
 	st.SendLag.Record(lag)
 	if lag > o.LateAfter {
@@ -287,5 +294,6 @@ func (st *Stats) clone(label string) *Stats {
 	c.classIndex = maps.Clone(st.classIndex)
 	c.Buckets, c.Hist = slices.Clone(st.Buckets), slices.Clone(st.Hist)
 	c.Series = st.Series.clone()
+	c.Sequence = st.Sequence.clone()
 	return &c
 }

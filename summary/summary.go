@@ -47,6 +47,8 @@ type Options struct {
 	// DefaultMaxWindows), beyond which windows merge and widen.
 	Window     time.Duration
 	MaxWindows int
+	// SeqBuckets bounds each Stats.Sequence (0 = DefaultSeqBuckets).
+	SeqBuckets int
 }
 
 // Summary aggregates results into total and per-label Stats. It is not safe

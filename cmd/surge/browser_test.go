@@ -106,7 +106,7 @@ func expectedRows(t *testing.T, path, run string) [][]string {
 	s := summary.New(summary.Options{})
 	var e env
 	e.stderr = io.Discard
-	if err := eachResult(&e, []string{path}, func(m *result.Meta, r *result.Result) error { s.Add(m, r); return nil }, nil); err != nil {
+	if err := readResults(&e, []string{path}, s, nil); err != nil {
 		t.Fatal(err)
 	}
 	var rows [][]string

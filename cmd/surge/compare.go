@@ -11,7 +11,6 @@ import (
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/report"
-	"github.com/surge-dev/surge/result"
 )
 
 const compareUsage = `compare [flags] before.srg [more before...] -- after.srg [more after...]
@@ -112,10 +111,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	}
 	sides := [2]*analyze.Side{analyze.NewSide(*block), analyze.NewSide(*block)}
 	for i, files := range [2][]string{before, after} {
-		if err := eachResult(e, files, func(m *result.Meta, r *result.Result) error {
-			sides[i].Add(m, r)
-			return nil
-		}, nil); err != nil {
+		if err := readResults(e, files, sides[i], nil); err != nil {
 			return err
 		}
 	}

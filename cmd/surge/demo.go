@@ -10,7 +10,6 @@ import (
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/lab"
 	"github.com/surge-dev/surge/report"
-	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
@@ -75,15 +74,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	// Report from the file, as 'surge report' would: the file is the truth.
 	s := summary.New(summary.Options{})
-	rec := analyze.NewRecorder(analyze.RecorderOptions{})
-	if err := eachResult(e, []string{*output}, func(m *result.Meta, r *result.Result) error {
-		s.Add(m, r)
-		rec.Add(m, r)
-		return nil
-	}, s.AddMarker); err != nil {
+	if err := readResults(e, []string{*output}, s, nil); err != nil {
 		return err
 	}
-	if err := report.Text(e.stdout, s, report.Options{Recorder: rec}); err != nil {
+	if err := report.Text(e.stdout, s, analyze.Diagnose(s), report.Options{}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nWrote %s. Next:\n  surge plot %s > demo.html\n  surge report -type json %s\n  surge report -type 'hist[0,10ms,25ms,50ms,100ms,300ms]' %s\n  surge encode -to csv %s\n", *output, *output, *output, *output, *output)

@@ -33,10 +33,30 @@ func runEncode(ctx context.Context, e *env, args []string) error {
 	}
 	return writeOutput(e, *output, func(w io.Writer) error {
 		enc := newEnc(w)
-		err := eachResult(e, fs.Args(), func(m *result.Meta, r *result.Result) error { return enc.Encode(r, m) }, nil)
+		err := readResults(e, fs.Args(), &encodeConsumer{enc: enc}, nil)
 		if ferr := enc.Flush(); err == nil {
 			err = ferr
 		}
 		return err
 	})
 }
+
+// encodeConsumer is a result.Consumer that encodes results and keeps the
+// first error; markers have no line in the JSON or CSV formats.
+type encodeConsumer struct {
+	enc result.Encoder
+	err error
+}
+
+// Add implements result.Consumer.
+func (c *encodeConsumer) Add(m *result.Meta, r *result.Result) {
+	if c.err == nil {
+		c.err = c.enc.Encode(r, m)
+	}
+}
+
+// AddMarker implements result.Consumer.
+func (c *encodeConsumer) AddMarker(*result.Meta, result.Marker) {}
+
+// Err returns the first error of the encoder.
+func (c *encodeConsumer) Err() error { return c.err }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/report"
-	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
 )
 
@@ -68,23 +67,7 @@ func writeHTMLReport(e *env, files []string, perFile bool, so summary.Options, m
 	runs := make([]report.Run, 0, len(groups))
 	for _, g := range groups {
 		run := report.Run{Name: runName(g), Summary: summary.New(so), Points: report.NewPoints(maxPoints / len(groups))}
-		var lastMeta *result.Meta
-		var shift time.Duration
-		err := readResults(e, g, func(m *result.Meta, r *result.Result) error {
-			if m != lastMeta {
-				lastMeta = m
-				if run.Origin.IsZero() {
-					run.Origin = m.Start
-				}
-				shift = m.Start.Sub(run.Origin)
-			}
-			run.Summary.Add(m, r)
-			if r.Flags&result.Warmup == 0 || so.IncludeWarmup {
-				run.Points.Add(r, shift)
-			}
-			return nil
-		}, run.Summary.AddMarker, run.Summary.AddInput)
-		if err != nil {
+		if err := readResults(e, g, &run, run.Summary.AddInput); err != nil {
 			return err
 		}
 		runs = append(runs, run)

@@ -66,100 +66,106 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return usagef("-percentiles: %v", err)
 		}
 	}
-	render := func(w io.Writer, s *summary.Summary) error { return report.Text(w, s, opts) }
+	render := func(w io.Writer, s *summary.Summary, f *analyze.Findings) error { return report.Text(w, s, f, opts) }
 	var buckets []time.Duration
 	switch t := *typ; {
 	case t == "text":
 	case t == "html":
 		return writeHTMLReport(e, fs.Args(), false, summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm}, report.DefaultMaxPoints, *output)
 	case t == "json":
-		render = func(w io.Writer, s *summary.Summary) error { return report.JSON(w, s, opts) }
+		render = func(w io.Writer, s *summary.Summary, f *analyze.Findings) error { return report.JSON(w, s, f, opts) }
 	case strings.HasPrefix(t, "hist"):
 		if buckets, err = report.ParseHistSpec(t); err != nil {
 			return usagef("-type: %v", err)
 		}
-		render = func(w io.Writer, s *summary.Summary) error { return report.Hist(w, s, buckets) }
+		render = func(w io.Writer, s *summary.Summary, _ *analyze.Findings) error { return report.Hist(w, s, buckets) }
 	default:
 		return usagef("-type %q: expected text, json, html or hist[...]", t)
 	}
 	// Hist buckets are counted exactly as results stream in.
 	s := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm, Hist: buckets})
-	opts.Recorder = analyze.NewRecorder(analyze.RecorderOptions{IncludeWarmup: *warm})
-	err = readResults(e, fs.Args(), func(m *result.Meta, r *result.Result) error {
-		s.Add(m, r)
-		opts.Recorder.Add(m, r)
-		return nil
-	}, s.AddMarker, s.AddInput)
-	if err != nil {
+	if err := readResults(e, fs.Args(), s, s.AddInput); err != nil {
 		return err
 	}
-	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, s) }); err != nil {
+	f := analyze.Diagnose(s)
+	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, s, f) }); err != nil {
 		return err
 	}
 	return checkThresholds(e.stdout, ths, s, runChecks(s, thScenario))
 }
 
-// eachResult streams every result of the named files (stdin when none) to
-// fn, and then their phase markers to onMarker (when not nil), printing
-// recoverable problems (truncated file, corrupt block, damaged header,
-// no end-of-run record) to stderr with the file name.
-func eachResult(e *env, files []string, fn func(*result.Meta, *result.Result) error, onMarker func(*result.Meta, result.Marker)) error {
-	return readResults(e, files, fn, onMarker, nil)
-}
-
-// readResults is eachResult that also passes, file by file, what was read
-// of each run to onInput (when not nil), for the reports' warnings.
-func readResults(e *env, files []string, fn func(*result.Meta, *result.Result) error, onMarker func(*result.Meta, result.Marker), onInput func(summary.Input)) error {
+// readResults streams every result of the named files (stdin when none) to
+// c, each file's phase markers after its results, printing recoverable
+// problems (truncated file, corrupt block, damaged header, no end-of-run
+// record) to stderr with the file name. onInput (when not nil) gets, file
+// by file, what was read of each run, for the reports' warnings. A
+// consumer with an Err method that returns an error (an encoder whose
+// output failed) stops the reading with that error.
+func readResults(e *env, files []string, c result.Consumer, onInput func(summary.Input)) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
 	for _, name := range files {
-		var src io.Reader = e.stdin
-		display := "stdin"
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
+		if err := readFile(e, name, c, onInput); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failer is a result.Consumer that can fail.
+type failer interface{ Err() error }
+
+// readFile is readResults for one file ("-" for stdin), which it closes
+// before returning.
+func readFile(e *env, name string, c result.Consumer, onInput func(summary.Input)) error {
+	var src io.Reader = e.stdin
+	display := "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src, display = f, name
+	}
+	rd := result.NewReader(src)
+	rd.Warn = func(err error) {
+		if errors.Is(err, result.ErrTruncated) {
+			fmt.Fprintf(e.stderr, "warning: %s: %v (every whole block before it was read)\n", display, err)
+			return
+		}
+		fmt.Fprintf(e.stderr, "warning: %s: %v\n", display, err)
+	}
+	fail, _ := c.(failer)
+	var r result.Result
+	for {
+		err := rd.Read(&r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", display, err)
+		}
+		c.Add(rd.Meta(), &r)
+		if fail != nil {
+			if err := fail.Err(); err != nil {
 				return err
 			}
-			defer f.Close()
-			src, display = f, name
 		}
-		rd := result.NewReader(src)
-		rd.Warn = func(err error) {
-			if errors.Is(err, result.ErrTruncated) {
-				fmt.Fprintf(e.stderr, "warning: %s: %v (every whole block before it was read)\n", display, err)
-				return
-			}
-			fmt.Fprintf(e.stderr, "warning: %s: %v\n", display, err)
+	}
+	metas := rd.Metas()
+	for _, mk := range rd.Markers() {
+		c.AddMarker(&metas[mk.Run], mk)
+	}
+	runs := rd.Runs()
+	for i, rr := range runs {
+		in := summary.Input{File: display, Run: i + 1, Runs: len(runs), Read: rr}
+		if w := in.Warning(); w != "" {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
 		}
-		var r result.Result
-		for {
-			err := rd.Read(&r)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", display, err)
-			}
-			if err := fn(rd.Meta(), &r); err != nil {
-				return err
-			}
-		}
-		if onMarker != nil {
-			metas := rd.Metas()
-			for _, mk := range rd.Markers() {
-				onMarker(&metas[mk.Run], mk)
-			}
-		}
-		runs := rd.Runs()
-		for i, rr := range runs {
-			in := summary.Input{File: display, Run: i + 1, Runs: len(runs), Read: rr}
-			if w := in.Warning(); w != "" {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
-			}
-			if onInput != nil {
-				onInput(in)
-			}
+		if onInput != nil {
+			onInput(in)
 		}
 	}
 	return nil

@@ -18,7 +18,6 @@ import (
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/report"
-	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
@@ -136,15 +135,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 
 	// Report from the file, as 'surge report' would: the file is the truth.
 	sm := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm})
-	opts.Recorder = analyze.NewRecorder(analyze.RecorderOptions{IncludeWarmup: *warm})
-	if err := readResults(e, []string{name}, func(m *result.Meta, r *result.Result) error {
-		sm.Add(m, r)
-		opts.Recorder.Add(m, r)
-		return nil
-	}, sm.AddMarker, sm.AddInput); err != nil {
+	if err := readResults(e, []string{name}, sm, sm.AddInput); err != nil {
 		return err
 	}
-	if err := report.Text(e.stdout, sm, opts); err != nil {
+	if err := report.Text(e.stdout, sm, analyze.Diagnose(sm), opts); err != nil {
 		return err
 	}
 	return checkThresholds(e.stdout, s.Thresholds, sm, runChecks(sm, nil))
