@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-
-	"github.com/surge-dev/surge/result"
 )
 
 // userSlot is one place in the closed model's user count. A slot is
@@ -142,8 +140,8 @@ func (a *Attacker) workFlow(stop <-chan struct{}, id int) {
 			continue
 		}
 		if wait := at - now; wait > 0 {
-			if wait > maxHold/2 {
-				w.flush()
+			if wait > maxHold/2 && len(w.rec.batch) > 0 {
+				w.rec.flush()
 			}
 			a.idle.Add(1)
 			if pt == nil {
@@ -171,36 +169,10 @@ func (a *Attacker) workFlow(stop <-chan struct{}, id int) {
 }
 
 // notSent records iteration seq, then the unclaimed ticks before end, as
-// due but never started (see notsent.go): one result each, the counters
-// bumped once.
+// due but never started (see notsent.go).
 func (w *flowWorker) notSent(seq, end uint64) {
-	a := w.a
-	var n int64
-	at, ok := a.pacer.At(seq)
-	for from := seq; ok; {
-		r := w.record()
-		r.Label, r.Intended, r.Sent, r.Flags = a.flow.Label(seq), at, at, result.NotSent
-		if a.warmAt(at) {
-			r.Flags |= result.Warmup
-		}
-		n++
-		if len(w.batch) == 1 {
-			w.held = at
-		}
-		if len(w.batch) == cap(w.batch) {
-			w.flush()
-		}
-		if seq == from {
-			seq = a.claimTo(end) // the rest of the run, in one step
-		} else {
-			seq++
-		}
-		if seq >= end {
-			break
-		}
-		at, ok = a.pacer.At(seq)
-	}
-	a.stats.NotSent.Add(n)
-	a.stats.Done.Add(n)
-	a.stats.Errors.Add(n)
+	rs := &w.a.runState
+	rs.skipTo(seq, end, func(seq uint64, at time.Duration) {
+		w.rec.notSent(w.seq(), w.a.flow.Label(seq), at, w.id)
+	})
 }

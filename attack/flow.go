@@ -129,38 +129,28 @@ func (v *targetsVU) Next() (*target.Target, Step, error) {
 func (v *targetsVU) Check(*Response) (string, time.Duration) { return "", 0 }
 
 // flowWorker is one goroutine's state for running iterations: its VU,
-// connections and batch of results.
+// connections and recorder.
 type flowWorker struct {
 	a       *Attacker
 	id      uint32
 	vu      VU
 	conn    Conn
 	capture Conn // for Steps with Capture; conn when it can capture
-	batch   []result.Result
-	held    time.Duration // intended offset of the oldest result in batch
+	rec     recorder
 	resp    Response
 	timer   *time.Timer
 }
 
 func (a *Attacker) newFlowWorker(id int) *flowWorker {
-	w := &flowWorker{a: a, id: uint32(id), vu: a.flow.NewVU(id), conn: a.client.NewConn()}
-	w.batch = a.batches.Get().([]result.Result)
+	w := &flowWorker{a: a, id: uint32(id), vu: a.flow.NewVU(id), conn: a.client.NewConn(), rec: newRecorder(&a.runState)}
 	if _, ok := w.conn.(CaptureConn); ok {
 		w.capture = w.conn
 	}
 	return w
 }
 
-func (w *flowWorker) flush() {
-	if len(w.batch) > 0 {
-		w.a.out <- w.batch
-		w.batch = w.a.batches.Get().([]result.Result)
-	}
-}
-
 func (w *flowWorker) close() {
-	w.flush()
-	w.a.batches.Put(w.batch[:0])
+	w.rec.flush()
 	w.conn.Close()
 	if w.capture != nil && w.capture != w.conn {
 		w.capture.Close()
@@ -170,29 +160,8 @@ func (w *flowWorker) close() {
 	}
 }
 
-// record appends an empty result and returns it.
-func (w *flowWorker) record() *result.Result {
-	w.batch = append(w.batch, result.Result{Seq: w.a.reqSeq.Add(1) - 1, Worker: w.id})
-	return &w.batch[len(w.batch)-1]
-}
-
-// done counts r and hands the batch on when it is full or old.
-func (w *flowWorker) done(r *result.Result) {
-	a := w.a
-	a.stats.Done.Add(1)
-	if !r.OK() {
-		a.stats.Errors.Add(1)
-	}
-	if a.warmAt(r.Intended) {
-		r.Flags |= result.Warmup
-	}
-	if len(w.batch) == 1 {
-		w.held = r.Intended
-	}
-	if len(w.batch) == cap(w.batch) || time.Since(a.start)-w.held > maxHold {
-		w.flush()
-	}
-}
+// seq returns the next result sequence number of the Flow's results.
+func (w *flowWorker) seq() uint64 { return w.a.reqSeq.Add(1) - 1 }
 
 // pause sleeps d unless quit or the run's stop comes first; it reports
 // whether it slept the whole time.
@@ -201,7 +170,7 @@ func (w *flowWorker) pause(d time.Duration, quit, stop <-chan struct{}) bool {
 		return true
 	}
 	if d > maxHold/2 {
-		w.flush()
+		w.rec.flush()
 	}
 	if w.timer == nil {
 		w.timer = time.NewTimer(d)
@@ -241,56 +210,25 @@ func (w *flowWorker) iterate(at time.Duration, scheduled, thinkLast bool, quit, 
 			if first && scheduled {
 				// The tick was due before the stop (the worker slept until
 				// it) and never went out: recorded, not dropped.
-				r := w.record()
-				r.Label, r.Intended, r.Sent, r.Flags = st.Label, at, at, result.NotSent
-				a.stats.NotSent.Add(1)
-				w.done(r)
+				w.rec.notSent(w.seq(), st.Label, at, w.id)
 			}
 			return false
 		}
-		r := w.record()
-		r.Label = st.Label
-		now := time.Since(a.start)
-		r.Intended = now
-		if first && scheduled {
-			r.Intended = at
+		now := a.now()
+		if !first || !scheduled {
+			at = now
 		}
 		first = false
 		if err != nil {
-			r.Sent = r.Intended
-			r.Error = "render: " + err.Error()
-			w.done(r)
+			w.rec.failed(w.seq(), st.Label, at, w.id, "render: "+err.Error())
 			return true
 		}
-		a.stats.InFlight.Add(1)
-		r.Sent = now
-		a.stats.Sent.Add(1)
+		r := w.rec.open(w.seq(), st.Label, at, now, w.id)
 		w.resp = Response{}
-		switch {
-		case st.Capture:
-			if w.capture == nil {
-				w.capture = a.captureClient().NewConn()
-			}
-			w.capture.(CaptureConn).DoCapture(a.reqCtx, t, r, &w.resp)
-		case st.Rendered:
-			if f, ok := w.conn.(freshConn); ok {
-				f.doFresh(a.reqCtx, t, r)
-			} else {
-				w.conn.Do(a.reqCtx, t, r)
-			}
-		default:
-			w.conn.Do(a.reqCtx, t, r)
-		}
-		r.Latency = time.Since(a.start) - r.Intended
-		a.stats.InFlight.Add(-1)
-		if r.Flags&result.NotSent != 0 {
-			// The client could not send it (a local resource failure).
-			r.Latency = 0
-			a.stats.Sent.Add(-1)
-			a.stats.NotSent.Add(1)
-		}
+		w.do(t, st, r)
+		w.rec.end(r, a.now())
 		if r.Error != "" {
-			w.done(r)
+			w.rec.commit(r, a.now())
 			return true // a transport error ends the iteration
 		}
 		w.resp.Status, w.resp.Latency = int(r.Status), r.Latency
@@ -299,7 +237,7 @@ func (w *flowWorker) iterate(at time.Duration, scheduled, thinkLast bool, quit, 
 		if failed != "" {
 			r.Error = failed
 		}
-		w.done(r)
+		w.rec.commit(r, a.now())
 		if failed != "" {
 			return true
 		}
@@ -308,6 +246,26 @@ func (w *flowWorker) iterate(at time.Duration, scheduled, thinkLast bool, quit, 
 		return w.pause(think, quit, stop)
 	}
 	return true
+}
+
+// do sends t, the request of step st, on the connection that step needs.
+func (w *flowWorker) do(t *target.Target, st Step, r *result.Result) {
+	ctx := w.a.reqCtx
+	switch {
+	case st.Capture:
+		if w.capture == nil {
+			w.capture = w.a.captureClient().NewConn()
+		}
+		w.capture.(CaptureConn).DoCapture(ctx, t, r, &w.resp)
+	case st.Rendered:
+		if f, ok := w.conn.(freshConn); ok {
+			f.doFresh(ctx, t, r)
+		} else {
+			w.conn.Do(ctx, t, r)
+		}
+	default:
+		w.conn.Do(ctx, t, r)
+	}
 }
 
 // begin starts an iteration of w's VU and says whether to run it. A VU

@@ -3,16 +3,12 @@
 package attack
 
 import (
-	"cmp"
-	"context"
 	"io"
-	"net"
 	"net/netip"
 	"runtime"
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/surge-dev/surge/result"
 )
@@ -24,10 +20,11 @@ import (
 // costs a write and a read: no read that finds nothing yet, no goroutine
 // parked in the netpoller and woken again, no hand-off between threads.
 //
-// At max rate it records what work() records: a request is due when it
-// goes out (Intended = Sent), sequence numbers come from the Attacker's
-// shared counter, Count, Duration and stops are obeyed the same way, and
-// the results go to the sink in batches. With a pacer (open model, see
+// The loops see of their attack only its runState, and record through a
+// recorder each, as every other driver does (recorder.go). At max rate a
+// request is due when it goes out (Intended = Sent), sequence numbers come
+// from the run's shared counter, and Count, Duration and stops are obeyed
+// as the workers obey them. With a pacer (open model, see
 // looppace_linux.go) each loop owns every n-th sequence number and sends
 // it at its intended time on a free connection, opening one when none is
 // free and the cap allows.
@@ -40,23 +37,24 @@ const loopWait = 20 * time.Millisecond
 // responses) is incomplete.
 const loopMaxHead = 8 << 20
 
-// startLoops starts the event loops of a max-rate attack, or returns why
-// it cannot: the client is not a FastClient, or epoll is unavailable.
-func (a *Attacker) startLoops() error {
-	fc, ok := a.client.(*FastClient)
-	if !ok {
-		return errLoopClient
-	}
-	if a.flow != nil {
-		return errLoopFlow
-	}
-	e := &loopEngine{a: a, fc: fc, addrs: make(map[string]*loopAddr)}
+// loopConfig is what the event loops take from their attack besides its
+// runState.
+type loopConfig struct {
+	conns      int           // the in-flight cap, shared by the loops
+	loops      int           // 0 = half of GOMAXPROCS
+	tickWindow time.Duration // see Config.TickWindow; defaults applied
+}
+
+// startLoops starts the event loops of an attack of targets on fc, or
+// returns why it cannot: epoll is unavailable.
+func startLoops(rs *runState, fc *FastClient, lc loopConfig) error {
+	e := &loopEngine{rs: rs, fc: fc, tickWindow: lc.tickWindow, addrs: make(map[string]*loopAddr)}
 	// Half the processors: a loop with many connections gets many events
 	// from each epoll_wait, and on 2 cores one loop spent 25 % less CPU
 	// per request than two (the target shares the machine in most runs).
-	n := max(1, min(runtime.GOMAXPROCS(0)/2, a.cfg.Connections))
-	if a.cfg.Loops > 0 {
-		n = min(a.cfg.Loops, a.cfg.Connections)
+	n := max(1, min(runtime.GOMAXPROCS(0)/2, lc.conns))
+	if lc.loops > 0 {
+		n = min(lc.loops, lc.conns)
 	}
 	// Short sleeps may keep the P (raw system calls) while another P is
 	// left for the rest of the process.
@@ -70,13 +68,13 @@ func (a *Attacker) startLoops() error {
 			}
 			return err
 		}
-		l := &eventLoop{e: e, a: a, epfd: fd, batch: a.batches.Get().([]result.Result), rawOK: rawOK}
+		l := &eventLoop{e: e, rs: rs, rec: newRecorder(rs), epfd: fd, rawOK: rawOK}
 		// Spread the connections evenly: the first loops take the remainder.
-		conns := a.cfg.Connections / n
-		if i < a.cfg.Connections%n {
+		conns := lc.conns / n
+		if i < lc.conns%n {
 			conns++
 		}
-		if a.pacer != nil {
+		if rs.pacer != nil {
 			// Connections open as ticks need them.
 			l.paced, l.seq, l.stride, l.maxConns = true, uint64(i), uint64(n), conns
 			loops = append(loops, l)
@@ -87,16 +85,16 @@ func (a *Attacker) startLoops() error {
 		}
 		loops = append(loops, l)
 	}
-	if a.pacer != nil {
+	if rs.pacer != nil {
 		for _, l := range loops {
-			a.wg.Add(1)
+			rs.wg.Add(1)
 			go l.runPaced()
 		}
 		return nil
 	}
-	a.stats.Workers.Add(int64(a.cfg.Connections))
+	rs.stats.Workers.Add(int64(lc.conns))
 	for _, l := range loops {
-		a.wg.Add(1)
+		rs.wg.Add(1)
 		go l.run()
 	}
 	return nil
@@ -104,98 +102,22 @@ func (a *Attacker) startLoops() error {
 
 // loopEngine is what the loops of one attack share.
 type loopEngine struct {
-	a  *Attacker
-	fc *FastClient
+	rs         *runState
+	fc         *FastClient
+	tickWindow time.Duration
 
 	mu    sync.Mutex
 	addrs map[string]*loopAddr // host:port → resolved socket addresses
 }
 
-// loopAddr is a resolved host:port: the addresses to try in order, or why
-// it did not resolve.
-type loopAddr struct {
-	aps []netip.AddrPort
-	err string
-}
-
-// resolve looks addr up once per attack; later requests reuse the answer.
-func (e *loopEngine) resolve(addr string) *loopAddr {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if ra := e.addrs[addr]; ra != nil {
-		return ra
-	}
-	ra := &loopAddr{}
-	e.addrs[addr] = ra
-	host, port, err := net.SplitHostPort(addr)
-	var pn uint64
-	if err == nil {
-		pn, err = parsePort(port)
-	}
-	if err != nil {
-		ra.err = requestMessage("dial tcp " + addr + ": " + err.Error())
-		return ra
-	}
-	var ips []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		ips = []netip.Addr{ip}
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), e.fc.timeout)
-		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		cancel()
-		if err != nil {
-			ra.err = result.ClassError(result.ErrorClass(err), "dial tcp: "+err.Error())
-			return ra
-		}
-	}
-	for _, ip := range ips {
-		if ip = ip.Unmap(); ip.Zone() == "" {
-			ra.aps = append(ra.aps, netip.AddrPortFrom(ip, uint16(pn)))
-		}
-	}
-	if len(ra.aps) == 0 {
-		ra.err = result.ClassError(result.ClassDNS, "dial tcp "+addr+": no suitable address")
-	}
-	return ra
-}
-
-func parsePort(s string) (uint64, error) {
-	var n uint64
-	if s == "" || len(s) > 5 {
-		return 0, errLoopPort
-	}
-	for _, c := range []byte(s) {
-		if !fastDigit(c) {
-			return 0, errLoopPort
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	if n > 65535 {
-		return 0, errLoopPort
-	}
-	return n, nil
-}
-
-const errLoopPort fastError = "invalid port"
-
-// errLoopClient says the event loops need a FastClient.
-const errLoopClient fastError = "event loop: the client is not a FastClient"
-
-// errLoopFlow says the event loops send targets, not flows.
-const errLoopFlow fastError = "event loop: flows run on workers"
-
 // eventLoop is one thread's share of the connections.
 type eventLoop struct {
 	e      *loopEngine
-	a      *Attacker
+	rs     *runState
+	rec    recorder
 	epfd   int
 	conns  []*loopConn
 	events [128]syscall.EpollEvent
-
-	batch []result.Result
-	held  time.Duration // Intended of the oldest result in batch
-	// Counts not yet published to a.stats; see Stats.
-	sent, done, errs int64
 
 	live     int           // connections that have not finished
 	deadline time.Duration // the earliest deadline of a request in flight, or later
@@ -212,11 +134,11 @@ type eventLoop struct {
 	idle     []*loopConn // open connections between requests, most recently freed last
 	spare    []*loopConn // closed connections between requests
 	swept    time.Duration
-	// Kernel arrival times (stamp.go): stamps says responses are read
-	// with them, lazy that the loop may collect responses when it wakes
-	// for a tick, harvest that it is doing so now.
+	// Kernel arrival times (recv in looppace_linux.go): stamps says
+	// responses are read with them, lazy that the loop may collect
+	// responses when it wakes for a tick, harvest that it is doing so now.
 	stamps, lazy, harvest bool
-	lazyDone              int64       // responses collected on a tick's wake-up, not yet in a.lazyDone
+	lazyDone              int64       // responses collected on a tick's wake-up, not yet in rs.lazyDone
 	rawOK                 bool        // waits may keep the P (raw system calls)
 	flying                []*loopConn // requests in flight
 	clock                 wallClock
@@ -254,7 +176,7 @@ type loopConn struct {
 	p    *loopParser
 
 	r         result.Result
-	start     time.Duration // when the request started (offset from a.start)
+	start     time.Duration // when the request started (offset from the run's start)
 	deadline  time.Duration
 	dialStart time.Duration
 	freed     time.Duration // when it last became free (open model)
@@ -262,13 +184,13 @@ type loopConn struct {
 	end       time.Duration // when the last byte read arrived, by the kernel's stamp; 0 = not known
 }
 
-func (l *eventLoop) now() time.Duration { return time.Since(l.a.start) }
+func (l *eventLoop) now() time.Duration { return l.rs.now() }
 
 // run drives the loop until every connection has finished.
 func (l *eventLoop) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	defer l.a.wg.Done()
+	defer l.rs.wg.Done()
 	defer syscall.Close(l.epfd)
 	defer l.flush()
 	l.live = len(l.conns)
@@ -305,8 +227,8 @@ func (l *eventLoop) run() {
 		if now >= l.deadline {
 			l.expire(now)
 		}
-		if l.a.stopped.Load() {
-			if l.a.reqCtx.Err() != nil {
+		if l.rs.stopped.Load() {
+			if l.rs.reqCtx.Err() != nil {
 				l.failAll(fastCanceled)
 			}
 			// Connections that never got a request (Count reached) are done.
@@ -314,7 +236,7 @@ func (l *eventLoop) run() {
 				l.pump(c)
 			}
 		}
-		if len(l.batch) > 0 && now-l.held > maxHold {
+		if l.rec.stale(now) {
 			l.flush()
 		}
 	}
@@ -331,9 +253,8 @@ func (l *eventLoop) pump(c *loopConn) {
 
 // begin claims the next sequence number for c and sends its request.
 func (l *eventLoop) begin(c *loopConn) {
-	a := l.a
-	seq := a.next.Add(1) - 1
-	if a.cfg.Count > 0 && seq >= a.cfg.Count || a.stopped.Load() {
+	seq, ok := l.rs.claim()
+	if !ok || l.rs.stopped.Load() {
 		l.finish(c)
 		return
 	}
@@ -343,18 +264,12 @@ func (l *eventLoop) begin(c *loopConn) {
 
 // start sends request seq, due at, on c.
 func (l *eventLoop) start(c *loopConn, seq uint64, at, now time.Duration) {
-	a := l.a
-	nt := uint64(len(a.cfg.Targets))
-	i := seq % nt
-	t := &a.cfg.Targets[i]
-	c.r = result.Result{Seq: seq, Label: a.labelAt(i, at), Intended: at, Sent: now, Worker: a.cfg.Worker,
-		BytesOut: int64(len(t.Body))}
-	if a.hasWarmup && a.warmAt(at) {
-		c.r.Flags |= result.Warmup
-	}
-	a.stats.InFlight.Add(1)
+	rs := l.rs
+	i := seq % uint64(len(rs.targets))
+	t := &rs.targets[i]
+	l.rec.start(&c.r, seq, rs.labelAt(i, at), at, now, rs.worker)
+	c.r.BytesOut = int64(len(t.Body))
 	l.inFlight++
-	l.sent++
 	c.end = 0
 	if l.paced {
 		c.flyIdx = len(l.flying)
@@ -389,78 +304,6 @@ func (l *eventLoop) send(c *loopConn) {
 	}
 	c.state = loopWriting
 	l.write(c)
-}
-
-// dial opens a connection to c.req.addr and waits for it in epoll.
-func (l *eventLoop) dial(c *loopConn) {
-	ra := l.e.resolve(c.req.addr)
-	if ra.err != "" {
-		l.fail(c, ra.err)
-		return
-	}
-	c.addr, c.aps, c.used = c.req.addr, ra.aps, false
-	c.dialStart = l.now()
-	l.connect(c)
-}
-
-// connect tries the next of c.aps.
-func (l *eventLoop) connect(c *loopConn) {
-	ap := c.aps[0]
-	c.aps = c.aps[1:]
-	// A Sockaddr is built per connect: Connect writes into it.
-	var sa syscall.Sockaddr
-	family := syscall.AF_INET
-	if ip := ap.Addr(); ip.Is4() {
-		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
-	} else {
-		family = syscall.AF_INET6
-		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
-	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		l.dialFailed(c, "socket", err)
-		return
-	}
-	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	if l.stamps && syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) != nil {
-		l.stamps, l.lazy = false, false
-	}
-	err = syscall.Connect(fd, sa)
-	if err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
-		syscall.Close(fd)
-		l.dialFailed(c, "connect", err)
-		return
-	}
-	// The connection's index in the loop rides in the event's data.
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET}
-	ev.Fd = int32(c.idx)
-	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		syscall.Close(fd)
-		l.dialFailed(c, "epoll_ctl", err)
-		return
-	}
-	c.fd = fd
-	c.state = loopConnecting
-	if l.paced {
-		l.a.stats.Workers.Add(1)
-	}
-}
-
-// dialFailed tries the next address or fails the request; call is the
-// system call that failed. A request that a local resource kept from going
-// out (no descriptor, no port) is recorded not sent, unless it is a resend
-// or a redirect's next hop: then the server may have seen a request.
-func (l *eventLoop) dialFailed(c *loopConn, call string, err error) {
-	if len(c.aps) > 0 && !l.canceled() {
-		l.connect(c)
-		return
-	}
-	c.r.Connect += l.now() - c.dialStart
-	class := result.ErrorClass(err)
-	if class == result.ClassLocal && c.hop == 0 && c.r.Flags&result.Resent == 0 {
-		c.r.Flags |= result.NotSent
-	}
-	l.fail(c, result.ClassError(class, "dial tcp "+c.addr+": "+call+": "+err.Error()))
 }
 
 // handle advances c after epoll reported an event on it. hup says the
@@ -600,41 +443,11 @@ func (l *eventLoop) read(c *loopConn, hup bool) {
 				// server waited for this read. Wake for responses from now
 				// on.
 				l.lazy = false
-				l.a.lazyOff.Store(true)
+				l.rs.lazyOff.Store(true)
 			}
 			return
 		}
 	}
-}
-
-// retry sends an idempotent request once more, on a new connection, if
-// the server closed a reused connection before a byte of the response
-// arrived (resend.go), and flags the result Resent.
-func (l *eventLoop) retry(c *loopConn) bool {
-	if !c.used || !c.req.idempotent || c.r.Flags&result.Resent != 0 || l.canceled() {
-		return false
-	}
-	l.closeConn(c)
-	c.r.Flags |= result.Resent
-	c.wrote = 0
-	c.p.reset(c.req.head)
-	c.dialStart = l.now()
-	l.dial(c)
-	return true
-}
-
-// ioFailed fails c's request after a read or write error, or resends it.
-func (l *eventLoop) ioFailed(c *loopConn, op string, errno syscall.Errno) {
-	if !c.gotByte && (errno == syscall.ECONNRESET || errno == syscall.EPIPE || errno == syscall.ECONNABORTED) && l.retry(c) {
-		return
-	}
-	l.fail(c, ioMessage(op, c.addr, errno))
-}
-
-// ioMessage is the recorded Error of a failed read or write on a
-// connection to addr, as net writes it without the local address.
-func ioMessage(op, addr string, errno syscall.Errno) string {
-	return result.ClassError(cmp.Or(result.ErrnoClass(errno), result.ClassOther), op+" tcp "+addr+": "+op+": "+errno.Error())
 }
 
 // complete finishes an exchange whose response was read, following a
@@ -675,9 +488,8 @@ func (l *eventLoop) fail(c *loopConn, err string) {
 	l.record(c)
 }
 
-// record hands the result of c's request to the batch and frees c.
+// record hands the result of c's request to the recorder and frees c.
 func (l *eventLoop) record(c *loopConn) {
-	a := l.a
 	now := l.now()
 	end := now
 	if c.end > 0 {
@@ -685,23 +497,8 @@ func (l *eventLoop) record(c *loopConn) {
 		// exchange in case the wall clock stepped.
 		end = min(max(c.end, c.start), now)
 	}
-	c.r.Latency = end - c.r.Intended
-	if c.r.Flags&result.NotSent != 0 {
-		// A local resource failure kept it from going out (dialFailed).
-		c.r.Latency = 0
-		l.sent--
-		a.stats.NotSent.Add(1)
-	}
-	a.stats.InFlight.Add(-1)
+	l.rec.end(&c.r, end)
 	l.inFlight--
-	l.done++
-	if !c.r.OK() {
-		l.errs++
-	}
-	if len(l.batch) == 0 {
-		l.held = c.r.Intended
-	}
-	l.batch = append(l.batch, c.r)
 	c.state = loopFree
 	c.req = nil
 	if l.harvest {
@@ -715,9 +512,7 @@ func (l *eventLoop) record(c *loopConn) {
 		l.flying = l.flying[:len(l.flying)-1]
 		l.release(c, now)
 	}
-	if len(l.batch) == cap(l.batch) || now-l.held > maxHold {
-		l.flush()
-	}
+	l.rec.add(&c.r, now)
 }
 
 // finish retires c: the run has no more requests for it.
@@ -725,20 +520,14 @@ func (l *eventLoop) finish(c *loopConn) {
 	l.closeConn(c)
 	c.state = loopFinished
 	l.live--
-	l.a.stats.Workers.Add(-1)
+	l.rs.stats.Workers.Add(-1)
 }
 
+// flush hands on the recorder's batch and publishes the loop's counts.
 func (l *eventLoop) flush() {
-	a := l.a
-	a.stats.Sent.Add(l.sent)
-	a.stats.Done.Add(l.done)
-	a.stats.Errors.Add(l.errs)
-	a.lazyDone.Add(l.lazyDone)
-	l.sent, l.done, l.errs, l.lazyDone = 0, 0, 0, 0
-	if len(l.batch) > 0 {
-		a.out <- l.batch
-		l.batch = a.batches.Get().([]result.Result)
-	}
+	l.rec.flush()
+	l.rs.lazyDone.Add(l.lazyDone)
+	l.lazyDone = 0
 }
 
 // expire fails the requests whose deadline passed and finds the next
@@ -770,7 +559,7 @@ func (l *eventLoop) failAll(err string) {
 }
 
 func (l *eventLoop) canceled() bool {
-	return l.a.stopped.Load() && l.a.reqCtx.Err() != nil
+	return l.rs.stopped.Load() && l.rs.reqCtx.Err() != nil
 }
 
 func (l *eventLoop) closeConn(c *loopConn) {
@@ -778,23 +567,11 @@ func (l *eventLoop) closeConn(c *loopConn) {
 		syscall.Close(c.fd) // also leaves the epoll set
 		c.fd = -1
 		if l.paced {
-			l.a.stats.Workers.Add(-1)
+			l.rs.stats.Workers.Add(-1)
 		}
 	}
 	c.used, c.rlen = false, 0
 	if c.state != loopFinished {
 		c.state = loopFree
 	}
-}
-
-// sysRead and sysWrite call read(2) and write(2) without telling the
-// scheduler: on a non-blocking socket they never block.
-func sysRead(fd int, p []byte) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), errno
-}
-
-func sysWrite(fd int, p []byte) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), errno
 }

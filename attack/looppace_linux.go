@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
-
-	"github.com/surge-dev/surge/result"
 )
 
 // The open model on an event loop. The thread that sends also keeps time:
@@ -29,8 +27,8 @@ import (
 // it woke: that one may not fit the socket buffer, and the server should
 // never wait for the loop's next tick to send the rest.
 //
-// The measurement rules are work()'s: a request's latency counts from its
-// intended time; when every connection the cap allows is busy, the due
+// The measurement rules are every driver's (recorder.go): a request's
+// latency counts from its intended time; when every connection the cap allows is busy, the due
 // tick waits for the first one free and its lag counts; a tick that was due
 // before the stop and never went out is recorded as not sent.
 
@@ -60,7 +58,7 @@ func (l *eventLoop) runPaced() {
 	slack, _, _ := syscall.RawSyscall(syscall.SYS_PRCTL, prGetTimerslack, 0, 0)
 	syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, 1000, 0)
 	defer syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, slack, 0)
-	defer l.a.wg.Done()
+	defer l.rs.wg.Done()
 	defer syscall.Close(l.epfd)
 	defer l.flush()
 	defer l.closeAll()
@@ -97,7 +95,7 @@ func (l *eventLoop) runPaced() {
 		if l.canceled() {
 			l.failAll(fastCanceled)
 		}
-		if len(l.batch) > 0 && now-l.held > maxHold {
+		if l.rec.stale(now) {
 			l.flush()
 		}
 		if now-l.swept > loopRetire/4 {
@@ -111,7 +109,7 @@ func (l *eventLoop) runPaced() {
 // to send them all on one wake-up. A tick is never sent early; the
 // lateness is send lag, recorded and counted in latency like any other.
 func (l *eventLoop) wakeAt() time.Duration {
-	w := l.a.cfg.TickWindow
+	w := l.e.tickWindow
 	if w <= 0 || l.gap <= 0 || l.gap > w {
 		return l.at
 	}
@@ -122,7 +120,7 @@ func (l *eventLoop) wakeAt() time.Duration {
 // slept without them and collects what arrived meanwhile.
 func (l *eventLoop) poll(d time.Duration, raw, harvest bool) {
 	n, errno := l.wait(d, raw)
-	l.clock.read(l.a.start)
+	l.clock.read(l.rs.start)
 	if errno != 0 && errno != syscall.EINTR {
 		// Cannot happen with a valid epoll fd; fail what is in flight.
 		l.failAll(errno.Error())
@@ -149,14 +147,11 @@ func (l *eventLoop) poll(d time.Duration, raw, harvest bool) {
 // schedule looks up the intended time of l.seq and reports whether the
 // schedule has it.
 func (l *eventLoop) schedule() bool {
-	a := l.a
-	if a.cfg.Count > 0 && l.seq >= a.cfg.Count {
-		return false
-	}
-	at, ok := a.pacer.At(l.seq)
+	rs := l.rs
+	at, ok := rs.tick(l.seq)
 	l.at = at
 	if ok {
-		if next, ok := a.pacer.At(l.seq + l.stride); ok {
+		if next, ok := rs.pacer.At(l.seq + l.stride); ok {
 			l.gap = next - at
 		}
 	}
@@ -168,7 +163,7 @@ func (l *eventLoop) schedule() bool {
 // and ends the schedule. Far behind, it records the oldest due ticks as
 // not sent (shedFrom) before sending.
 func (l *eventLoop) dispatch(now time.Duration) {
-	a := l.a
+	a := l.rs
 	if l.more && !a.stopped.Load() {
 		if end := a.shedFrom(l.seq, l.stride, l.at, now); end > l.seq {
 			l.notSentUntil(end)
@@ -196,38 +191,15 @@ func (l *eventLoop) dispatch(now time.Duration) {
 // notSentUntil records this loop's ticks from l.seq up to (not including)
 // sequence number end as due but never sent, and moves the schedule on.
 func (l *eventLoop) notSentUntil(end uint64) {
-	a := l.a
-	var n int64
+	rs := l.rs
+	nt := uint64(len(rs.targets))
 	for l.more && l.seq < end {
-		l.notSent()
-		n++
+		l.rec.notSent(l.seq, rs.labelAt(l.seq%nt, l.at), l.at, rs.worker)
 		l.seq += l.stride
-		l.at, l.more = a.tick(l.seq)
+		l.at, l.more = rs.tick(l.seq)
 	}
-	a.stats.NotSent.Add(n)
 	if l.more {
 		l.more = l.schedule()
-	}
-}
-
-// notSent records l.seq as due but never sent; the caller counts it in
-// a.stats.NotSent.
-func (l *eventLoop) notSent() {
-	a := l.a
-	i := l.seq % uint64(len(a.cfg.Targets))
-	r := result.Result{Seq: l.seq, Label: a.labelAt(i, l.at), Intended: l.at, Sent: l.at,
-		Worker: a.cfg.Worker, Flags: result.NotSent}
-	if a.warmAt(l.at) {
-		r.Flags |= result.Warmup
-	}
-	if len(l.batch) == 0 {
-		l.held = r.Intended
-	}
-	l.batch = append(l.batch, r)
-	l.done++
-	l.errs++
-	if len(l.batch) == cap(l.batch) {
-		l.flush()
 	}
 }
 

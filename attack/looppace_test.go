@@ -245,7 +245,7 @@ func TestTickWindowWakeAt(t *testing.T) {
 		{200 * us, 250 * us, 0},        // 4,000/s: each tick on time
 		{-1, 50 * us, 0},               // off
 	} {
-		l := &eventLoop{a: &Attacker{cfg: Config{TickWindow: tc.window}}, at: time.Second, gap: tc.gap}
+		l := &eventLoop{e: &loopEngine{tickWindow: tc.window}, at: time.Second, gap: tc.gap}
 		if got := l.wakeAt() - time.Second; got != tc.want {
 			t.Errorf("window %v, ticks %v apart: wakes %v after the first, want %v", tc.window, tc.gap, got, tc.want)
 		}

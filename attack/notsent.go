@@ -34,19 +34,19 @@ const backlogSpan = time.Duration(maxBacklog * float64(time.Second) / MaxRate)
 
 // tick returns the intended time of request seq, and false when the
 // schedule has no such request (Count reached, or the pacer's end).
-func (a *Attacker) tick(seq uint64) (time.Duration, bool) {
-	if a.cfg.Count > 0 && seq >= a.cfg.Count {
+func (rs *runState) tick(seq uint64) (time.Duration, bool) {
+	if rs.count > 0 && seq >= rs.count {
 		return 0, false
 	}
-	return a.pacer.At(seq)
+	return rs.pacer.At(seq)
 }
 
 // firstAt returns the first of seq, seq+stride, seq+2·stride, … whose tick
 // is at or after t, or that the schedule does not have. It doubles, then
 // bisects: a few dozen pacer look-ups however many ticks it passes.
-func (a *Attacker) firstAt(seq, stride uint64, t time.Duration) uint64 {
+func (rs *runState) firstAt(seq, stride uint64, t time.Duration) uint64 {
 	before := func(k uint64) bool {
-		at, ok := a.tick(seq + k*stride)
+		at, ok := rs.tick(seq + k*stride)
 		return ok && at < t
 	}
 	if !before(0) {
@@ -71,15 +71,15 @@ func (a *Attacker) firstAt(seq, stride uint64, t time.Duration) uint64 {
 // claimTo takes every sequence number below end that no worker has
 // claimed from the shared counter, in one step, and returns the first of
 // them (end when there was none). Workers claim one number at a time
-// with a.next.Add; this is how one of them takes a run of ticks to record
+// with rs.claim; this is how one of them takes a run of ticks to record
 // as not sent.
-func (a *Attacker) claimTo(end uint64) uint64 {
+func (rs *runState) claimTo(end uint64) uint64 {
 	for {
-		cur := a.next.Load()
+		cur := rs.next.Load()
 		if cur >= end {
 			return end
 		}
-		if a.next.CompareAndSwap(cur, end) {
+		if rs.next.CompareAndSwap(cur, end) {
 			return cur
 		}
 	}
@@ -90,12 +90,12 @@ func (a *Attacker) claimTo(end uint64) uint64 {
 // below which the oldest are to be recorded as not sent, leaving half of
 // maxBacklog due, so that the ticks after it are sent (late) until the
 // backlog has grown again; otherwise it returns seq.
-func (a *Attacker) shedFrom(seq, stride uint64, at, now time.Duration) uint64 {
+func (rs *runState) shedFrom(seq, stride uint64, at, now time.Duration) uint64 {
 	if now-at < backlogSpan {
 		return seq
 	}
 	share := (maxBacklog + stride - 1) / stride // this caller's, in its own ticks
-	due := a.firstAt(seq, stride, now+1)
+	due := rs.firstAt(seq, stride, now+1)
 	if (due-seq)/stride <= share {
 		return seq
 	}

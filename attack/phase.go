@@ -41,9 +41,9 @@ func (st *Stage) end() time.Duration {
 }
 
 // stageAt returns the index of the stage holding offset at, or -1.
-func (a *Attacker) stageAt(at time.Duration) int {
-	for i := len(a.cfg.Stages) - 1; i >= 0; i-- {
-		st := &a.cfg.Stages[i]
+func (rs *runState) stageAt(at time.Duration) int {
+	for i := len(rs.stages) - 1; i >= 0; i-- {
+		st := &rs.stages[i]
 		if at >= st.Start {
 			if e := st.end(); e >= 0 && at >= e {
 				return -1
@@ -55,38 +55,43 @@ func (a *Attacker) stageAt(at time.Duration) int {
 }
 
 // warmAt reports whether offset at falls in a warm-up stage.
-func (a *Attacker) warmAt(at time.Duration) bool {
-	if !a.hasWarmup {
+func (rs *runState) warmAt(at time.Duration) bool {
+	if !rs.hasWarmup {
 		return false
 	}
-	i := a.stageAt(at)
-	return i >= 0 && a.cfg.Stages[i].Warmup
+	i := rs.stageAt(at)
+	return i >= 0 && rs.stages[i].Warmup
 }
 
 // stageLabels builds the labels of Config.LabelStages: for every stage,
 // every target's label followed by " [stage]".
-func (a *Attacker) stageLabels() {
-	if !a.cfg.LabelStages || len(a.cfg.Stages) == 0 {
-		return
-	}
-	a.labelTab = make([][]string, len(a.cfg.Stages))
-	for si, st := range a.cfg.Stages {
-		a.labelTab[si] = make([]string, len(a.cfg.Targets))
-		for i := range a.cfg.Targets {
-			l := strings.TrimSpace(a.label(uint64(i)) + " [" + st.Name + "]")
-			a.labelTab[si][i] = l
+func (rs *runState) stageLabels() {
+	rs.labelTab = make([][]string, len(rs.stages))
+	for si, st := range rs.stages {
+		rs.labelTab[si] = make([]string, len(rs.targets))
+		for i := range rs.targets {
+			l := strings.TrimSpace(rs.label(uint64(i)) + " [" + st.Name + "]")
+			rs.labelTab[si][i] = l
 		}
 	}
 }
 
+// label returns the label of target i.
+func (rs *runState) label(i uint64) string {
+	if rs.labels == nil {
+		return ""
+	}
+	return rs.labels[i]
+}
+
 // labelAt returns the label of target i for a request intended at at.
-func (a *Attacker) labelAt(i uint64, at time.Duration) string {
-	if a.labelTab != nil {
-		if si := a.stageAt(at); si >= 0 {
-			return a.labelTab[si][i]
+func (rs *runState) labelAt(i uint64, at time.Duration) string {
+	if rs.labelTab != nil {
+		if si := rs.stageAt(at); si >= 0 {
+			return rs.labelTab[si][i]
 		}
 	}
-	return a.label(i)
+	return rs.label(i)
 }
 
 // phases writes the stage and warm-up markers, each when its time comes,
