@@ -12,6 +12,7 @@ import (
 	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/lab"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
 )
@@ -112,7 +113,7 @@ func textOf(v any) string {
 	return ""
 }
 
-var rate100 = attack.Rate{Freq: 100, Per: time.Second}
+var rate100 = schedule.Rate{Freq: 100, Per: time.Second}
 
 // The lab's truth below holds when the lab ran to its parameters. The lab
 // shares the process with the generator, and a process starved of CPU

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 )
 
 // Attacker runs one attack. Create it with New.
@@ -62,11 +63,11 @@ func check(cfg *Config) error {
 	if cfg.Rate.Freq < 0 || !cfg.Rate.IsMax() && cfg.Rate.Per <= 0 {
 		return fmt.Errorf("attack: invalid rate %v", cfg.Rate)
 	}
-	if err := cfg.Rate.check(); err != nil {
+	if err := cfg.Rate.Check(); err != nil {
 		return fmt.Errorf("attack: rate %v: %w", cfg.Rate, err)
 	}
-	if p, ok := cfg.Pacer.(interface{ PeakRate() float64 }); ok && p.PeakRate() > MaxRate {
-		return fmt.Errorf("attack: the schedule's peak rate %g/s is %w", p.PeakRate(), ErrRateTooHigh)
+	if p, ok := cfg.Pacer.(interface{ PeakRate() float64 }); ok && p.PeakRate() > schedule.MaxRate {
+		return fmt.Errorf("attack: the schedule's peak rate %g/s is %w", p.PeakRate(), schedule.ErrRateTooHigh)
 	}
 	if cfg.Duration < 0 || cfg.Connections < 0 || cfg.Timeout < 0 {
 		return errors.New("attack: duration, connections and timeout must not be negative")
@@ -85,7 +86,7 @@ func New(cfg Config) (*Attacker, error) {
 	case cfg.Pacer != nil:
 		a.pacer = cfg.Pacer
 	case !cfg.Rate.IsMax():
-		a.pacer = ConstantPacer{Rate: cfg.Rate, Duration: cfg.Duration}
+		a.pacer = schedule.ConstantPacer{Rate: cfg.Rate, Duration: cfg.Duration}
 	}
 	a.flow = cfg.Flow
 	if a.flow == nil && len(cfg.Users) > 0 {
@@ -94,7 +95,7 @@ func New(cfg Config) (*Attacker, error) {
 	a.cfg.Connections = a.connections()
 	if a.flow != nil && a.pacer == nil && len(a.cfg.Users) == 0 {
 		// A flow at max rate is a closed model of Connections users.
-		a.cfg.Users = []UserStep{{Users: a.cfg.Connections}}
+		a.cfg.Users = []schedule.UserStep{{Users: a.cfg.Connections}}
 	}
 	a.cfg.Timeout = cmp.Or(a.cfg.Timeout, DefaultTimeout)
 	a.cfg.Grace = cmp.Or(a.cfg.Grace, DefaultGrace)

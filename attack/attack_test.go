@@ -13,7 +13,7 @@ import (
 
 	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
-	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -152,7 +152,7 @@ func TestInFlightCapShowsAsSendLag(t *testing.T) {
 		// many short stalls cost as much as one long one, which the worst
 		// stall alone does not tell.
 		probe := starvation.Start(0)
-		rs := run(context.Background(), Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Duration: time.Second, Connections: 2})
+		rs := run(context.Background(), Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: 50, Per: time.Second}, Duration: time.Second, Connections: 2})
 		machine := probe.Stop()
 		checkSeqs(t, rs, 50)
 		if p := peak.Load(); p > 2 {
@@ -195,7 +195,7 @@ func TestStopByContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		begin := time.Now()
-		rs := run(ctx, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: time.Minute})
+		rs := run(ctx, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: 100, Per: time.Second}, Duration: time.Minute})
 		el := time.Since(begin)
 		machine := probe.Stop()
 		// The stop is seen as late as the process was starved of CPU
@@ -227,7 +227,7 @@ func TestGraceCancelsStuckRequests(t *testing.T) {
 	openEngines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		rs := run(ctx, Config{Targets: get(srv.URL), Rate: Rate{50, time.Second}, Grace: 200 * time.Millisecond})
+		rs := run(ctx, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: 50, Per: time.Second}, Grace: 200 * time.Millisecond})
 		canceled := 0
 		for _, r := range rs {
 			switch {
@@ -269,52 +269,17 @@ func TestTimeoutAndConnectionErrors(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Rate
-		err  bool
-	}{
-		{"100/1s", Rate{100, time.Second}, false},
-		{"5/100ms", Rate{5, 100 * time.Millisecond}, false},
-		{"100", Rate{100, time.Second}, false},
-		{"50/s", Rate{50, time.Second}, false},
-		{"0", Rate{}, false},
-		{"max", Rate{}, false},
-		{"-1", Rate{}, true},
-		{"10/0s", Rate{}, true},
-		{"fast", Rate{}, true},
-	} {
-		got, err := ParseRate(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
-func FuzzParseRate(f *testing.F) {
-	for _, s := range []string{"100/1s", "5/100ms", "max", "1/s", "0"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRate(s)
-		if err == nil && !r.IsMax() && (r.Freq <= 0 || r.Per <= 0) {
-			t.Fatalf("ParseRate(%q) = %v without error", s, r)
-		}
-	})
-}
-
 func TestPeakInFlight(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		cfg  Config
 		want int
 	}{
-		{"rate times timeout under the cap", Config{Rate: Rate{Freq: 50, Per: time.Second}, Timeout: 30 * time.Second, Connections: 10000}, 1501},
-		{"cap under rate times timeout", Config{Rate: Rate{Freq: 1000, Per: time.Second}, Timeout: 10 * time.Second, Connections: 2000}, 2000},
+		{"rate times timeout under the cap", Config{Rate: schedule.Rate{Freq: 50, Per: time.Second}, Timeout: 30 * time.Second, Connections: 10000}, 1501},
+		{"cap under rate times timeout", Config{Rate: schedule.Rate{Freq: 1000, Per: time.Second}, Timeout: 10 * time.Second, Connections: 2000}, 2000},
 		{"max rate", Config{Connections: 50}, 50},
-		{"a ramp's peak", Config{Pacer: &scenario.Profile{Model: scenario.ModelOpen, Stages: []scenario.Stage{{Duration: time.Minute, FromRate: 10, ToRate: 100}}}, Timeout: 2 * time.Second, Connections: 10000}, 201},
-		{"a pacer of unknown peak", Config{Pacer: ConstantPacer{Rate: Rate{Freq: 1, Per: time.Second}}, Timeout: time.Second, Connections: 300}, 300},
+		{"a ramp's peak", Config{Pacer: &schedule.Profile{Model: schedule.ModelOpen, Stages: []schedule.Stage{{Duration: time.Minute, FromRate: 10, ToRate: 100}}}, Timeout: 2 * time.Second, Connections: 10000}, 201},
+		{"a pacer of unknown peak", Config{Pacer: schedule.ConstantPacer{Rate: schedule.Rate{Freq: 1, Per: time.Second}}, Timeout: time.Second, Connections: 300}, 300},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.cfg.Targets = []target.Target{{Method: "GET", URL: "http://127.0.0.1:1/"}}

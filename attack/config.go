@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -34,9 +35,9 @@ type Config struct {
 	Labels []string
 	// Rate is the open-model request rate; the zero Rate means as fast as
 	// the in-flight cap allows.
-	Rate Rate
+	Rate schedule.Rate
 	// Pacer, if set, replaces Rate with another open-model schedule.
-	Pacer Pacer
+	Pacer schedule.Pacer
 	// Duration bounds the run; 0 = until Count requests or the context ends.
 	Duration time.Duration
 	// Count bounds the number of requests; 0 = no bound.
@@ -88,11 +89,11 @@ type Config struct {
 	// (steps in time order). Each user loops iterations of Flow (or of
 	// Targets, one request each) and its results are measured from their
 	// actual send time. Users is exclusive with Rate and Pacer.
-	Users []UserStep
+	Users []schedule.UserStep
 	// Stages name the phases of the run: each writes a stage marker when
 	// it starts, and results intended during a warm-up stage are flagged
 	// result.Warmup.
-	Stages []Stage
+	Stages []schedule.Phase
 	// LabelStages appends " [STAGE]" to the label of every result of a
 	// stage, so per-label reports show the stages apart. It applies to
 	// Targets, not to a Flow, whose steps name their results.

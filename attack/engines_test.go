@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -56,9 +57,9 @@ func TestEnginesRecordAlike(t *testing.T) {
 			{Method: "GET", URL: "http://" + refused + "/down"},
 		}
 		labels := []string{"get", "post", "down"}
-		cfg := Config{Targets: ts, Labels: labels, Rate: Rate{100, time.Second}, Count: n, Duration: n * gap,
+		cfg := Config{Targets: ts, Labels: labels, Rate: schedule.Rate{Freq: 100, Per: time.Second}, Count: n, Duration: n * gap,
 			Connections: 1, Timeout: 5 * time.Second,
-			Stages: []Stage{{Name: "warm", Duration: warmup, Warmup: true}, {Name: "main", Start: warmup}}}
+			Stages: []schedule.Phase{{Name: "warm", Duration: warmup, Warmup: true}, {Name: "main", Start: warmup}}}
 		rs := run(context.Background(), cfg)
 
 		if len(rs) != n {

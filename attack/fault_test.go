@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -29,7 +30,7 @@ var faultClients = []struct {
 	{"fast", func(t *testing.T, cfg Config) Config { return withFast(t, cfg, true) }},
 	{"loop", func(t *testing.T, cfg Config) Config { return withFast(t, cfg, false) }},
 	{"loop-paced", func(t *testing.T, cfg Config) Config {
-		cfg.Rate = Rate{Freq: 200, Per: time.Second}
+		cfg.Rate = schedule.Rate{Freq: 200, Per: time.Second}
 		return withFast(t, cfg, false)
 	}},
 	{"net-http", func(t *testing.T, cfg Config) Config {

@@ -13,41 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
-	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
-
-func TestProfileUsers(t *testing.T) {
-	s := time.Second
-	for _, tc := range []struct {
-		name string
-		p    scenario.Profile
-		want []UserStep
-	}{
-		{"constant", scenario.Profile{Model: scenario.ModelClosed, Stages: []scenario.Stage{{Duration: s, FromUsers: 3, ToUsers: 3}}},
-			[]UserStep{{0, 3}, {s, 0}}},
-		{"delay, ramp up, hold, ramp down", scenario.Profile{Model: scenario.ModelClosed, Delay: s, Stages: []scenario.Stage{
-			{Duration: 4 * s, FromUsers: 1, ToUsers: 5}, {Duration: s, FromUsers: 5, ToUsers: 5}, {Duration: 2 * s, FromUsers: 5, ToUsers: 1}}},
-			nil}, // derived from UsersAt below,
-		{"unbounded last stage", scenario.Profile{Model: scenario.ModelClosed, Iterations: 10, Stages: []scenario.Stage{{FromUsers: 2, ToUsers: 2}}},
-			[]UserStep{{0, 2}}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := ProfileUsers(&tc.p)
-			want := tc.want
-			if len(want) == 0 { // derive from UsersAt: a step wherever it changes, in ms
-				for at := time.Duration(0); at <= tc.p.Total(); at += time.Millisecond {
-					if n := tc.p.UsersAt(at); len(want) == 0 || want[len(want)-1].Users != n {
-						want = append(want, UserStep{at, n})
-					}
-				}
-			}
-			if d := cmp.Diff(want, got); d != "" {
-				t.Errorf("staircase (-want +got):\n%s", d)
-			}
-		})
-	}
-}
 
 // echoFlow is a two-step flow: GET /token, whose body is captured, then
 // GET /use?t=TOKEN, checked for status 200.
@@ -126,8 +94,8 @@ func TestClosedFlow(t *testing.T) {
 	for _, client := range []string{"net", "fast"} {
 		t.Run(client, func(t *testing.T) {
 			f := &echoFlow{base: echoServer(t)}
-			cfg := Config{Flow: f, Users: []UserStep{{0, 1}, {200 * time.Millisecond, 3}, {400 * time.Millisecond, 0}},
-				Stages: []Stage{{Name: "one", Duration: 200 * time.Millisecond, Warmup: true}, {Name: "three", Start: 200 * time.Millisecond, Duration: 200 * time.Millisecond}}}
+			cfg := Config{Flow: f, Users: []schedule.UserStep{{At: 0, Users: 1}, {At: 200 * time.Millisecond, Users: 3}, {At: 400 * time.Millisecond, Users: 0}},
+				Stages: []schedule.Phase{{Name: "one", Duration: 200 * time.Millisecond, Warmup: true}, {Name: "three", Start: 200 * time.Millisecond, Duration: 200 * time.Millisecond}}}
 			if client == "fast" {
 				c, err := NewFastClient(cfg)
 				if err != nil {
@@ -194,7 +162,7 @@ func TestOpenFlowNotSent(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(150 * time.Millisecond) }))
 	t.Cleanup(srv.Close)
 	f := &echoFlow{base: srv.URL}
-	a, err := New(Config{Flow: f, Rate: Rate{Freq: 50, Per: time.Second}, Duration: 200 * time.Millisecond, Connections: 1})
+	a, err := New(Config{Flow: f, Rate: schedule.Rate{Freq: 50, Per: time.Second}, Duration: 200 * time.Millisecond, Connections: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +241,7 @@ func TestFlowTickDueAtStopRecorded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f.cancel = cancel
-	a, err := New(Config{Flow: f, Rate: Rate{Freq: 100, Per: time.Second}, Duration: 10 * time.Second, Connections: 4})
+	a, err := New(Config{Flow: f, Rate: schedule.Rate{Freq: 100, Per: time.Second}, Duration: 10 * time.Second, Connections: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

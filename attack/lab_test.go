@@ -11,6 +11,7 @@ import (
 	"github.com/surge-dev/surge/lab"
 	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 )
 
 // startLab serves the lab target on a loopback port for one test.
@@ -52,7 +53,7 @@ func TestCoordinatedOmission(t *testing.T) {
 				probe := starvation.Start(0)
 				rs := run(context.Background(), Config{
 					Targets:     get(base + tc.path),
-					Rate:        Rate{200, time.Second},
+					Rate:        schedule.Rate{Freq: 200, Per: time.Second},
 					Duration:    4 * time.Second,
 					Connections: tc.connections,
 				})
@@ -108,7 +109,7 @@ func TestRateAccuracy(t *testing.T) {
 	base := startLab(t)
 	openEngines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {
 		probe := starvation.Start(0)
-		rs := run(context.Background(), Config{Targets: get(base + "/fixed?ms=1"), Rate: Rate{1000, time.Second}, Duration: 3 * time.Second})
+		rs := run(context.Background(), Config{Targets: get(base + "/fixed?ms=1"), Rate: schedule.Rate{Freq: 1000, Per: time.Second}, Duration: 3 * time.Second})
 		machine := probe.Stop()
 		checkSeqs(t, rs, 3000)
 		var sent []result.Result

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 )
 
 // benchEngine runs one max-rate attack of b.N requests on 50 connections
 // against the canned server and reports requests per CPU-second of the
 // whole process (the in-process server's CPU included, the same for both
 // engines).
-func benchEngine(b *testing.B, noEventLoop bool) { benchEngineAt(b, noEventLoop, Rate{}) }
+func benchEngine(b *testing.B, noEventLoop bool) { benchEngineAt(b, noEventLoop, schedule.Rate{}) }
 
 // pacedBenchConnections caps the connections of the open-model
 // benchmarks. At 20,000/s a run uses at most a few hundred while the
@@ -32,7 +33,7 @@ func benchEngine(b *testing.B, noEventLoop bool) { benchEngineAt(b, noEventLoop,
 const pacedBenchConnections = 1000
 
 // engineBenchConfig is the Config of benchEngineAt against url.
-func engineBenchConfig(url string, noEventLoop bool, rate Rate) Config {
+func engineBenchConfig(url string, noEventLoop bool, rate schedule.Rate) Config {
 	cfg := Config{Targets: get(url), Connections: 50, Timeout: 10 * time.Second, NoEventLoop: noEventLoop, Rate: rate}
 	if !rate.IsMax() {
 		cfg.Connections = pacedBenchConnections
@@ -41,7 +42,7 @@ func engineBenchConfig(url string, noEventLoop bool, rate Rate) Config {
 }
 
 // benchEngineAt is benchEngine at an open-model rate (zero: max rate).
-func benchEngineAt(b *testing.B, noEventLoop bool, rate Rate) {
+func benchEngineAt(b *testing.B, noEventLoop bool, rate schedule.Rate) {
 	cfg := engineBenchConfig(fastCannedServer(b), noEventLoop, rate)
 	c, err := NewFastClient(cfg)
 	if err != nil {
@@ -83,11 +84,15 @@ func BenchmarkWorkerEngine(b *testing.B) { benchEngine(b, true) }
 
 // BenchmarkPacedLoop measures the event loop at 20,000 req/s (the default
 // tick window, responses read at the next tick).
-func BenchmarkPacedLoop(b *testing.B) { benchEngineAt(b, false, Rate{20000, time.Second}) }
+func BenchmarkPacedLoop(b *testing.B) {
+	benchEngineAt(b, false, schedule.Rate{Freq: 20000, Per: time.Second})
+}
 
 // BenchmarkPacedWorkers measures one goroutine per connection at 20,000
 // req/s (the tick wheel).
-func BenchmarkPacedWorkers(b *testing.B) { benchEngineAt(b, true, Rate{20000, time.Second}) }
+func BenchmarkPacedWorkers(b *testing.B) {
+	benchEngineAt(b, true, schedule.Rate{Freq: 20000, Per: time.Second})
+}
 
 // failures counts failed results by error, so that a failed run says why.
 type failures struct {

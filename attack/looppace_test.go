@@ -20,6 +20,7 @@ import (
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 )
 
 // loopAttacker returns an Attacker of cfg with a FastClient, which runs
@@ -86,7 +87,7 @@ func TestPacedLoopKernelStamps(t *testing.T) {
 	var machine starvation.Report
 	for try := 1; ; try++ {
 		probe := starvation.Start(0)
-		rs, a = runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: time.Second})
+		rs, a = runLoop(t, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: 10, Per: time.Second}, Duration: time.Second})
 		machine = probe.Stop()
 		if !a.lazyOff.Load() || try == 3 {
 			break
@@ -145,7 +146,7 @@ func TestPacedLoopPartialResponse(t *testing.T) {
 	}))
 	defer srv.Close()
 	probe := starvation.Start(0)
-	rs, a := runLoop(t, Config{Targets: get(srv.URL), Rate: Rate{10, time.Second}, Duration: 300 * time.Millisecond})
+	rs, a := runLoop(t, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: 10, Per: time.Second}, Duration: 300 * time.Millisecond})
 	machine := probe.Stop()
 	t.Log(machine)
 	stall := machine.Stalled
@@ -183,7 +184,7 @@ func TestPacedLoopRetiresIdle(t *testing.T) {
 	}))
 	defer srv.Close()
 	probe := starvation.Start(0)
-	a := loopAttacker(t, Config{Targets: get(srv.URL), Rate: Rate{100, time.Second}, Duration: 1500 * time.Millisecond})
+	a := loopAttacker(t, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: 100, Per: time.Second}, Duration: 1500 * time.Millisecond})
 	var peak, late atomic.Int64
 	stop := make(chan struct{})
 	go func() {
@@ -257,7 +258,7 @@ func TestTickWindowWakeAt(t *testing.T) {
 func TestTickWindow(t *testing.T) {
 	url := fastCannedServer(t)
 	for _, window := range []time.Duration{0, -1} {
-		rs, _ := runLoop(t, Config{Targets: get(url), Rate: Rate{20000, time.Second}, Duration: 200 * time.Millisecond, TickWindow: window})
+		rs, _ := runLoop(t, Config{Targets: get(url), Rate: schedule.Rate{Freq: 20000, Per: time.Second}, Duration: 200 * time.Millisecond, TickWindow: window})
 		rs = sortedSeqs(rs)
 		checkSeqs(t, rs, 4000)
 		for _, r := range rs {
@@ -299,7 +300,7 @@ func openFDs(t *testing.T) int {
 // is back to the descriptors and goroutines it had: no connection, epoll
 // set, timer or goroutine outlives a run.
 func TestPacedRunsLeaveNothing(t *testing.T) {
-	rate := Rate{20000, time.Second}
+	rate := schedule.Rate{Freq: 20000, Per: time.Second}
 	runs := []struct {
 		name    string
 		delay   time.Duration // the server's, per request
@@ -392,7 +393,7 @@ func TestPacedBenchStarvedServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
-	cfg := engineBenchConfig(url, false, Rate{20000, time.Second})
+	cfg := engineBenchConfig(url, false, schedule.Rate{Freq: 20000, Per: time.Second})
 	cfg.Count = 3000
 	rs, a := runLoop(t, cfg)
 	bad := failures{}

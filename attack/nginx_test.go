@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -117,7 +118,7 @@ func TestNginx(t *testing.T) {
 	}
 	// At max rate, and at 2,000/s, where the event loop reads responses
 	// when it wakes for the next tick.
-	for _, rate := range []Rate{{}, {2000, time.Second}} {
+	for _, rate := range []schedule.Rate{{}, {Freq: 2000, Per: time.Second}} {
 		for _, tc := range cases {
 			sizes := map[string]int64{}
 			for name, mk := range clients {

@@ -1,6 +1,10 @@
 package attack
 
-import "time"
+import (
+	"time"
+
+	"github.com/surge-dev/surge/schedule"
+)
 
 // Not-sent accounting. An open-model tick that is due when no connection
 // is free (every one the cap allows is busy) or the generator has no CPU
@@ -8,7 +12,7 @@ import "time"
 // ticks still waiting when the run stops are recorded as not sent, one
 // result each, so nothing is dropped silently. Two bounds keep that cheap:
 //
-//   - MaxRate: no schedule asks for more than one process could send, so a
+//   - schedule.MaxRate: no schedule asks for more than one process could send, so a
 //     run's results, sent or not, are at most MaxRate × its length.
 //   - maxBacklog: at most that many due ticks wait. When more are due, the
 //     oldest are recorded as not sent right away (the in-flight cap or the
@@ -30,7 +34,7 @@ const maxBacklog = 100_000
 // backlogSpan is the shortest time maxBacklog ticks can span (at MaxRate):
 // a tick less late than this cannot have maxBacklog due ticks behind it,
 // so only later ones are checked.
-const backlogSpan = time.Duration(maxBacklog * float64(time.Second) / MaxRate)
+const backlogSpan = time.Duration(maxBacklog * float64(time.Second) / schedule.MaxRate)
 
 // tick returns the intended time of request seq, and false when the
 // schedule has no such request (Count reached, or the pacer's end).

@@ -6,53 +6,30 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/surge-dev/surge/result"
-	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 )
 
-// TestRateCeiling: a rate above MaxRate is refused before anything is
-// sent, with the ceiling in the message, wherever it comes from.
+// TestRateCeiling: a rate or schedule above schedule.MaxRate is refused by
+// New, before anything is sent.
 func TestRateCeiling(t *testing.T) {
-	for _, s := range []string{"1000000000/1s", "1000001/1s", "100000000000/1ns", "2/1us", "1001/1ms"} {
-		if _, err := ParseRate(s); !errors.Is(err, ErrRateTooHigh) || !strings.Contains(err.Error(), "1000000/s") {
-			t.Errorf("ParseRate(%q) = %v; want ErrRateTooHigh naming the ceiling 1000000/s", s, err)
-		}
-	}
-	for _, s := range []string{"1000000/1s", "1000/1ms", "1/1us"} {
-		if r, err := ParseRate(s); err != nil || r.PerSecond() != MaxRate {
-			t.Errorf("ParseRate(%q) = %v, %v; want the ceiling itself accepted", s, r, err)
-		}
-	}
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer srv.Close()
 	for name, cfg := range map[string]Config{
-		"rate":  {Targets: get(srv.URL), Rate: Rate{1_000_000_000, time.Second}, Duration: time.Second},
-		"pacer": {Targets: get(srv.URL), Pacer: &scenario.Profile{Model: scenario.ModelOpen, Stages: []scenario.Stage{{Duration: time.Second, FromRate: 10, ToRate: 1e11}}}},
+		"rate":  {Targets: get(srv.URL), Rate: schedule.Rate{Freq: 1_000_000_000, Per: time.Second}, Duration: time.Second},
+		"pacer": {Targets: get(srv.URL), Pacer: &schedule.Profile{Model: schedule.ModelOpen, Stages: []schedule.Stage{{Duration: time.Second, FromRate: 10, ToRate: 1e11}}}},
 	} {
-		if _, err := New(cfg); !errors.Is(err, ErrRateTooHigh) {
+		if _, err := New(cfg); !errors.Is(err, schedule.ErrRateTooHigh) {
 			t.Errorf("New with an absurd %s: %v; want ErrRateTooHigh", name, err)
 		}
 	}
 	if hits.Load() != 0 {
 		t.Errorf("%d requests reached the server", hits.Load())
-	}
-}
-
-// TestConstantPacerLongRun: offsets stay exact where seq·Per overflows 64
-// bits (after 2.5 hours at 1,000,000/1s).
-func TestConstantPacerLongRun(t *testing.T) {
-	p := ConstantPacer{Rate: Rate{MaxRate, time.Second}}
-	for _, h := range []int64{1, 3, 24, 24 * 365} {
-		want := time.Duration(h) * time.Hour
-		if at, ok := p.At(uint64(h * 3600 * MaxRate)); !ok || at != want {
-			t.Errorf("At(tick of hour %d) = %v, %v; want %v", h, at, ok, want)
-		}
 	}
 }
 
@@ -161,10 +138,10 @@ func stopBound(sr stopRun) time.Duration {
 // recordSpeed measures how many not-sent results per second this
 // process, as built (the race detector makes it several times slower)
 // and as loaded, records with the given engine and sink: a 100ms run at
-// MaxRate on one connection, whose 100,000 ticks (no more than
+// schedule.MaxRate on one connection, whose 100,000 ticks (no more than
 // maxBacklog, so none is recorded early) are nearly all recorded at the
 // stop. The stop-time checks hold a run to 1 s only where the generator
-// records at least four times as fast as MaxRate; slower, it could not record
+// records at least four times as fast as schedule.MaxRate; slower, it could not record
 // its own schedule in time, and is judged as the report judges a run the
 // generator limited: every tick recorded once, its time not held to the
 // bound.
@@ -172,7 +149,7 @@ func recordSpeed(t *testing.T, engine, url string, encode bool) float64 {
 	t.Helper()
 	var speed float64
 	for range 2 { // the better of two: one may meet a burst of other load
-		sr := runStop(t, engine, Config{Targets: get(url), Rate: Rate{MaxRate, time.Second}, Duration: 100 * time.Millisecond, Connections: 1}, 0, encode)
+		sr := runStop(t, engine, Config{Targets: get(url), Rate: schedule.Rate{Freq: schedule.MaxRate, Per: time.Second}, Duration: 100 * time.Millisecond, Connections: 1}, 0, encode)
 		after := sr.elapsed - max(sr.stop, sr.lastDone)
 		speed = max(speed, float64(sr.notSent)/max(after, time.Millisecond).Seconds())
 	}
@@ -183,7 +160,7 @@ func recordSpeed(t *testing.T, engine, url string, encode bool) float64 {
 // TestCeilingRateEndsOnTime: at the highest rate accepted, a 1 s run
 // against a loopback server records every tick, sent or not, its results
 // file stays within 16 bytes per tick (16 MB per second of run at
-// MaxRate), and it ends within 1 s of its stop beyond the wait for the
+// schedule.MaxRate), and it ends within 1 s of its stop beyond the wait for the
 // responses in flight.
 func TestCeilingRateEndsOnTime(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
@@ -191,11 +168,11 @@ func TestCeilingRateEndsOnTime(t *testing.T) {
 	for _, engine := range []string{"loop", "workers", "net"} {
 		t.Run(engine, func(t *testing.T) {
 			speed := recordSpeed(t, engine, srv.URL, true)
-			sr := runStop(t, engine, Config{Targets: get(srv.URL), Rate: Rate{MaxRate, time.Second}, Duration: time.Second, Connections: 50}, 0, true)
-			if sr.results != MaxRate {
-				t.Errorf("%d results; want %d, one per tick of the second", sr.results, MaxRate)
+			sr := runStop(t, engine, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: schedule.MaxRate, Per: time.Second}, Duration: time.Second, Connections: 50}, 0, true)
+			if sr.results != schedule.MaxRate {
+				t.Errorf("%d results; want %d, one per tick of the second", sr.results, schedule.MaxRate)
 			}
-			if limit := int64(16 * MaxRate); sr.bytes > limit {
+			if limit := int64(16 * schedule.MaxRate); sr.bytes > limit {
 				t.Errorf("results file of %d bytes; want at most %d (16 per tick)", sr.bytes, limit)
 			}
 			checkStop(t, sr, speed, false)
@@ -209,8 +186,8 @@ func TestCeilingRateEndsOnTime(t *testing.T) {
 // its batches and the sink's queue hold) before the stop.
 func checkStop(t *testing.T, sr stopRun, speed float64, far bool) {
 	t.Helper()
-	if speed < 4*MaxRate {
-		t.Logf("generator-limited: it records %.0f results/s, less than four times MaxRate; the stop's time is not judged", speed)
+	if speed < 4*schedule.MaxRate {
+		t.Logf("generator-limited: it records %.0f results/s, less than four times schedule.MaxRate; the stop's time is not judged", speed)
 		return
 	}
 	if b := stopBound(sr); sr.elapsed > b {
@@ -226,7 +203,7 @@ func checkStop(t *testing.T, sr stopRun, speed float64, far bool) {
 	}
 }
 
-// TestFarBehindStopsOnTime: a run at MaxRate whose schedule falls far
+// TestFarBehindStopsOnTime: a run at schedule.MaxRate whose schedule falls far
 // behind (two connections to a 10ms endpoint) and is stopped from outside
 // after 3 s records every tick due before the stop once, and, as it
 // recorded its oldest due ticks as not sent as it went, ends within 1 s
@@ -240,7 +217,7 @@ func TestFarBehindStopsOnTime(t *testing.T) {
 	for _, engine := range []string{"loop", "workers", "net"} {
 		t.Run(engine, func(t *testing.T) {
 			speed := recordSpeed(t, engine, srv.URL, false)
-			sr := runStop(t, engine, Config{Targets: get(srv.URL), Rate: Rate{MaxRate, time.Second}, Duration: time.Minute, Connections: 2}, 3*time.Second, false)
+			sr := runStop(t, engine, Config{Targets: get(srv.URL), Rate: schedule.Rate{Freq: schedule.MaxRate, Per: time.Second}, Duration: time.Minute, Connections: 2}, 3*time.Second, false)
 			if due := int64(math.Ceil(float64(sr.stop) / 1e3)); sr.results != due {
 				t.Errorf("%d results; want the %d ticks due before the stop at %v", sr.results, due, sr.stop)
 			}

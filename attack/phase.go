@@ -8,44 +8,12 @@ import (
 	"github.com/surge-dev/surge/result"
 )
 
-// Stage is a named phase of a run, written to the results file as a
-// result.MarkStage marker when it starts (and, for a warm-up stage, a
-// result.MarkWarmup marker then and a result.MarkWarmupEnd marker when it
-// ends).
-type Stage struct {
-	Name  string
-	Start time.Duration // offset from the run's start
-	// Duration is the stage's length; 0 means until the end of the run.
-	Duration time.Duration
-	// Warmup flags the results intended during the stage result.Warmup, so
-	// reports leave them out by default.
-	Warmup bool
-	// Attrs are written in the stage's marker, e.g. {"rate": "20/s"} or
-	// {"users": "1..5"}.
-	Attrs map[string]string
-}
-
-// UserStep is a step of a closed-model staircase: from At on, Users
-// virtual users run, until the next step.
-type UserStep struct {
-	At    time.Duration
-	Users int
-}
-
-// end returns the offset at which st ends, or -1 for an open end.
-func (st *Stage) end() time.Duration {
-	if st.Duration <= 0 {
-		return -1
-	}
-	return st.Start + st.Duration
-}
-
 // stageAt returns the index of the stage holding offset at, or -1.
 func (rs *runState) stageAt(at time.Duration) int {
 	for i := len(rs.stages) - 1; i >= 0; i-- {
 		st := &rs.stages[i]
 		if at >= st.Start {
-			if e := st.end(); e >= 0 && at >= e {
+			if e := st.End(); e >= 0 && at >= e {
 				return -1
 			}
 			return i
@@ -102,7 +70,7 @@ func (a *Attacker) phases(stop, done <-chan struct{}) {
 		ms = append(ms, result.Marker{At: st.Start, Kind: result.MarkStage, Name: st.Name, Attrs: st.Attrs})
 		if st.Warmup {
 			ms = append(ms, result.Marker{At: st.Start, Kind: result.MarkWarmup, Name: st.Name})
-			if e := st.end(); e >= 0 {
+			if e := st.End(); e >= 0 {
 				ms = append(ms, result.Marker{At: e, Kind: result.MarkWarmupEnd, Name: st.Name})
 			}
 		}

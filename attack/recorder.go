@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -18,15 +19,15 @@ import (
 // through their own recorder; none of them reads the Attacker or its
 // Config.
 type runState struct {
-	start   time.Time // the run's start: every offset is from it
-	pacer   Pacer     // nil at max rate
-	count   uint64    // 0 = no bound
+	start   time.Time      // the run's start: every offset is from it
+	pacer   schedule.Pacer // nil at max rate
+	count   uint64         // 0 = no bound
 	targets []target.Target
 	worker  uint32 // Config.Worker, for the results of Targets
 
-	labels    []string   // Config.Labels
-	stages    []Stage    // Config.Stages
-	labelTab  [][]string // stage × target labels, with LabelStages
+	labels    []string         // Config.Labels
+	stages    []schedule.Phase // Config.Stages
+	labelTab  [][]string       // stage × target labels, with LabelStages
 	hasWarmup bool
 
 	next    atomic.Uint64 // next sequence number to claim

@@ -11,6 +11,7 @@ import (
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -53,7 +54,7 @@ func NewMeta(cfg attack.Config, command []string) *result.Meta {
 func ScenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64, command []string) *result.Meta {
 	m := NewMeta(cfg, command)
 	m.Profile = strings.TrimSpace(s.Load.Describe())
-	if s.Load.Model == scenario.ModelClosed {
+	if s.Load.Model == schedule.ModelClosed {
 		m.Rate = 0
 	}
 	reqs := s.Steps

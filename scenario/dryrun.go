@@ -115,3 +115,11 @@ func (e *errWriter) printf(format string, args ...any) {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
 	}
 }
+
+// rangeText returns "a" or "a→b".
+func rangeText(a, b string) string {
+	if a == b {
+		return a
+	}
+	return a + "→" + b
+}

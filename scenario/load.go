@@ -2,290 +2,194 @@ package scenario
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/surge-dev/surge/schedule"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// Models of a Profile.
-const (
-	// ModelClosed runs a number of virtual users, each starting its next
-	// iteration when the previous one (and its think time) is done.
-	ModelClosed = "closed"
-	// ModelOpen starts iterations at a rate, whether or not earlier ones
-	// have finished; latency is measured from each iteration's intended time.
-	ModelOpen = "open"
+var (
+	loadFields  = []string{"model", "delay", "stages", "users", "rate", "duration", "iterations", "iterations_per_user", "max_users"}
+	stageFields = []string{"name", "duration", "users", "rate", "warmup"}
 )
 
-// MaxRate is the highest open-model rate, in iterations per second, that a
-// scenario may ask for: the ceiling of one surge process (attack.MaxRate,
-// which explains the figure).
-const MaxRate = 1_000_000
-
-// Profile is a load profile: after Delay, the Stages in order. A closed-model
-// stage sets the number of users; an open-model stage sets the iteration
-// rate. Either may ramp linearly from its From to its To value.
-type Profile struct {
-	Model             string        // ModelOpen or ModelClosed
-	Delay             time.Duration // wait before the first stage
-	Stages            []Stage       // at least one; only the last may have Duration 0 (unbounded)
-	Iterations        uint64        // total iterations of the run; 0 means no limit
-	IterationsPerUser uint64        // closed model: iterations per user; 0 means no limit
-	MaxUsers          int           // open model: cap on concurrent iterations; 0 means the engine's default
-}
-
-// Stage is one phase of a Profile.
-type Stage struct {
-	Name      string
-	Duration  time.Duration // 0 only for the last stage: until the iteration limit is reached
-	Warmup    bool          // results of this stage are excluded from the report
-	FromRate  float64       // open model: iterations per second at the stage's start
-	ToRate    float64       // open model: iterations per second at its end
-	FromUsers int           // closed model: users at the start
-	ToUsers   int           // closed model: users at the end
-}
-
-// count returns the expected number of open-model iterations in a bounded
-// stage: the integral of its rate.
-func (st *Stage) count() float64 {
-	return (st.FromRate + st.ToRate) / 2 * st.Duration.Seconds()
-}
-
-// solve returns the offset in seconds into the stage at which m iterations
-// have been due, for a rate ramping linearly from FromRate to ToRate:
-// the root of r0·t + (r1−r0)·t²/(2D) = m. It uses the form
-// 2m / (r0 + √(r0² + 4am)), which, unlike the schoolbook formula, stays
-// exact when the ramp is nearly flat.
-func (st *Stage) solve(m float64) float64 {
-	r0, r1, d := st.FromRate, st.ToRate, st.Duration.Seconds()
-	if m <= 0 {
-		return 0
+// load decodes the load section. Without one, the scenario runs one
+// iteration with one user.
+func (p *parser) load(n *yaml.Node) (schedule.Profile, error) {
+	d := p.d
+	if n == nil {
+		return schedule.Profile{Model: schedule.ModelClosed, Stages: []schedule.Stage{{FromUsers: 1, ToUsers: 1}}, Iterations: 1}, nil
 	}
-	if r0 == r1 || d == 0 {
-		return m / r0
+	var l schedule.Profile
+	m, err := d.mapping(n, "load", loadFields...)
+	if err != nil {
+		return l, err
 	}
-	a := (r1 - r0) / (2 * d)
-	den := r0 + math.Sqrt(max(0, r0*r0+4*a*m))
-	if den <= 0 {
-		return d
+	if v := m.get("model"); v != nil {
+		if l.Model, err = d.str(v, "load.model"); err != nil {
+			return l, err
+		}
+		if l.Model != schedule.ModelOpen && l.Model != schedule.ModelClosed {
+			return l, d.errorf(v, "load.model", "expected open or closed, got %q", l.Model)
+		}
 	}
-	return 2 * m / den
-}
+	if v := m.get("delay"); v != nil {
+		if l.Delay, err = d.duration(v, "load.delay"); err != nil {
+			return l, err
+		}
+	}
+	if v := m.get("iterations"); v != nil {
+		if l.Iterations, err = d.integer(v, "load.iterations"); err != nil {
+			return l, err
+		}
+	}
+	if v := m.get("iterations_per_user"); v != nil {
+		if l.IterationsPerUser, err = d.integer(v, "load.iterations_per_user"); err != nil {
+			return l, err
+		}
+	}
+	if v := m.get("max_users"); v != nil {
+		u, err := d.integer(v, "load.max_users")
+		if err != nil {
+			return l, err
+		}
+		if u > 1_000_000 {
+			return l, d.errorf(v, "load.max_users", "expected at most 1000000, got %d", u)
+		}
+		l.MaxUsers = int(u)
+	}
 
-// seconds converts seconds to a Duration, rounded to the nanosecond.
-func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
-
-// At returns the intended start of open-model iteration seq (from 0),
-// measured from the start of the run and including Delay, and false when
-// the profile has no such iteration: after the last stage, beyond
-// Iterations, or for a closed model. The offsets are exact for constant and
-// linearly ramping rates: iteration n starts when the integrated rate
-// reaches n, so a ramp from 10 to 20/s over 10s holds exactly 150. At
-// makes *Profile a Pacer of the attack package.
-func (l *Profile) At(seq uint64) (time.Duration, bool) {
-	if l.Model != ModelOpen || (l.Iterations > 0 && seq >= l.Iterations) {
-		return 0, false
-	}
-	n := float64(seq)
-	start := l.Delay
-	for i := range l.Stages {
-		st := &l.Stages[i]
-		if st.Duration == 0 { // unbounded last stage, constant rate
-			if st.FromRate <= 0 {
-				return 0, false
+	// Stages, or the one-stage shorthand users/rate + duration.
+	var nodes []*yaml.Node // the stage nodes, for error lines
+	var paths []string
+	if sv := m.get("stages"); sv != nil {
+		for _, k := range []string{"users", "rate", "duration"} {
+			if v := m.get(k); v != nil {
+				return l, d.errorf(v, "load."+k, "give stages, or %s at the top of load, not both", k)
 			}
-			return start + seconds(n/st.FromRate), true
 		}
-		c := st.count()
-		if n < c {
-			return start + min(seconds(st.solve(n)), st.Duration), true
+		items, err := d.list(sv, "load.stages")
+		if err != nil {
+			return l, err
 		}
-		n -= c
-		start += st.Duration
-	}
-	return 0, false
-}
-
-// PeakRate returns the highest rate of an open-model profile, in
-// iterations per second (0 for a closed model).
-func (l *Profile) PeakRate() float64 {
-	var peak float64
-	if l.Model == ModelOpen {
-		for _, st := range l.Stages {
-			peak = max(peak, st.FromRate, st.ToRate)
+		for i, it := range items {
+			nodes = append(nodes, it)
+			paths = append(paths, fmt.Sprintf("load.stages[%d]", i))
 		}
+	} else {
+		nodes, paths = []*yaml.Node{n}, []string{"load"}
 	}
-	return peak
-}
-
-// UsersAt returns how many closed-model users should be active t after the
-// start of the run: 0 during Delay and after the last stage (and for an
-// open model). A ramp is a staircase that steps to the next whole number of
-// users when the straight line from FromUsers to ToUsers reaches it, so
-// 1..5 over 10s adds a user every 2.5s and 5..1 over 30s drops one every
-// 7.5s, reaching the To value at the stage's end.
-func (l *Profile) UsersAt(t time.Duration) int {
-	if l.Model != ModelClosed {
-		return 0
-	}
-	i, st := l.StageAt(t)
-	if st == nil {
-		return 0
-	}
-	if st.Duration == 0 || st.FromUsers == st.ToUsers {
-		return st.FromUsers
-	}
-	into := t - l.stageStart(i)
-	diff := float64(st.ToUsers - st.FromUsers)
-	return st.FromUsers + int(math.Trunc(diff*float64(into)/float64(st.Duration)))
-}
-
-// stageStart returns the offset at which stage i starts.
-func (l *Profile) stageStart(i int) time.Duration {
-	start := l.Delay
-	for j := 0; j < i; j++ {
-		start += l.Stages[j].Duration
-	}
-	return start
-}
-
-// StageAt returns the stage that t (from the start of the run) falls in and
-// its index, or -1 and nil during Delay and after the last stage. A stage
-// holds [start, start+Duration); an unbounded last stage holds every t after
-// its start.
-func (l *Profile) StageAt(t time.Duration) (int, *Stage) {
-	if t < l.Delay {
-		return -1, nil
-	}
-	start := l.Delay
-	for i := range l.Stages {
-		st := &l.Stages[i]
-		if st.Duration == 0 || t < start+st.Duration {
-			return i, st
+	kinds := make([]string, len(nodes)) // "rate" or "users" per stage
+	for i, sn := range nodes {
+		var st schedule.Stage
+		var sm mapping
+		if paths[i] == "load" {
+			sm = m
+		} else if sm, err = d.mapping(sn, paths[i], stageFields...); err != nil {
+			return l, err
 		}
-		start += st.Duration
-	}
-	return -1, nil
-}
-
-// Total returns the length of the profile, Delay included. An unbounded
-// last stage (Duration 0) adds nothing: that run ends with its iteration
-// limit.
-func (l *Profile) Total() time.Duration { return l.stageStart(len(l.Stages)) }
-
-// Bounded reports whether every stage has a duration, so the run ends at
-// Total at the latest.
-func (l *Profile) Bounded() bool {
-	return len(l.Stages) > 0 && l.Stages[len(l.Stages)-1].Duration > 0
-}
-
-// Describe returns a human summary of the profile, one line per stage with
-// its time span, users or rate, and expected iteration count, as printed by
-// a dry run.
-func (l *Profile) Describe() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s model, %d stage(s)", l.Model, len(l.Stages))
-	if l.Bounded() {
-		fmt.Fprintf(&b, ", %s in total", l.Total())
-	}
-	if l.Delay > 0 {
-		fmt.Fprintf(&b, " (starting after a %s delay)", l.Delay)
-	}
-	if l.Iterations > 0 {
-		fmt.Fprintf(&b, ", at most %d iterations", l.Iterations)
-	}
-	if l.IterationsPerUser > 0 {
-		fmt.Fprintf(&b, ", at most %d iterations per user", l.IterationsPerUser)
-	}
-	if l.MaxUsers > 0 {
-		fmt.Fprintf(&b, ", at most %d concurrent iterations", l.MaxUsers)
-	}
-	b.WriteString("\n")
-	start := l.Delay
-	var due float64 // open model: iterations due before this stage
-	for i := range l.Stages {
-		st := &l.Stages[i]
-		name := st.Name
-		if name == "" {
-			name = "stage " + strconv.Itoa(i+1)
-		}
-		span := fmt.Sprintf("%s–%s", start, start+st.Duration)
-		if st.Duration == 0 {
-			span = fmt.Sprintf("%s–end", start)
-		}
-		fmt.Fprintf(&b, "  %d. %-12s %-14s ", i+1, name, span)
-		if l.Model == ModelOpen {
-			b.WriteString(rangeText(formatRate(st.FromRate), formatRate(st.ToRate)))
-			if st.Duration > 0 {
-				n := uint64(math.Ceil(due+st.count())) - uint64(math.Ceil(due))
-				if l.Iterations > 0 {
-					n = min(n, l.Iterations-min(l.Iterations, uint64(math.Ceil(due))))
+		for _, f := range sm.fields {
+			switch f.key.Value {
+			case "name":
+				st.Name, err = d.str(f.value, f.path)
+			case "duration":
+				st.Duration, err = d.duration(f.value, f.path)
+			case "warmup":
+				st.Warmup, err = d.boolean(f.value, f.path)
+			case "users", "rate":
+				if kinds[i] != "" {
+					return l, d.errorf(f.key, paths[i], "give users (closed model) or rate (open model), not both")
 				}
-				fmt.Fprintf(&b, ", %d iterations", n)
-				due += st.count()
-			} else {
-				b.WriteString(", until the iteration limit")
+				kinds[i] = f.key.Value
+				var s string
+				if s, err = d.str(f.value, f.path); err != nil {
+					return l, err
+				}
+				if kinds[i] == "users" {
+					st.FromUsers, st.ToUsers, err = parseUsers(s)
+				} else {
+					st.FromRate, st.ToRate, err = parseRateRange(s)
+				}
+				if err != nil {
+					err = d.errorf(f.value, f.path, "%v", err)
+				}
 			}
-		} else {
-			b.WriteString(rangeText(strconv.Itoa(st.FromUsers), strconv.Itoa(st.ToUsers)))
-			if st.FromUsers == 1 && st.ToUsers == 1 {
-				b.WriteString(" user")
-			} else {
-				b.WriteString(" users")
-			}
-			if st.Duration > 0 {
-				us := float64(st.FromUsers+st.ToUsers) / 2 * st.Duration.Seconds()
-				fmt.Fprintf(&b, ", ~%.0f user·s (iterations depend on response time)", us)
-			} else {
-				b.WriteString(", until the iteration limit")
+			if err != nil {
+				return l, err
 			}
 		}
-		if st.Warmup {
-			b.WriteString(", warm-up: not in the report")
+		if kinds[i] == "" {
+			what := "users (like 5 or 1..5) or rate (like 20/1s or 10/1s..50/1s)"
+			if l.Model == schedule.ModelOpen {
+				what = "rate (like 20/1s or 10/1s..50/1s)"
+			} else if l.Model == schedule.ModelClosed {
+				what = "users (like 5 or 1..5)"
+			}
+			return l, d.errorf(sn, paths[i], "missing: expected %s", what)
 		}
-		b.WriteString("\n")
-		start += st.Duration
+		l.Stages = append(l.Stages, st)
 	}
-	return b.String()
+	if len(l.Stages) == 0 {
+		return l, d.errorf(n, "load.stages", "expected at least one stage")
+	}
+	if l.Model == "" {
+		l.Model = schedule.ModelClosed
+		if kinds[0] == "rate" {
+			l.Model = schedule.ModelOpen
+		}
+	}
+	return l, p.checkLoad(&l, nodes, paths, kinds, m)
 }
 
-// rangeText returns "a" or "a→b".
-func rangeText(a, b string) string {
-	if a == b {
-		return a
+// checkLoad validates a decoded profile as a whole.
+func (p *parser) checkLoad(l *schedule.Profile, nodes []*yaml.Node, paths, kinds []string, m mapping) error {
+	d := p.d
+	want := "users"
+	if l.Model == schedule.ModelOpen {
+		want = "rate"
 	}
-	return a + "→" + b
+	active := false
+	for i, st := range l.Stages {
+		field := paths[i] + "." + kinds[i]
+		if kinds[i] != want {
+			return d.errorf(nodes[i], field, "the model is %s, so stages set %s, not %s", l.Model, want, kinds[i])
+		}
+		if st.Duration == 0 {
+			switch {
+			case i != len(l.Stages)-1:
+				return d.errorf(nodes[i], paths[i]+".duration", "missing: only the last stage may run without a duration")
+			case l.Iterations == 0 && l.IterationsPerUser == 0:
+				return d.errorf(nodes[i], paths[i]+".duration", "missing: without a duration the run needs iterations or iterations_per_user to end")
+			case st.FromUsers != st.ToUsers || st.FromRate != st.ToRate:
+				return d.errorf(nodes[i], field, "a ramp needs a duration")
+			}
+		}
+		if st.ToUsers > 0 || st.FromUsers > 0 || st.FromRate > 0 || st.ToRate > 0 {
+			active = true
+		}
+	}
+	if !active {
+		return d.errorf(m.node, "load", "every stage has 0 %s: nothing would run", want)
+	}
+	if l.Model == schedule.ModelOpen && l.IterationsPerUser > 0 {
+		return d.errorf(m.get("iterations_per_user"), "load.iterations_per_user", "applies to the closed model only; use iterations")
+	}
+	if l.Model == schedule.ModelClosed && l.MaxUsers > 0 {
+		return d.errorf(m.get("max_users"), "load.max_users", "applies to the open model only; the closed model runs the users of its stages")
+	}
+	return nil
 }
 
-// formatRate formats iterations per second.
-func formatRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }
-
-// parseRate parses an iteration rate: "20" (per second), "20/s", "20/1s",
-// "5/100ms", "0.5/1s". It returns iterations per second.
+// parseRate parses a stage's rate in the grammar of schedule.ParseRate and
+// returns it in iterations per second.
 func parseRate(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	num, per, hasPer := strings.Cut(s, "/")
-	f, err := parseNumber(strings.TrimSpace(num))
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("expected a rate like 20, 20/1s or 5/100ms, got %q", s)
+	r, err := schedule.ParseRate(s)
+	if err != nil {
+		return 0, err
 	}
-	if hasPer {
-		per = strings.TrimSpace(per)
-		if per != "" && (per[0] < '0' || per[0] > '9') {
-			per = "1" + per
-		}
-		d, err := time.ParseDuration(per)
-		if err != nil || d <= 0 {
-			return 0, fmt.Errorf("expected a positive duration after '/' in rate %q, like 1s or 100ms", s)
-		}
-		f /= d.Seconds()
-	}
-	if f > MaxRate {
-		return 0, fmt.Errorf("rate %q is %s/s, above the ceiling of %d/s that one surge process accepts (split higher load over several workers)",
-			s, strconv.FormatFloat(f, 'g', 6, 64), MaxRate)
-	}
-	return f, nil
+	return r.PerSecond(), nil
 }
 
 // parseRateRange parses "RATE" or "RATE..RATE".

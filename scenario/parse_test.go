@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/surge-dev/surge/schedule"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -62,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad users", "requests: [{url: http://h/}]\nload:\n  stages:\n    - {duration: 10s, users: 1..}\n    - {duration: 10s, users: 5}\n",
 			`scn.yaml:4: load.stages[0].users: expected users as N or FROM..TO, whole numbers like 5 or 1..5, got "1.."`},
 		{"bad rate", "requests: [{url: http://h/}]\nload:\n  model: open\n  stages:\n    - {duration: 10s, rate: 20/0s}\n",
-			`scn.yaml:5: load.stages[0].rate: expected a positive duration after '/' in rate "20/0s", like 1s or 100ms`},
+			`scn.yaml:5: load.stages[0].rate: rate "20/0s": expected a positive duration after '/', like 1s or 100ms`},
 		{"rate in closed model", "requests: [{url: http://h/}]\nload:\n  model: closed\n  stages:\n    - {duration: 10s, users: 1}\n    - {duration: 10s, rate: 5}\n",
 			"scn.yaml:6: load.stages[1].rate: the model is closed, so stages set users, not rate"},
 		{"stage without users", "requests: [{url: http://h/}]\nload:\n  stages:\n    - {duration: 10s}\n",
@@ -127,7 +129,7 @@ thresholds:
 	if got := s.Requests[0].Checks[2].Name; got != "duration < 800ms" {
 		t.Errorf("check name %q", got)
 	}
-	want := Profile{Model: ModelClosed, Delay: 10 * time.Second, Stages: []Stage{
+	want := schedule.Profile{Model: schedule.ModelClosed, Delay: 10 * time.Second, Stages: []schedule.Stage{
 		{Name: "warmup", Duration: 30 * time.Second, Warmup: true, FromUsers: 1, ToUsers: 1},
 		{Duration: 10 * time.Second, FromUsers: 1, ToUsers: 5},
 	}}

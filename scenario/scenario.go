@@ -8,15 +8,16 @@
 // line and field, before any request is sent. The engine then creates one
 // VU per virtual user (or per worker, in the open model) and, for each
 // iteration, calls Begin, then for each request of Plan: Render, send,
-// Check and sleep Think. The package does no I/O of its own while running
-// and does not import the engine. README.md documents the file format.
+// Check and sleep Think. EngineConfig builds that plan for the engine: the
+// load profile is a schedule.Profile, the requests an attack.Flow; the
+// engine does not import scenario. The package does no I/O of its own while
+// running. README.md documents the file format.
 package scenario
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/surge-dev/surge/target"
 	"io"
 	"net/http"
 	"os"
@@ -25,6 +26,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/surge-dev/surge/schedule"
+	"github.com/surge-dev/surge/target"
 )
 
 // Scenario is a compiled scenario file. It is safe for concurrent use by
@@ -41,7 +45,7 @@ type Scenario struct {
 	Vars       []Var
 	Requests   []*Request // the weighted mix; nil when Steps is used
 	Steps      []*Request // the ordered flow; nil when Requests is used
-	Load       Profile
+	Load       schedule.Profile
 	Thresholds []Threshold
 
 	c         *compiler

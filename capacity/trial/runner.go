@@ -19,6 +19,7 @@ import (
 	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/run"
+	"github.com/surge-dev/surge/schedule"
 )
 
 // Runner runs the constant-rate trials of a capacity search on the engine
@@ -45,9 +46,9 @@ type Runner struct {
 	seq uint64
 }
 
-// trialRate turns requests/s into an attack.Rate exact to 1/100 request/s.
-func trialRate(perSecond float64) attack.Rate {
-	return attack.Rate{Freq: max(1, int(math.Round(perSecond*100))), Per: 100 * time.Second}
+// trialRate turns requests/s into a schedule.Rate exact to 1/100 request/s.
+func trialRate(perSecond float64) schedule.Rate {
+	return schedule.Rate{Freq: max(1, int(math.Round(perSecond*100))), Per: 100 * time.Second}
 }
 
 // Run runs trial n at rate requests/s and judges it against r.SLO. A trial

@@ -13,7 +13,7 @@ import (
 
 	"github.com/surge-dev/surge/attack"
 	surgerun "github.com/surge-dev/surge/run"
-	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 	"golang.org/x/term"
 )
@@ -35,7 +35,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "attack", attackUsage)
 	var (
 		hdr   headerFlag
-		rate  = rateListFlag{rates: []attack.Rate{{Freq: 50, Per: time.Second}}}
+		rate  = rateListFlag{rates: []schedule.Rate{{Freq: 50, Per: time.Second}}}
 		ramp  = fs.String("ramp", "", "linear rate ramp over -duration, FROM..TO (10/1s..200/1s); replaces -rate")
 		tmpl  = fs.Bool("template", false, "treat each target's URL, headers and body as templates rendered per request ({{seq}}, {{uuid}}, {{randInt 1 9}}, … as in scenario files)")
 		opts  attackOptions
@@ -44,7 +44,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		body  = fs.String("body", "", "file whose content is the body of every target that has none")
 	)
 	fs.Var(&hdr, "header", "header added to every target, \"Key: Value\" (repeatable)")
-	fs.Var(&rate, "rate", "requests per time unit (100/1s, 5/100ms, 100); 0 or max = as fast as -connections allow;\na list (1/1s,20/1s,50/1s) runs each rate for -duration, as labelled stages")
+	fs.Var(&rate, "rate", "requests per time unit (100/1s, 5/100ms, 0.5/1s, 100); 0 or max = as fast as -connections allow;\na list (1/1s,20/1s,50/1s) runs each rate for -duration, as labelled stages")
 	opts.register(fs)
 	var live liveOptions
 	live.register(fs)
@@ -94,7 +94,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	}
 	if profile != nil {
 		cfg.Pacer = profile
-		cfg.Stages = attack.ProfileStages(profile)
+		cfg.Stages = profile.Phases()
 		cfg.LabelStages = len(rate.rates) > 1
 		cfg.Duration = profile.Total()
 	}
@@ -121,9 +121,9 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// rateListFlag parses -rate: one rate (100/1s, 5/100ms, 100, 0, max) or
+// rateListFlag parses -rate: one rate (100/1s, 5/100ms, 0.5/1s, 100, 0, max) or
 // a comma-separated list of rates run one after the other.
-type rateListFlag struct{ rates []attack.Rate }
+type rateListFlag struct{ rates []schedule.Rate }
 
 func (f *rateListFlag) String() string {
 	var ss []string
@@ -136,7 +136,7 @@ func (f *rateListFlag) String() string {
 func (f *rateListFlag) Set(s string) error {
 	f.rates = f.rates[:0]
 	for _, part := range strings.Split(s, ",") {
-		r, err := attack.ParseRate(part)
+		r, err := parseRate(part)
 		if err != nil {
 			return err
 		}
@@ -155,27 +155,27 @@ func (f *rateListFlag) Set(s string) error {
 // rateStages returns the open-model profile of a -rate list (each rate
 // for duration, a stage named after the rate) or of -ramp (one stage
 // ramping linearly over duration), or nil for a single -rate.
-func rateStages(rates []attack.Rate, ramp string, duration time.Duration) (*scenario.Profile, error) {
+func rateStages(rates []schedule.Rate, ramp string, duration time.Duration) (*schedule.Profile, error) {
 	if len(rates) < 2 && ramp == "" {
 		return nil, nil
 	}
 	if duration <= 0 {
 		return nil, usagef("a rate list or -ramp needs -duration (per rate, or of the ramp)")
 	}
-	p := &scenario.Profile{Model: scenario.ModelOpen}
+	p := &schedule.Profile{Model: schedule.ModelOpen}
 	if ramp != "" {
 		a, b, ok := strings.Cut(ramp, "..")
-		from, err1 := attack.ParseRate(a)
-		to, err2 := attack.ParseRate(b)
+		from, err1 := schedule.ParseRate(a)
+		to, err2 := schedule.ParseRate(b)
 		if !ok || err1 != nil || err2 != nil || from.IsMax() || to.IsMax() {
 			return nil, usagef("-ramp %q: expected FROM..TO, two rates like 10/1s..200/1s", ramp)
 		}
-		p.Stages = []scenario.Stage{{Name: "ramp " + from.String() + ".." + to.String(), Duration: duration,
+		p.Stages = []schedule.Stage{{Name: "ramp " + from.String() + ".." + to.String(), Duration: duration,
 			FromRate: from.PerSecond(), ToRate: to.PerSecond()}}
 		return p, nil
 	}
 	for _, r := range rates {
-		p.Stages = append(p.Stages, scenario.Stage{Name: r.String(), Duration: duration, FromRate: r.PerSecond(), ToRate: r.PerSecond()})
+		p.Stages = append(p.Stages, schedule.Stage{Name: r.String(), Duration: duration, FromRate: r.PerSecond(), ToRate: r.PerSecond()})
 	}
 	return p, nil
 }
@@ -223,7 +223,7 @@ func (o *attackOptions) register(fs interface {
 // histograms in reports.
 const maxAutoLabels = 20
 
-func (o *attackOptions) config(ts []target.Target, rate attack.Rate) (attack.Config, error) {
+func (o *attackOptions) config(ts []target.Target, rate schedule.Rate) (attack.Config, error) {
 	if o.tickWindow < 0 {
 		return attack.Config{}, usagef("-tick-window %v: expected 0 (a wake-up for every tick) or a positive duration such as 200us", o.tickWindow)
 	}
@@ -322,7 +322,7 @@ const flushEvery = surgerun.FlushEvery
 
 // attackTemplate runs -template: the targets become a scenario whose
 // templates are rendered for every request.
-func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []attack.Rate, ramp string, opts *attackOptions, live liveOptions, command []string) error {
+func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []schedule.Rate, ramp string, opts *attackOptions, live liveOptions, command []string) error {
 	if len(rates) > 1 || ramp != "" {
 		return usagef("-template takes one -rate, not a list or -ramp (use a scenario file for stages)")
 	}
@@ -330,7 +330,7 @@ func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string
 	if err != nil {
 		return err
 	}
-	cfg := attack.ScenarioConfig(s, uint64(time.Now().UnixNano())|1)
+	cfg := s.EngineConfig(uint64(time.Now().UnixNano()) | 1)
 	if err := scenarioClient(&cfg, s, opts.client); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
 )
@@ -192,7 +193,7 @@ func TestBrowserDashboard(t *testing.T) {
 	base := startLab(t)
 	cfg := attack.Config{
 		Targets:  []target.Target{{Method: "GET", URL: base + "/fixed?ms=5&jitter=3"}, {Method: "GET", URL: base + "/pause?every=2s&for=300ms&ms=2"}},
-		Rate:     attack.Rate{Freq: 200, Per: time.Second},
+		Rate:     schedule.Rate{Freq: 200, Per: time.Second},
 		Duration: 60 * time.Second,
 	}
 	cfg.Labels = labels(cfg.Targets, "")

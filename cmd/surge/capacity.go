@@ -14,6 +14,7 @@ import (
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -44,8 +45,8 @@ Examples:
 func runCapacity(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "capacity", capacityUsage)
 	var (
-		start    = rateFlag{attack.Rate{Freq: 10, Per: time.Second}}
-		maxRate  = rateFlag{attack.Rate{Freq: 10000, Per: time.Second}}
+		start    = rateFlag{schedule.Rate{Freq: 10, Per: time.Second}}
+		maxRate  = rateFlag{schedule.Rate{Freq: 10000, Per: time.Second}}
 		load     capacityLoad
 		sloText  = fs.String("slo", "", "objectives, e.g. 'p99<500ms,errors<1%' (required)")
 		step     = fs.Duration("step-duration", 10*time.Second, "length of each trial")
@@ -155,7 +156,7 @@ func (l *capacityLoad) config(e *env, args []string) (attack.Config, error) {
 			return attack.Config{}, err
 		}
 		s.Load.Iterations, s.Load.IterationsPerUser = 0, 0 // trials end by time
-		cfg := attack.ScenarioConfig(s, s.Seed)
+		cfg := s.EngineConfig(s.Seed)
 		cfg.Pacer, cfg.Users, cfg.Stages, cfg.Duration = nil, nil, nil, 0
 		cfg.Connections, cfg.Grace = l.conns, 100*time.Millisecond
 		if *l.timeout != attack.DefaultTimeout || cfg.Timeout == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/surge-dev/surge/lab"
 	"github.com/surge-dev/surge/report"
 	surgerun "github.com/surge-dev/surge/run"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
 )
@@ -32,7 +33,7 @@ Examples:
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "demo", demoUsage)
 	dur := fs.Duration("duration", 5*time.Second, "how long to attack")
-	rate := rateFlag{attack.Rate{Freq: 200, Per: time.Second}}
+	rate := rateFlag{schedule.Rate{Freq: 200, Per: time.Second}}
 	fs.Var(&rate, "rate", "request rate across all endpoints")
 	output := fs.String("output", "surge-demo.srg", "results file to write")
 	if err := parseFlags(fs, args); err != nil {

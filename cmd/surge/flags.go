@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -58,14 +58,24 @@ func (f *headerFlag) redactedValues() []string {
 	return out
 }
 
-// rateFlag parses -rate values: 100/1s, 5/100ms, 100, 0 or max.
-type rateFlag struct{ r attack.Rate }
+// rateFlag parses -rate values: 100/1s, 5/100ms, 0.5/1s, 100, 0 or max.
+type rateFlag struct{ r schedule.Rate }
 
 func (f *rateFlag) String() string { return f.r.String() }
 
 func (f *rateFlag) Set(s string) (err error) {
-	f.r, err = attack.ParseRate(s)
+	f.r, err = parseRate(s)
 	return err
+}
+
+// parseRate parses a rate flag's value: a rate in schedule.ParseRate's
+// grammar, or max (infinity), as fast as the in-flight cap allows, which
+// is also what 0 means.
+func parseRate(s string) (schedule.Rate, error) {
+	if t := strings.TrimSpace(s); t == "max" || t == "infinity" {
+		return schedule.Rate{}, nil
+	}
+	return schedule.ParseRate(s)
 }
 
 // positiveFlag is an int flag that, when given, must be positive: its

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/schedule"
 )
 
 // TestAbsurdRateRefused: a rate no generator could reach is a usage error
@@ -38,7 +38,7 @@ func TestAbsurdRateRefused(t *testing.T) {
 	}{
 		{[]string{"attack", "-rate", "1000000000/1s", "-duration", "1s", "-output", out}, exitUsage, "above the ceiling of 1000000/s"},
 		{[]string{"attack", "-ramp", "10/1s..2000000/1s", "-duration", "1s", "-output", out}, exitUsage, "-ramp"},
-		{[]string{"run", "-output", out, scn}, exitError, "fast.yaml:4: load.rate: rate \"100000000000/1ns\" is 1e+20/s, above the ceiling of 1000000/s"},
+		{[]string{"run", "-output", out, scn}, exitError, "fast.yaml:4: load.rate: rate \"100000000000/1ns\": 1e+20/s is above the ceiling of 1000000/s"},
 	} {
 		start := time.Now()
 		code, _, stderr := surge(t, context.Background(), "GET "+srv.URL+"/\n", tc.args...)
@@ -70,8 +70,8 @@ func TestCeilingRateInterrupt(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	defer srv.Close()
-	rate := int64(attack.MaxRate)
-	if speed := cliRecordSpeed(t, srv.URL); speed < 4*attack.MaxRate {
+	rate := int64(schedule.MaxRate)
+	if speed := cliRecordSpeed(t, srv.URL); speed < 4*schedule.MaxRate {
 		rate = int64(speed / 4)
 		t.Logf("this process records %.0f not-sent results/s, less than four times the ceiling: the run is at %d/s, a quarter of that", speed, rate)
 	}
@@ -132,7 +132,7 @@ func cliRecordSpeed(t *testing.T, url string) float64 {
 	var speed float64
 	for i := range 2 {
 		file := filepath.Join(t.TempDir(), fmt.Sprintf("speed%d.srg", i))
-		code, _, stderr := surge(t, context.Background(), "GET "+url+"/\n", "attack", "-rate", fmt.Sprintf("%d/1s", attack.MaxRate),
+		code, _, stderr := surge(t, context.Background(), "GET "+url+"/\n", "attack", "-rate", fmt.Sprintf("%d/1s", schedule.MaxRate),
 			"-duration", span.String(), "-connections", "1", "-quiet", "-output", file)
 		if code != 0 {
 			t.Fatalf("speed run: exit %d: %s", code, stderr)
@@ -172,4 +172,74 @@ func cliRecordSpeed(t *testing.T, url string) float64 {
 		speed = max(speed, s)
 	}
 	return speed
+}
+
+// TestParseRateFlag: rate flags take the rate grammar, decimals included,
+// and the word max.
+func TestParseRateFlag(t *testing.T) {
+	for in, want := range map[string]schedule.Rate{
+		"max": {}, "infinity": {}, " max ": {}, "0": {},
+		"100/1s": {Freq: 100, Per: time.Second}, "0.5/1s": {Freq: 1, Per: 2 * time.Second},
+		"2.5/100ms": {Freq: 5, Per: 200 * time.Millisecond},
+	} {
+		var f rateFlag
+		if err := f.Set(in); err != nil || f.r != want {
+			t.Errorf("-rate %q = %#v, %v; want %#v", in, f.r, err, want)
+		}
+	}
+	for _, in := range []string{"fast", "-1", "maximum", "max/1s"} {
+		var f rateFlag
+		if err := f.Set(in); err == nil {
+			t.Errorf("-rate %q = %v; want an error", in, f.r)
+		}
+	}
+}
+
+// TestDecimalRates: -rate 2.5/1s runs one request every 400ms, exactly,
+// and says its rate as the fraction it runs (5/2s); a list and a ramp take
+// decimals too.
+func TestDecimalRates(t *testing.T) {
+	base := startLab(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args    []string
+		profile string         // the run's Meta.Profile, or a line of it
+		labels  map[string]int // results per label
+	}{
+		{[]string{"-rate", "2.5/1s", "-duration", "1s"}, "rate 5/2s for 1s", map[string]int{"GET /fixed?ms=1": 3}},
+		{[]string{"-rate", "2.5/1s,0.5/100ms", "-duration", "1s"}, "2.5/s, 3 iterations",
+			map[string]int{"GET /fixed?ms=1 [5/2s]": 3, "GET /fixed?ms=1 [1/200ms]": 5}},
+		{[]string{"-ramp", "0.5/100ms..1.5/100ms", "-duration", "1s"}, "5/s→15/s, 10 iterations", map[string]int{"GET /fixed?ms=1": 10}},
+	} {
+		out := filepath.Join(dir, "r.srg")
+		args := append(append([]string{"attack"}, tc.args...), "-quiet", "-output", out)
+		if code, _, stderr := surge(t, context.Background(), "GET "+base+"/fixed?ms=1\n", args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		rs, _ := readRun(t, out)
+		counts := map[string]int{}
+		for _, r := range rs {
+			counts[r.Label]++
+		}
+		if fmt.Sprint(counts) != fmt.Sprint(tc.labels) {
+			t.Errorf("%v: results per label %v, want %v", tc.args, counts, tc.labels)
+		}
+		if tc.args[1] == "2.5/1s" {
+			for i, r := range rs {
+				if want := time.Duration(r.Seq) * 400 * time.Millisecond; r.Intended != want {
+					t.Errorf("result %d (seq %d) intended at %v, want %v", i, r.Seq, r.Intended, want)
+				}
+			}
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := result.NewReader(f)
+		rd.Read(new(result.Result))
+		f.Close()
+		if m := rd.Meta(); m == nil || !strings.Contains(m.Profile, tc.profile) {
+			t.Errorf("%v: profile %+v, want %q in it", tc.args, m, tc.profile)
+		}
+	}
 }

@@ -107,7 +107,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		*seed = binary.LittleEndian.Uint64(b[:]) | 1
 	}
 
-	cfg := attack.ScenarioConfig(s, *seed)
+	cfg := s.EngineConfig(*seed)
 	if err := scenarioClient(&cfg, s, *client); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/scenario"
+	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -25,7 +26,7 @@ import (
 //
 // Errors name the target (as "target N of FILE") and its field, not the
 // generated YAML.
-func templateScenario(ts []target.Target, labels []string, rate attack.Rate, o *attackOptions, file string) (*scenario.Scenario, error) {
+func templateScenario(ts []target.Target, labels []string, rate schedule.Rate, o *attackOptions, file string) (*scenario.Scenario, error) {
 	type request struct {
 		Name    string            `yaml:"name"`
 		Method  string            `yaml:"method"`
