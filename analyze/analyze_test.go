@@ -156,8 +156,8 @@ func TestGeneratorHealth(t *testing.T) {
 // side draws runs of a synthetic service: blocks of 100 ms at rate/s, the
 // latency lognormal around median, with a slow period every few seconds
 // shared by neighbouring requests (dependence inside a run).
-func side(rng *rand.Rand, runs int, rate float64, dur time.Duration, median time.Duration) *Side {
-	sd := NewSide(0)
+func side(rng *rand.Rand, runs int, rate float64, dur time.Duration, median time.Duration) *summary.Blocks {
+	sd := summary.NewBlocks(0)
 	for r := range runs {
 		m := &result.Meta{ID: string(rune('a' + r))}
 		n := int(rate * dur.Seconds())

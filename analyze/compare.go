@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/latency"
+	"github.com/surge-dev/surge/summary"
 )
 
 // Defaults for Compare.
@@ -139,22 +140,22 @@ type accumulator struct {
 	span                   float64 // seconds
 }
 
-func newAccumulator() *accumulator { return &accumulator{counts: make([]int64, histBuckets)} }
+func newAccumulator() *accumulator { return &accumulator{counts: make([]int64, latency.SparseBuckets)} }
 
 func (a *accumulator) reset() {
 	clear(a.counts)
 	a.requests, a.sent, a.failed, a.sum, a.max, a.span = 0, 0, 0, 0, 0, 0
 }
 
-func (a *accumulator) add(b *block, width time.Duration) {
-	a.requests += b.requests
-	a.sent += b.sent
-	a.failed += b.failed
-	a.sum += b.sum
-	a.max = max(a.max, b.max)
+func (a *accumulator) add(b *frozen, width time.Duration) {
+	a.requests += b.Requests
+	a.sent += b.Sent
+	a.failed += b.Failed
+	a.sum += b.Sum
+	a.max = max(a.max, b.Max)
 	a.span += width.Seconds()
-	for _, bc := range b.frozen {
-		a.counts[bc.i] += int64(bc.n)
+	for _, bc := range b.buckets {
+		a.counts[bc.Index] += int64(bc.Count)
 	}
 }
 
@@ -174,7 +175,7 @@ func (a *accumulator) stats() stats {
 			}
 			seen += c
 			for qi < len(quantiles) && seen >= int64(math.Ceil(quantiles[qi].q*float64(a.sent))) {
-				s[quantiles[qi].idx] = histValue(i)
+				s[quantiles[qi].idx] = latency.SparseValue(i)
 				qi++
 			}
 			if qi == len(quantiles) {
@@ -204,7 +205,7 @@ func resample(a *accumulator, strata []stratum, rng *rand.Rand) {
 		for taken := 0; taken < n; {
 			start := rng.IntN(n)
 			for j := 0; j < l && taken < n; j++ {
-				a.add(st.blocks[(start+j)%n], st.width)
+				a.add(&st.blocks[(start+j)%n], st.width)
 				taken++
 			}
 		}
@@ -214,8 +215,8 @@ func resample(a *accumulator, strata []stratum, rng *rand.Rand) {
 func point(strata []stratum) stats {
 	a := newAccumulator()
 	for _, st := range strata {
-		for _, b := range st.blocks {
-			a.add(b, st.width)
+		for i := range st.blocks {
+			a.add(&st.blocks[i], st.width)
 		}
 	}
 	return a.stats()
@@ -226,7 +227,7 @@ func point(strata []stratum) stats {
 // time share the server's state (a GC pause, a queue, a cache), so the unit
 // resampled is a run of consecutive blocks, within each run (runs are
 // independent and are resampled separately, then pooled).
-func Compare(before, after *Side, o CompareOptions) *Comparison {
+func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	if o.Resamples <= 0 {
 		o.Resamples = DefaultResamples
 	}
@@ -237,12 +238,12 @@ func Compare(before, after *Side, o CompareOptions) *Comparison {
 		o.MinChange = DefaultMinChange
 	}
 	o.MinChange = max(o.MinChange, 0)
-	c := &Comparison{BeforeRuns: before.Runs(), AfterRuns: after.Runs(), Resamples: o.Resamples,
+	c := &Comparison{BeforeRuns: len(before.Runs()), AfterRuns: len(after.Runs()), Resamples: o.Resamples,
 		Confidence: o.Confidence, MinChange: o.MinChange, Labels: []LabelComparison{},
-		Block: max(before.blockWidth(), after.blockWidth())}
+		Block: max(before.Width(), after.Width())}
 	switch {
 	case o.Warmup < 0:
-		c.Excluded = max(before.coldEnd(), after.coldEnd())
+		c.Excluded = max(coldEnd(before), coldEnd(after))
 		if c.Excluded > 0 {
 			c.ExcludedWhy = fmt.Sprintf("a cold phase was found; the first %s of every run on both sides is left out", latency.Round3(c.Excluded))
 		} else {
@@ -256,16 +257,16 @@ func Compare(before, after *Side, o CompareOptions) *Comparison {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	c.Labels = append(c.Labels, compareStrata("", true,
-		before.strata("", true, c.Excluded), after.strata("", true, c.Excluded), o, rng, &c.BlockLength))
-	bl := before.labelNames()
-	if len(bl) > 1 || len(after.labelNames()) > 1 {
+		strata(before, "", true, c.Excluded), strata(after, "", true, c.Excluded), o, rng, &c.BlockLength))
+	bl, al := before.Labels(), after.Labels()
+	if len(bl) > 1 || len(al) > 1 {
 		for _, l := range bl {
-			if !slices.Contains(after.labelNames(), l) {
+			if !slices.Contains(al, l) {
 				continue
 			}
 			var ignore int
 			c.Labels = append(c.Labels, compareStrata(l, false,
-				before.strata(l, false, c.Excluded), after.strata(l, false, c.Excluded), o, rng, &ignore))
+				strata(before, l, false, c.Excluded), strata(after, l, false, c.Excluded), o, rng, &ignore))
 		}
 	}
 	return c

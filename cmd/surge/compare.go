@@ -11,6 +11,7 @@ import (
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/report"
+	"github.com/surge-dev/surge/summary"
 )
 
 const compareUsage = `compare [flags] before.srg [more before...] -- after.srg [more after...]
@@ -70,7 +71,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	warmup := fs.String("warmup", "auto", "start of every run left out on both sides: auto (the latest cold phase found), 0 or a duration")
 	resamples := fs.Int("resamples", analyze.DefaultResamples, "bootstrap resamples")
 	conf := fs.Float64("confidence", analyze.DefaultConfidence, "confidence level of the intervals, in (0,1)")
-	block := fs.Duration("block", analyze.DefaultBlock, "time block width (blocks widen for runs longer than 512 blocks)")
+	block := fs.Duration("block", summary.DefaultBlock, "time block width (blocks widen for runs longer than 512 blocks)")
 	output := fs.String("output", "stdout", "where to write the comparison")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -109,7 +110,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("-type %q: expected text, json or markdown", *typ)
 	}
-	sides := [2]*analyze.Side{analyze.NewSide(*block), analyze.NewSide(*block)}
+	sides := [2]*summary.Blocks{summary.NewBlocks(*block), summary.NewBlocks(*block)}
 	for i, files := range [2][]string{before, after} {
 		if err := readResults(e, files, sides[i], nil); err != nil {
 			return err
