@@ -243,6 +243,30 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
+// TestNoFindings: without findings the text report ends before them and
+// the JSON report's findings are null; the figures are the same.
+func TestNoFindings(t *testing.T) {
+	s := fixture(t, nil)
+	var with, without bytes.Buffer
+	if err := Text(&with, s, analyze.Diagnose(s), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&without, s, nil, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(with.String(), "\nFindings:\n")
+	if without.String() != head {
+		t.Errorf("text report without findings:\n%s\nwant the report with them, cut before them:\n%s", without.String(), head)
+	}
+	without.Reset()
+	if err := JSON(&without, s, nil, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(without.String(), `"findings":null`) {
+		t.Errorf("JSON report without findings has no null findings: %s", without.String())
+	}
+}
+
 func TestEmpty(t *testing.T) {
 	s := summary.New(summary.Options{})
 	var buf bytes.Buffer

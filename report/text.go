@@ -1,5 +1,7 @@
-// Package report renders a summary.Summary as text, JSON or a vegeta-style
-// latency histogram.
+// Package report renders a summary.Summary, with the findings analyze
+// computed on it, as text, JSON, HTML or a vegeta-style latency histogram,
+// and analyze's comparisons and capacity searches. It computes no figures
+// of its own beyond formatting them.
 //
 // The text, JSON and histogram reports start with exactly what vegeta's
 // report command prints for the same figures (vegeta lib/reporters.go,
