@@ -27,108 +27,29 @@ func (p *parser) load(n *yaml.Node) (schedule.Profile, error) {
 	if err != nil {
 		return l, err
 	}
-	if v := m.get("model"); v != nil {
-		if l.Model, err = d.str(v, "load.model"); err != nil {
-			return l, err
-		}
-		if l.Model != schedule.ModelOpen && l.Model != schedule.ModelClosed {
-			return l, d.errorf(v, "load.model", "expected open or closed, got %q", l.Model)
-		}
+	if err := p.loadLimits(m, &l); err != nil {
+		return l, err
 	}
-	if v := m.get("delay"); v != nil {
-		if l.Delay, err = d.duration(v, "load.delay"); err != nil {
-			return l, err
-		}
-	}
-	if v := m.get("iterations"); v != nil {
-		if l.Iterations, err = d.integer(v, "load.iterations"); err != nil {
-			return l, err
-		}
-	}
-	if v := m.get("iterations_per_user"); v != nil {
-		if l.IterationsPerUser, err = d.integer(v, "load.iterations_per_user"); err != nil {
-			return l, err
-		}
-	}
-	if v := m.get("max_users"); v != nil {
-		u, err := d.integer(v, "load.max_users")
-		if err != nil {
-			return l, err
-		}
-		if u > 1_000_000 {
-			return l, d.errorf(v, "load.max_users", "expected at most 1000000, got %d", u)
-		}
-		l.MaxUsers = int(u)
-	}
-
-	// Stages, or the one-stage shorthand users/rate + duration.
-	var nodes []*yaml.Node // the stage nodes, for error lines
-	var paths []string
-	if sv := m.get("stages"); sv != nil {
-		for _, k := range []string{"users", "rate", "duration"} {
-			if v := m.get(k); v != nil {
-				return l, d.errorf(v, "load."+k, "give stages, or %s at the top of load, not both", k)
-			}
-		}
-		items, err := d.list(sv, "load.stages")
-		if err != nil {
-			return l, err
-		}
-		for i, it := range items {
-			nodes = append(nodes, it)
-			paths = append(paths, fmt.Sprintf("load.stages[%d]", i))
-		}
-	} else {
-		nodes, paths = []*yaml.Node{n}, []string{"load"}
+	nodes, paths, err := p.stageNodes(n, m)
+	if err != nil {
+		return l, err
 	}
 	kinds := make([]string, len(nodes)) // "rate" or "users" per stage
 	for i, sn := range nodes {
-		var st schedule.Stage
-		var sm mapping
-		if paths[i] == "load" {
-			sm = m
-		} else if sm, err = d.mapping(sn, paths[i], stageFields...); err != nil {
-			return l, err
-		}
-		for _, f := range sm.fields {
-			switch f.key.Value {
-			case "name":
-				st.Name, err = d.str(f.value, f.path)
-			case "duration":
-				st.Duration, err = d.duration(f.value, f.path)
-			case "warmup":
-				st.Warmup, err = d.boolean(f.value, f.path)
-			case "users", "rate":
-				if kinds[i] != "" {
-					return l, d.errorf(f.key, paths[i], "give users (closed model) or rate (open model), not both")
-				}
-				kinds[i] = f.key.Value
-				var s string
-				if s, err = d.str(f.value, f.path); err != nil {
-					return l, err
-				}
-				if kinds[i] == "users" {
-					st.FromUsers, st.ToUsers, err = parseUsers(s)
-				} else {
-					st.FromRate, st.ToRate, err = parseRateRange(s)
-				}
-				if err != nil {
-					err = d.errorf(f.value, f.path, "%v", err)
-				}
-			}
-			if err != nil {
+		sm := m // the one-stage shorthand: the stage's fields are load's
+		if paths[i] != "load" {
+			if sm, err = d.mapping(sn, paths[i], stageFields...); err != nil {
 				return l, err
 			}
 		}
-		if kinds[i] == "" {
-			what := "users (like 5 or 1..5) or rate (like 20/1s or 10/1s..50/1s)"
-			if l.Model == schedule.ModelOpen {
-				what = "rate (like 20/1s or 10/1s..50/1s)"
-			} else if l.Model == schedule.ModelClosed {
-				what = "users (like 5 or 1..5)"
-			}
-			return l, d.errorf(sn, paths[i], "missing: expected %s", what)
+		st, kind, err := p.stage(sm, paths[i])
+		if err != nil {
+			return l, err
 		}
+		if kind == "" {
+			return l, d.errorf(sn, paths[i], "missing: expected %s", stageWants(l.Model))
+		}
+		kinds[i] = kind
 		l.Stages = append(l.Stages, st)
 	}
 	if len(l.Stages) == 0 {
@@ -141,6 +62,128 @@ func (p *parser) load(n *yaml.Node) (schedule.Profile, error) {
 		}
 	}
 	return l, p.checkLoad(&l, nodes, paths, kinds, m)
+}
+
+// loadLimits decodes the fields of the load section that are not stages:
+// model, delay, iterations, iterations_per_user and max_users.
+func (p *parser) loadLimits(m mapping, l *schedule.Profile) error {
+	d := p.d
+	var err error
+	if v := m.get("model"); v != nil {
+		if l.Model, err = d.str(v, "load.model"); err != nil {
+			return err
+		}
+		if l.Model != schedule.ModelOpen && l.Model != schedule.ModelClosed {
+			return d.errorf(v, "load.model", "expected open or closed, got %q", l.Model)
+		}
+	}
+	if v := m.get("delay"); v != nil {
+		if l.Delay, err = d.duration(v, "load.delay"); err != nil {
+			return err
+		}
+	}
+	if v := m.get("iterations"); v != nil {
+		if l.Iterations, err = d.integer(v, "load.iterations"); err != nil {
+			return err
+		}
+	}
+	if v := m.get("iterations_per_user"); v != nil {
+		if l.IterationsPerUser, err = d.integer(v, "load.iterations_per_user"); err != nil {
+			return err
+		}
+	}
+	if v := m.get("max_users"); v != nil {
+		u, err := d.integer(v, "load.max_users")
+		if err != nil {
+			return err
+		}
+		if u > 1_000_000 {
+			return d.errorf(v, "load.max_users", "expected at most 1000000, got %d", u)
+		}
+		l.MaxUsers = int(u)
+	}
+	return nil
+}
+
+// stageNodes returns the stage nodes of the load section n, and their
+// paths for errors: the items of stages, or n itself for the one-stage
+// shorthand users/rate + duration, path "load".
+func (p *parser) stageNodes(n *yaml.Node, m mapping) ([]*yaml.Node, []string, error) {
+	d := p.d
+	sv := m.get("stages")
+	if sv == nil {
+		return []*yaml.Node{n}, []string{"load"}, nil
+	}
+	for _, k := range []string{"users", "rate", "duration"} {
+		if v := m.get(k); v != nil {
+			return nil, nil, d.errorf(v, "load."+k, "give stages, or %s at the top of load, not both", k)
+		}
+	}
+	items, err := d.list(sv, "load.stages")
+	if err != nil {
+		return nil, nil, err
+	}
+	paths := make([]string, len(items))
+	for i := range items {
+		paths[i] = fmt.Sprintf("load.stages[%d]", i)
+	}
+	return items, paths, nil
+}
+
+// stage decodes the stage at path from its fields sm, and returns which of
+// users or rate it sets ("" for neither).
+func (p *parser) stage(sm mapping, path string) (st schedule.Stage, kind string, err error) {
+	d := p.d
+	for _, f := range sm.fields {
+		switch f.key.Value {
+		case "name":
+			st.Name, err = d.str(f.value, f.path)
+		case "duration":
+			st.Duration, err = d.duration(f.value, f.path)
+		case "warmup":
+			st.Warmup, err = d.boolean(f.value, f.path)
+		case "users", "rate":
+			if kind != "" {
+				return st, kind, d.errorf(f.key, path, "give users (closed model) or rate (open model), not both")
+			}
+			kind = f.key.Value
+			err = p.stageLoad(f, &st)
+		}
+		if err != nil {
+			return st, kind, err
+		}
+	}
+	return st, kind, nil
+}
+
+// stageLoad decodes a stage's users or rate field f into st.
+func (p *parser) stageLoad(f field, st *schedule.Stage) error {
+	d := p.d
+	s, err := d.str(f.value, f.path)
+	if err != nil {
+		return err
+	}
+	if f.key.Value == "users" {
+		st.FromUsers, st.ToUsers, err = parseUsers(s)
+	} else {
+		st.FromRate, st.ToRate, err = parseRateRange(s)
+	}
+	if err != nil {
+		return d.errorf(f.value, f.path, "%v", err)
+	}
+	return nil
+}
+
+// stageWants says what a stage of model must set, for the error of a
+// stage that sets neither users nor rate.
+func stageWants(model string) string {
+	switch model {
+	case schedule.ModelOpen:
+		return "rate (like 20/1s or 10/1s..50/1s)"
+	case schedule.ModelClosed:
+		return "users (like 5 or 1..5)"
+	}
+	return "users (like 5 or 1..5) or rate (like 20/1s or 10/1s..50/1s)"
 }
 
 // checkLoad validates a decoded profile as a whole.
