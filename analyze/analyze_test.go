@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -235,42 +234,6 @@ func TestCompareFalsePositiveRate(t *testing.T) {
 			t.Errorf("%s: false-positive rate %.1f%%, want near 5%%", name, 100*rate)
 		}
 	}
-}
-
-func TestParseSLO(t *testing.T) {
-	slo, err := ParseSLO("p99<500ms, errors<1%,p99.9<=2s,mean<100ms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "p99<500ms,errors<1%,p99.9<2s,mean<100ms"
-	if got := slo.String(); got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	if slo[0].Q != 0.99 || slo[1].Errors != 0.01 || slo.MaxLatency() != 2*time.Second {
-		t.Errorf("parsed %+v", slo)
-	}
-	for _, bad := range []string{"", "p99", "p100<1s", "p99<-1s", "errors<0%", "errors<200%", "cpu<50%", "p99<fast"} {
-		if _, err := ParseSLO(bad); !errors.Is(err, ErrSLO) {
-			t.Errorf("ParseSLO(%q) = %v, want ErrSLO", bad, err)
-		}
-	}
-}
-
-func FuzzParseSLO(f *testing.F) {
-	for _, s := range []string{"p99<500ms,errors<1%", "mean<1s", "p99.9<=2s", "errors<0.5", "max<1h"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		slo, err := ParseSLO(s)
-		if err != nil {
-			return
-		}
-		// What parses prints as something that parses to the same SLO.
-		again, err := ParseSLO(slo.String())
-		if err != nil || again.String() != slo.String() {
-			t.Fatalf("%q → %q → %v %v", s, slo.String(), again, err)
-		}
-	})
 }
 
 // TestClientErrorsAddUp: timeouts after the status line are responses cut

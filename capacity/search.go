@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/threshold"
 )
 
 // Options configures Search.
@@ -54,7 +54,7 @@ var ErrNoTrials = errors.New("capacity: start must be positive and not above max
 // last pass and the first failure with fresh trials until they are within
 // Precision. trial runs one constant-rate trial and judges it. On an error
 // Search returns the trials so far with it.
-func Search(ctx context.Context, o Options, slo analyze.SLO, trial TrialFunc) (*Outcome, error) {
+func Search(ctx context.Context, o Options, slo threshold.SLO, trial TrialFunc) (*Outcome, error) {
 	if o.Precision <= 0 {
 		o.Precision = 0.05
 	}

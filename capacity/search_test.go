@@ -3,9 +3,8 @@ package capacity
 import (
 	"context"
 	"testing"
-	"time"
 
-	"github.com/surge-dev/surge/analyze"
+	"github.com/surge-dev/surge/threshold"
 )
 
 // The search with a simulated server whose capacity is 80/s: trials pass
@@ -14,7 +13,7 @@ func TestSearch(t *testing.T) {
 	trial := func(_ context.Context, n int, rate float64) (Trial, error) {
 		return Trial{N: n, Rate: rate, Pass: rate <= 80}, nil
 	}
-	c, err := Search(context.Background(), Options{Start: 10, Max: 10000}, analyze.SLO{{Metric: "p99", Q: 0.99, Latency: time.Second}}, trial)
+	c, err := Search(context.Background(), Options{Start: 10, Max: 10000}, mustSLO(t, "p99<1s"), trial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,4 +29,14 @@ func TestSearch(t *testing.T) {
 			t.Errorf("tried %.1f/s above -max 50", tr.Rate)
 		}
 	}
+}
+
+// mustSLO parses an SLO or fails the test.
+func mustSLO(t *testing.T, s string) threshold.SLO {
+	t.Helper()
+	slo, err := threshold.ParseSLO(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slo
 }

@@ -2,12 +2,13 @@ package capacity
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/threshold"
 )
 
 // Trial thresholds; see docs/methods.md.
@@ -103,7 +104,7 @@ func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
 // the measured requests within the trial, and the second half's p50 is not
 // above 1.2× the first half's + 2ms (a queue building up breaks any SLO
 // given time, even if this trial was too short to show it).
-func (t *Recorder) Judge(n int, rate float64, slo analyze.SLO) Trial {
+func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
 		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts,
 		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5)}
@@ -137,27 +138,69 @@ func (t *Recorder) Judge(n int, rate float64, slo analyze.SLO) Trial {
 }
 
 // broken returns a sentence for each objective of slo that tr breaks.
-func (t *Recorder) broken(tr *Trial, slo analyze.SLO) []string {
+func (t *Recorder) broken(tr *Trial, slo threshold.SLO) []string {
 	var why []string
-	for _, o := range slo {
-		if o.Metric == "errors" {
-			if tr.Errors >= o.Errors {
-				why = append(why, fmt.Sprintf("errors %.2f%% ≥ %s", 100*tr.Errors, o))
-			}
-			continue
-		}
-		var got time.Duration
-		switch o.Metric {
-		case "mean":
-			got = tr.Mean
-		case "max":
-			got = tr.Max
-		default:
-			got = t.all.Quantile(o.Q)
-		}
-		if got >= o.Latency {
-			why = append(why, fmt.Sprintf("%s %s ≥ %s", o.Metric, latency.Round3(got), o.Latency))
+	for _, v := range threshold.Check(slo, t.measure(tr)) {
+		if !v.Pass {
+			why = append(why, missed(v))
 		}
 	}
 	return why
+}
+
+// measure measures the metrics of an SLO on the trial tr being judged:
+// latencies (0 when none was measured), the error rate and the number of
+// requests of its measured part. Other metrics and label filters have no
+// data; CheckSLO refuses them.
+func (t *Recorder) measure(tr *Trial) threshold.Measure {
+	return func(metric string, q float64, filter map[string]string) (float64, bool) {
+		if len(filter) > 0 {
+			return 0, false
+		}
+		switch metric {
+		case threshold.MetricQuantile:
+			return t.all.Quantile(q).Seconds(), true
+		case threshold.MetricMean:
+			return tr.Mean.Seconds(), true
+		case threshold.MetricMin:
+			return t.all.Min().Seconds(), true
+		case threshold.MetricMax:
+			return tr.Max.Seconds(), true
+		case threshold.MetricErrorRate:
+			return tr.Errors, true
+		case threshold.MetricRequests:
+			return float64(t.due), true
+		}
+		return 0, false
+	}
+}
+
+// missed says why an objective failed on a trial, like "p99 612ms ≥
+// 500ms" or "errors 2.00% ≥ errors<1%".
+func missed(v threshold.Verdict) string {
+	o := v.Threshold
+	switch {
+	case v.Err != nil:
+		return v.Err.Error()
+	case o.Metric == threshold.MetricErrorRate:
+		return fmt.Sprintf("errors %.2f%% ≥ %s", 100*v.Value, o.ObjectiveString())
+	case o.IsLatency():
+		got := time.Duration(math.Round(v.Value * 1e9))
+		return fmt.Sprintf("%s %s ≥ %s", o.Name(), latency.Round3(got), o.Duration())
+	}
+	return fmt.Sprintf("%s %s ≥ %s", o.Name(), o.FormatValue(v.Value), o.FormatValue(o.Value))
+}
+
+// CheckSLO returns an error naming the first objective of slo that a trial
+// does not measure: a trial measures latencies, errors and requests, of all
+// its requests.
+func CheckSLO(slo threshold.SLO) error {
+	var tr Trial
+	get := NewRecorder(0, time.Second).measure(&tr)
+	for _, o := range slo {
+		if _, _, err := o.Eval(get); err != nil {
+			return fmt.Errorf("%s: a capacity trial measures pN, med, mean, min, max, errors and requests, of all its requests", o.Expr)
+		}
+	}
+	return nil
 }

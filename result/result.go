@@ -13,6 +13,7 @@
 package result
 
 import (
+	"strings"
 	"time"
 )
 
@@ -94,6 +95,11 @@ type Meta struct {
 	Host    string   `json:"host,omitempty"`
 	// Targets describes the requests, "METHOD URL" each, secrets redacted.
 	Targets []string `json:"targets,omitempty"`
+	// Checks names the run's checks and extractions (a scenario's), so
+	// that check_failures can count their errors when the file is read.
+	// Files written before the field existed keep them in Attrs; read them
+	// with CheckNames.
+	Checks []string `json:"checks,omitempty"`
 	// Profile describes the schedule, e.g. "rate 100/1s for 10s".
 	Profile string `json:"profile,omitempty"`
 	// Rate is the requested open-model rate in requests per second; 0 means
@@ -111,4 +117,18 @@ type Meta struct {
 	// record (every Writer does; files of older ones have none), so a
 	// reader that finds none knows the run was cut short. Set by the Writer.
 	EndRecord bool `json:"end_record,omitempty"`
+}
+
+// AttrChecks is the Attrs key under which files written before Meta.Checks
+// existed list the run's check names, one a line.
+const AttrChecks = "checks"
+
+// CheckNames returns the names of the run's checks: Checks, and those a
+// file written before that field listed in Attrs[AttrChecks].
+func (m *Meta) CheckNames() []string {
+	names := m.Checks
+	if old := m.Attrs[AttrChecks]; old != "" {
+		names = append(names[:len(names):len(names)], strings.Split(old, "\n")...)
+	}
+	return names
 }

@@ -15,10 +15,6 @@ import (
 	"github.com/surge-dev/surge/target"
 )
 
-// AttrChecks is the Meta.Attrs key listing a scenario run's check names,
-// one a line, so check_failures can be counted from the error set later.
-const AttrChecks = "checks"
-
 // NewMeta describes an attack for the results file header: a fresh run ID,
 // the start time, the host, the schedule and the targets, their URLs
 // redacted. command is the command line, already redacted.
@@ -50,7 +46,7 @@ func NewMeta(cfg attack.Config, command []string) *result.Meta {
 
 // ScenarioMeta describes a scenario run for the results file header, its
 // URLs redacted as NewMeta's are, with the scenario's name, file, model,
-// the seed and the check names (AttrChecks) as attributes.
+// the seed as attributes, and its check names (Meta.Checks).
 func ScenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64, command []string) *result.Meta {
 	m := NewMeta(cfg, command)
 	m.Profile = strings.TrimSpace(s.Load.Describe())
@@ -61,23 +57,14 @@ func ScenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64, command 
 	if reqs == nil {
 		reqs = s.Requests
 	}
-	var checks []string
 	for _, r := range reqs {
 		u := r.URL
 		if !strings.Contains(u, "://") && s.BaseURL != "" {
 			u = strings.TrimRight(s.BaseURL, "/") + "/" + strings.TrimLeft(u, "/")
 		}
 		m.Targets = append(m.Targets, r.Method+" "+target.RedactURL(u))
-		for _, c := range r.Checks {
-			checks = append(checks, c.Name)
-		}
-		for _, x := range r.Extract {
-			checks = append(checks, "extract "+x.Var)
-		}
 	}
+	m.Checks = s.CheckNames()
 	m.Attrs = map[string]string{"scenario": s.Name, "scenario_file": s.File, "seed": fmt.Sprint(seed), "model": s.Load.Model}
-	if len(checks) > 0 {
-		m.Attrs[AttrChecks] = strings.Join(checks, "\n")
-	}
 	return m
 }

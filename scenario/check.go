@@ -91,7 +91,10 @@ func (c *Check) ok(resp *Response, body *jsonBody) bool {
 		}
 		return false
 	case CheckDuration:
-		return compare(float64(resp.Latency), c.op, float64(c.bound))
+		if c.op == "<=" {
+			return resp.Latency <= c.bound
+		}
+		return resp.Latency < c.bound
 	}
 	return false
 }
@@ -320,4 +323,24 @@ func toJSONValue(v any) (any, error) {
 	var out any
 	err = dec.Decode(&out)
 	return out, err
+}
+
+// CheckNames returns the names of the scenario's checks and extractions
+// ("extract VAR"), in the order written: the errors a failed one records,
+// which the check_failures threshold counts.
+func (s *Scenario) CheckNames() []string {
+	reqs := s.Steps
+	if reqs == nil {
+		reqs = s.Requests
+	}
+	var names []string
+	for _, r := range reqs {
+		for _, c := range r.Checks {
+			names = append(names, c.Name)
+		}
+		for _, x := range r.Extract {
+			names = append(names, "extract "+x.Var)
+		}
+	}
+	return names
 }

@@ -190,27 +190,6 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func FuzzParseThreshold(f *testing.F) {
-	for _, s := range []string{"p99 < 500ms", "p95{name:search} < 300ms", "error_rate < 1%", "rps > 100", "check_failures == 0", "p(99.9)<=1s", "requests != 3"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		th, err := ParseThreshold(s)
-		if err != nil {
-			return
-		}
-		if !contains(thresholdOps, th.Op) || th.Quantile < 0 || th.Quantile > 1 || th.Value != th.Value {
-			t.Fatalf("ParseThreshold(%q) = %+v", s, th)
-		}
-		// The canonical form parses to the same metric, filter and operator.
-		th.Expr = ""
-		back, err := ParseThreshold(th.String())
-		if err != nil || back.Metric != th.Metric || back.Op != th.Op || len(back.Filter) != len(th.Filter) {
-			t.Fatalf("ParseThreshold(%q).String() = %q: %+v, %v", s, th.String(), back, err)
-		}
-	})
-}
-
 func readFile(name string) (string, error) {
 	b, err := os.ReadFile(name)
 	return string(b), err

@@ -29,6 +29,7 @@ import (
 
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
+	"github.com/surge-dev/surge/threshold"
 )
 
 // Scenario is a compiled scenario file. It is safe for concurrent use by
@@ -46,7 +47,7 @@ type Scenario struct {
 	Requests   []*Request // the weighted mix; nil when Steps is used
 	Steps      []*Request // the ordered flow; nil when Requests is used
 	Load       schedule.Profile
-	Thresholds []Threshold
+	Thresholds []threshold.Threshold
 
 	c         *compiler
 	vars      []text        // compiled Vars
@@ -363,7 +364,7 @@ func (p *parser) thresholds(n *yaml.Node) error {
 		if err != nil {
 			return err
 		}
-		t, err := ParseThreshold(s)
+		t, err := threshold.ParseThreshold(s)
 		if err != nil {
 			return p.d.errorf(it, path, "%v", err)
 		}

@@ -13,13 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/capacity"
 	"github.com/surge-dev/surge/latency"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/schedule"
+	"github.com/surge-dev/surge/threshold"
 )
 
 // Runner runs the constant-rate trials of a capacity search on the engine
@@ -30,7 +30,7 @@ type Runner struct {
 	// Config is the load of every trial; Run sets its Rate and Duration.
 	Config attack.Config
 	// SLO judges each trial.
-	SLO analyze.SLO
+	SLO threshold.SLO
 	// Step is each trial's length, of which the first Warmup is not
 	// judged; Cooldown is the pause before every trial but the first, for
 	// the target to drain.

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/target"
+	"github.com/surge-dev/surge/threshold"
 )
 
 func config(t *testing.T, url string) attack.Config {
@@ -38,7 +38,7 @@ func TestRunnerFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Runner{Config: config(t, srv.URL), SLO: analyze.SLO{{Metric: "p99", Q: 0.99, Latency: time.Second}},
+	r := &Runner{Config: config(t, srv.URL), SLO: mustSLO(t, "p99<1s"),
 		Step: 400 * time.Millisecond, Warmup: 100 * time.Millisecond, Output: w}
 	var trials [2]int64
 	for i, rate := range []float64{25, 50} {
@@ -89,7 +89,7 @@ func TestRunnerFile(t *testing.T) {
 func TestRunnerHardFailure(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
 	defer srv.Close()
-	r := &Runner{Config: config(t, srv.URL), SLO: analyze.SLO{{Metric: "errors", Errors: 0.01}},
+	r := &Runner{Config: config(t, srv.URL), SLO: mustSLO(t, "errors<1%"),
 		Step: 10 * time.Second, Warmup: 100 * time.Millisecond}
 	start := time.Now()
 	tr, err := r.Run(context.Background(), 1, 200)
@@ -102,4 +102,14 @@ func TestRunnerHardFailure(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("the trial ran %s of its 10s: it should stop within a few 200ms checks", el)
 	}
+}
+
+// mustSLO parses an SLO or fails the test.
+func mustSLO(t *testing.T, s string) threshold.SLO {
+	t.Helper()
+	slo, err := threshold.ParseSLO(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slo
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/capacity"
 	"github.com/surge-dev/surge/capacity/trial"
@@ -16,6 +15,7 @@ import (
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
+	"github.com/surge-dev/surge/threshold"
 )
 
 const capacityUsage = `capacity -slo 'p99<500ms,errors<1%' [flags] [URL | scenario.yaml]
@@ -33,8 +33,10 @@ The load is one URL, a targets file (-targets), or a scenario (.yaml): its
 requests or flow then run as an open model at each trial's rate (one
 iteration per tick; the scenario's own load profile is not used).
 
-The SLO lists objectives joined by commas: pNN<DURATION (p50, p99, p99.9),
-mean<DURATION, max<DURATION, errors<PERCENT.
+The SLO lists objectives joined by commas, each a threshold (the grammar
+of scenario thresholds and 'surge report -thresholds') bounding a figure
+from above: pNN<DURATION (p50, p99, p99.9), mean<DURATION, min<DURATION,
+max<DURATION, errors<PERCENT, requests<N; "<=" reads as "<".
 
 Examples:
   surge capacity -slo 'p99<500ms,errors<1%' http://127.0.0.1:8088/pool?size=4&ms=50
@@ -71,7 +73,10 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if *sloText == "" {
 		return usagef("-slo is required, e.g. -slo 'p99<500ms,errors<1%%'")
 	}
-	slo, err := analyze.ParseSLO(*sloText)
+	slo, err := threshold.ParseSLO(*sloText)
+	if err == nil {
+		err = capacity.CheckSLO(slo)
+	}
 	if err != nil {
 		return usagef("-slo: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
+	"github.com/surge-dev/surge/threshold"
 )
 
 const reportUsage = `report [flags] [results files...]
@@ -48,7 +49,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var ths []scenario.Threshold
+	var ths []threshold.Threshold
 	var thScenario *scenario.Scenario
 	if *thfile != "" {
 		var err error
@@ -91,7 +92,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, s, f) }); err != nil {
 		return err
 	}
-	return checkThresholds(e.stdout, ths, s, runChecks(s, thScenario))
+	var extra []string
+	if thScenario != nil {
+		extra = thScenario.CheckNames()
+	}
+	return checkThresholds(e.stdout, ths, threshold.MeasureSummary(s, threshold.Checks(s.Runs, extra...)))
 }
 
 // readResults streams every result of the named files (stdin when none) to

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +20,7 @@ import (
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
+	"github.com/surge-dev/surge/threshold"
 )
 
 const runUsage = `run [flags] scenario.yaml
@@ -54,9 +53,6 @@ type thresholdError struct{ failed, total int }
 func (e *thresholdError) Error() string {
 	return fmt.Sprintf("%d of %d thresholds failed", e.failed, e.total)
 }
-
-// attrChecks is the Meta.Attrs key listing the run's check names.
-const attrChecks = surgerun.AttrChecks
 
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "run", runUsage)
@@ -141,7 +137,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := report.Text(e.stdout, sm, analyze.Diagnose(sm), opts); err != nil {
 		return err
 	}
-	return checkThresholds(e.stdout, s.Thresholds, sm, runChecks(sm, nil))
+	return checkThresholds(e.stdout, s.Thresholds, threshold.MeasureSummary(sm, threshold.Checks(sm.Runs)))
 }
 
 // scenarioClient picks the client of a scenario run: the fast HTTP/1.1
@@ -208,68 +204,23 @@ func fileSafe(s string) string {
 	return s
 }
 
-// runChecks returns the check names of the runs in sm (from their
-// headers) and of extra.
-func runChecks(sm *summary.Summary, extra *scenario.Scenario) map[string]bool {
-	names := map[string]bool{}
-	for _, m := range sm.Runs {
-		for _, n := range strings.Split(m.Attrs[attrChecks], "\n") {
-			if n != "" {
-				names[n] = true
-			}
-		}
-	}
-	if extra != nil {
-		reqs := extra.Steps
-		if reqs == nil {
-			reqs = extra.Requests
-		}
-		for _, r := range reqs {
-			for _, c := range r.Checks {
-				names[c.Name] = true
-			}
-			for _, x := range r.Extract {
-				names["extract "+x.Var] = true
-			}
-		}
-	}
-	return names
-}
-
-// checkThresholds evaluates ths on sm, prints one line per threshold with
-// the measured value next to the bound, and returns a *thresholdError when
-// any failed.
-func checkThresholds(w io.Writer, ths []scenario.Threshold, sm *summary.Summary, checks map[string]bool) error {
+// checkThresholds evaluates ths on the values get measures, prints one
+// line per threshold with the measured value next to the bound, and returns
+// a *thresholdError when any failed.
+func checkThresholds(w io.Writer, ths []threshold.Threshold, get threshold.Measure) error {
 	if len(ths) == 0 {
 		return nil
 	}
-	get := func(metric string, q float64, filter map[string]string) (float64, bool) {
-		st := sm.Total
-		for k, v := range filter {
-			if k != "name" && k != "label" {
-				return 0, false
-			}
-			if st = sm.Label(v); st == nil {
-				return 0, false
-			}
-		}
-		return metricValue(st, metric, q, checks)
-	}
-	failed := 0
+	vs := threshold.Check(ths, get)
 	fmt.Fprintln(w, "\nThresholds:")
-	for _, th := range ths {
-		pass, v, err := th.Eval(get)
-		mark, measured := "PASS", th.FormatValue(v)
-		if err != nil {
-			pass, measured = false, "no data: "+err.Error()
-		}
-		if !pass {
+	for _, v := range vs {
+		mark := "PASS"
+		if !v.Pass {
 			mark = "FAIL"
-			failed++
 		}
-		fmt.Fprintf(w, "  %s  %-32s measured %s\n", mark, th.String(), measured)
+		fmt.Fprintf(w, "  %s  %-32s measured %s\n", mark, v.Threshold.String(), v.Measured())
 	}
-	if failed > 0 {
+	if failed := threshold.Failed(vs); failed > 0 {
 		fmt.Fprintf(w, "%d of %d thresholds FAILED\n", failed, len(ths))
 		return &thresholdError{failed, len(ths)}
 	}
@@ -277,49 +228,10 @@ func checkThresholds(w io.Writer, ths []scenario.Threshold, sm *summary.Summary,
 	return nil
 }
 
-// metricValue measures one threshold metric on st, in the units of the
-// scenario.Metric constants.
-func metricValue(st *summary.Stats, metric string, q float64, checks map[string]bool) (float64, bool) {
-	lat := st.Latency
-	hasLat := lat != nil && lat.Count() > 0
-	switch metric {
-	case scenario.MetricQuantile:
-		return lat.Quantile(q).Seconds(), hasLat
-	case scenario.MetricMean:
-		return lat.Mean().Seconds(), hasLat
-	case scenario.MetricMin:
-		return lat.Min().Seconds(), hasLat
-	case scenario.MetricMax:
-		return lat.Max().Seconds(), hasLat
-	case scenario.MetricErrorRate:
-		if st.Requests == 0 {
-			return 0, false
-		}
-		return float64(st.Failed()) / float64(st.Requests), true
-	case scenario.MetricRPS:
-		span := st.End.Sub(st.Earliest)
-		if span <= 0 {
-			return 0, st.Sent > 0
-		}
-		return float64(st.Sent) / span.Seconds(), true
-	case scenario.MetricCheckFailures:
-		var n int64
-		for _, ec := range st.Errors {
-			if checks[ec.Error] {
-				n += ec.Count
-			}
-		}
-		return float64(n), true
-	case scenario.MetricRequests:
-		return float64(st.Requests), true
-	}
-	return 0, false
-}
-
 // loadThresholds reads thresholds from a scenario file (.yaml, .yml) or
-// a text file with one threshold per line (blank lines and # comments
-// skipped). With a scenario it returns the scenario too.
-func loadThresholds(name string) ([]scenario.Threshold, *scenario.Scenario, error) {
+// a text file with one threshold per line (see threshold.ReadFile). With a
+// scenario it returns the scenario too.
+func loadThresholds(name string) ([]threshold.Threshold, *scenario.Scenario, error) {
 	if ext := strings.ToLower(filepath.Ext(name)); ext == ".yaml" || ext == ".yml" {
 		s, err := scenario.Load(name)
 		if err != nil {
@@ -330,30 +242,6 @@ func loadThresholds(name string) ([]scenario.Threshold, *scenario.Scenario, erro
 		}
 		return s.Thresholds, s, nil
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	var ths []scenario.Threshold
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		th, err := scenario.ParseThreshold(text)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		th.Line = line
-		ths = append(ths, th)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, err
-	}
-	if len(ths) == 0 {
-		return nil, nil, errors.New(name + ": no thresholds")
-	}
-	return ths, nil, nil
+	ths, err := threshold.ReadFile(name)
+	return ths, nil, err
 }

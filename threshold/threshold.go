@@ -1,4 +1,10 @@
-package scenario
+// Package threshold is surge's one grammar of pass/fail criteria on a run
+// and their evaluation: the thresholds of a scenario, of 'surge report
+// -thresholds' and of 'surge run', and the SLO of 'surge capacity' (a
+// comma-joined list of the same expressions). A Threshold is evaluated on
+// whatever measures its metric: a summary.Summary (MeasureSummary) or, for a
+// capacity trial, the trial's own figures.
+package threshold
 
 import (
 	"errors"
@@ -32,7 +38,7 @@ const (
 // Whoever holds the run's numbers evaluates it with Eval.
 type Threshold struct {
 	Expr     string            // the text as written
-	Line     int               // line in the scenario file; 0 when not read from one
+	Line     int               // line in the file it was read from (scenario or thresholds file); 0 otherwise
 	Metric   string            // one of the Metric constants
 	Quantile float64           // q in [0,1] when Metric is MetricQuantile
 	Filter   map[string]string // label filter like {"name": "search"}; nil means every request
@@ -43,7 +49,7 @@ type Threshold struct {
 // metricAliases maps the names users write to canonical metrics.
 var metricAliases = map[string]string{
 	"mean": MetricMean, "avg": MetricMean, "min": MetricMin, "max": MetricMax,
-	"error_rate": MetricErrorRate, "errors": MetricErrorRate,
+	"error_rate": MetricErrorRate, "errors": MetricErrorRate, "error": MetricErrorRate,
 	"rps": MetricRPS, "throughput": MetricRPS,
 	"check_failures": MetricCheckFailures, "checks_failed": MetricCheckFailures,
 	"requests": MetricRequests, "count": MetricRequests,
@@ -56,8 +62,8 @@ var thresholdOps = []string{"<=", ">=", "==", "!=", "<", ">"}
 // ParseThreshold parses "METRIC[{label:value,...}] OP VALUE".
 //
 // METRIC is pN (a latency quantile, N in [0,100], e.g. p50, p99.9; also
-// written p(99)), med, mean or avg, min, max, error_rate, rps,
-// check_failures or checks_failed, or requests. OP is <, <=, >, >=, == or
+// written p(99)), med, mean or avg, min, max, error_rate (also errors or
+// error), rps, check_failures or checks_failed, or requests. OP is <, <=, >, >=, == or
 // !=. Latency bounds need a unit (ns, µs or us, ms, s, m); error_rate takes
 // a percentage ("1%") or a fraction ("0.01"); rps takes a number, optionally
 // followed by "/s"; counts take a whole number.
@@ -119,8 +125,10 @@ func (t *Threshold) setMetric(name string) error {
 		if strings.HasPrefix(num, "(") && strings.HasSuffix(num, ")") {
 			num = num[1 : len(num)-1]
 		}
+		// Any number strconv reads is taken, as the SLO grammar always did
+		// (p9.9e1); a negative zero is not a percentile.
 		q, err := strconv.ParseFloat(num, 64)
-		if err == nil && q >= 0 && q <= 100 && !strings.ContainsAny(num, "eExXnN_+-") {
+		if err == nil && q >= 0 && q <= 100 && !math.Signbit(q) {
 			t.Metric, t.Quantile = MetricQuantile, q/100
 			return nil
 		}
@@ -146,6 +154,35 @@ func parseFilter(s string) (map[string]string, error) {
 		f[k] = v
 	}
 	return f, nil
+}
+
+// IsLatency reports whether the threshold's metric is a latency, measured
+// in seconds.
+func (t Threshold) IsLatency() bool { return isLatency(t.Metric) }
+
+// Duration returns the bound of a latency threshold as a duration.
+func (t Threshold) Duration() time.Duration { return seconds(t.Value) }
+
+// seconds converts seconds to a duration, to the nanosecond.
+func seconds(v float64) time.Duration { return time.Duration(math.Round(v * 1e9)) }
+
+// Name returns the metric as written, lower case and without its filter
+// ("p99", "avg"), or in canonical form when the threshold was built by
+// hand.
+func (t Threshold) Name() string {
+	rest := strings.TrimSpace(t.Expr)
+	if i := strings.IndexAny(rest, "{<>=! \t"); i > 0 {
+		return strings.ToLower(rest[:i])
+	}
+	return t.canonicalName()
+}
+
+// canonicalName returns the metric's canonical name, like p99 or mean.
+func (t Threshold) canonicalName() string {
+	if t.Metric == MetricQuantile {
+		return "p" + strconv.FormatFloat(t.Quantile*100, 'f', -1, 64)
+	}
+	return t.Metric
 }
 
 // isLatency reports whether metric is measured in seconds.
@@ -196,20 +233,24 @@ func parseBound(metric, s string) (float64, error) {
 	return float64(v), nil
 }
 
-// parseNumber parses a finite decimal number.
+// parseNumber parses a finite number in any form strconv reads (the SLO
+// grammar always took them all, "errors<1e-2" included).
 func parseNumber(s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) || strings.ContainsAny(s, "xXpP_") {
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, fmt.Errorf("expected a number, got %q", s)
 	}
 	return v, nil
 }
 
-// Eval evaluates the threshold. get returns a metric's measured value (in
-// the units of the Metric constants; q is the quantile in [0,1] for
-// MetricQuantile and 0 otherwise; filter is Threshold.Filter), and false
-// when the run has no data for it, which Eval reports as an error.
-func (t Threshold) Eval(get func(metric string, q float64, filter map[string]string) (float64, bool)) (pass bool, measured float64, err error) {
+// Measure returns a metric's measured value, in the units of the Metric
+// constants (q is the quantile in [0,1] for MetricQuantile and 0 otherwise;
+// filter is Threshold.Filter), and false when there is no data for it.
+type Measure func(metric string, q float64, filter map[string]string) (float64, bool)
+
+// Eval evaluates the threshold on the values get measures; a metric get
+// has no data for is an error.
+func (t Threshold) Eval(get Measure) (pass bool, measured float64, err error) {
 	v, ok := get(t.Metric, t.Quantile, t.Filter)
 	if !ok {
 		return false, 0, fmt.Errorf("threshold %q: no data for %s", t.Expr, t.metricString())
@@ -238,12 +279,13 @@ func compare(v float64, op string, bound float64) bool {
 
 // metricString writes the metric and filter canonically, like p99{name:a}.
 func (t Threshold) metricString() string {
-	m := t.Metric
-	if m == MetricQuantile {
-		m = "p" + strconv.FormatFloat(t.Quantile*100, 'f', -1, 64)
-	}
+	return t.canonicalName() + t.filterString()
+}
+
+// filterString writes the filter canonically, like {name:a}, or "".
+func (t Threshold) filterString() string {
 	if len(t.Filter) == 0 {
-		return m
+		return ""
 	}
 	keys := make([]string, 0, len(t.Filter))
 	for k := range t.Filter {
@@ -253,7 +295,7 @@ func (t Threshold) metricString() string {
 	for i, k := range keys {
 		keys[i] = k + ":" + t.Filter[k]
 	}
-	return m + "{" + strings.Join(keys, ",") + "}"
+	return "{" + strings.Join(keys, ",") + "}"
 }
 
 // FormatValue formats v, a value of the threshold's metric, in its unit:

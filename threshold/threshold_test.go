@@ -1,7 +1,8 @@
-package scenario
+package threshold
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,4 +138,25 @@ func TestThresholdFormat(t *testing.T) {
 	if got := th.String(); got != "p95{name:a} < 300ms" {
 		t.Errorf("String() = %q", got)
 	}
+}
+
+func FuzzParseThreshold(f *testing.F) {
+	for _, s := range []string{"p99 < 500ms", "p95{name:search} < 300ms", "error_rate < 1%", "rps > 100", "check_failures == 0", "p(99.9)<=1s", "requests != 3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := ParseThreshold(s)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(thresholdOps, th.Op) || th.Quantile < 0 || th.Quantile > 1 || th.Value != th.Value {
+			t.Fatalf("ParseThreshold(%q) = %+v", s, th)
+		}
+		// The canonical form parses to the same metric, filter and operator.
+		th.Expr = ""
+		back, err := ParseThreshold(th.String())
+		if err != nil || back.Metric != th.Metric || back.Op != th.Op || len(back.Filter) != len(th.Filter) {
+			t.Fatalf("ParseThreshold(%q).String() = %q: %+v, %v", s, th.String(), back, err)
+		}
+	})
 }

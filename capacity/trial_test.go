@@ -1,0 +1,72 @@
+package capacity
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/threshold"
+)
+
+// parseSLO is the SLO parser the capacity trials use.
+var parseSLO = threshold.ParseSLO
+
+// judgeTrial records n results of a 10s trial (2s warm-up) spread over its
+// measured part: latency lat(i), and an error on every errEvery-th.
+func judgeTrial(t *testing.T, slo string, n int, lat func(i int) time.Duration, errEvery int) Trial {
+	t.Helper()
+	s, err := parseSLO(slo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := NewRecorder(2*time.Second, 10*time.Second)
+	rec.Add(nil, &result.Result{Intended: time.Second, Latency: time.Hour, Status: 200}) // in the warm-up
+	for i := 0; i < n; i++ {
+		r := result.Result{Seq: uint64(i), Intended: 2*time.Second + time.Duration(i)*8*time.Second/time.Duration(n), Latency: lat(i), Status: 200}
+		r.Sent = r.Intended
+		if errEvery > 0 && i%errEvery == 0 {
+			r.Status, r.Error = 500, "500 Internal Server Error"
+		}
+		rec.Add(nil, &r)
+	}
+	return rec.Judge(1, 100, s)
+}
+
+// TestJudgeSLO pins the verdicts and the reasons a trial gives for each
+// kind of objective.
+func TestJudgeSLO(t *testing.T) {
+	flat := func(d time.Duration) func(int) time.Duration { return func(int) time.Duration { return d } }
+	tests := []struct {
+		slo      string
+		lat      func(int) time.Duration
+		errEvery int
+		pass     bool
+		why      string
+	}{
+		{"p99<500ms,errors<1%", flat(20 * time.Millisecond), 0, true, "SLO holds and the server kept up"},
+		{"p99<500ms", flat(612345 * time.Microsecond), 0, false, "p99 612ms ≥ 500ms; fell behind: 93 of 100 completed in time"},
+		{"P99.9 <= 600ms", flat(612345 * time.Microsecond), 0, false, "p99.9 612ms ≥ 600ms; fell behind: 93 of 100 completed in time"},
+		{"mean<10ms,max<1s", flat(20 * time.Millisecond), 0, false, "mean 20ms ≥ 10ms"},
+		{"max<15ms", func(i int) time.Duration { return time.Duration(10+i%10) * time.Millisecond }, 0, false, "max 19ms ≥ 15ms"},
+		{"errors<1%", flat(time.Millisecond), 50, false, "errors 2.00% ≥ errors<1%"},
+		{"error<=2%", flat(time.Millisecond), 50, false, "errors 2.00% ≥ errors<2%"},
+		{"errors<0.05,p99<1ms", flat(2 * time.Millisecond), 50, false, "p99 2ms ≥ 1ms"},
+		{"p50<1s", func(i int) time.Duration { return time.Duration(1+i) * time.Millisecond }, 0, false,
+			"latency rising: p50 25ms → 75ms within the trial (a queue is building)"},
+	}
+	for _, tt := range tests {
+		tr := judgeTrial(t, tt.slo, 100, tt.lat, tt.errEvery)
+		if tr.Pass != tt.pass || tr.Why != tt.why {
+			t.Errorf("%s: pass %v, why %q; want %v, %q", tt.slo, tr.Pass, tr.Why, tt.pass, tt.why)
+		}
+	}
+	none := NewRecorder(time.Second, 2*time.Second)
+	s, _ := parseSLO("p99<1s,errors<1%")
+	if tr := none.Judge(1, 10, s); tr.Pass || tr.Why != "no requests measured" {
+		t.Errorf("no requests: pass %v, why %q", tr.Pass, tr.Why)
+	}
+	if got := fmt.Sprint(s); got != "p99<1s,errors<1%" {
+		t.Errorf("SLO prints %q", got)
+	}
+}
