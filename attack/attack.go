@@ -99,12 +99,14 @@ func New(cfg Config) (*Attacker, error) {
 	}
 	a.cfg.Timeout = cmp.Or(a.cfg.Timeout, DefaultTimeout)
 	a.cfg.Grace = cmp.Or(a.cfg.Grace, DefaultGrace)
-	a.cfg.TickWindow = cmp.Or(a.cfg.TickWindow, DefaultTickWindow)
-	a.cfg.Redirects = cmp.Or(a.cfg.Redirects, DefaultRedirects)
 	a.initRun()
 	a.client = cfg.Client
 	if a.client == nil {
-		c, err := NewHTTPClient(a.cfg)
+		tr := a.cfg.Transport
+		if tr == nil {
+			tr = HTTPConfig{}
+		}
+		c, err := tr.NewClient(a.cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +277,7 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	if len(a.cfg.Users) > 0 {
 		a.wg.Add(1)
 		go a.schedule(stop)
-	} else if a.cfg.NoEventLoop || a.startLoops() != nil {
+	} else if a.startEngine() != nil {
 		initial := 1
 		if a.pacer == nil {
 			initial = a.cfg.Connections
@@ -293,21 +295,22 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	return sinkErr
 }
 
-// startLoops starts the event loops of FastClient, or returns why they
-// cannot run this attack: then Run uses one goroutine per connection.
-func (a *Attacker) startLoops() error {
-	fc, ok := a.client.(*FastClient)
+// startEngine starts the client's own engine (FastClient's event loops),
+// or returns why it cannot run this attack: then Run uses one goroutine
+// per connection.
+func (a *Attacker) startEngine() error {
+	ec, ok := a.client.(engineClient)
 	if !ok {
 		return errLoopClient
 	}
 	if a.flow != nil {
 		return errLoopFlow
 	}
-	return startLoops(&a.runState, fc, loopConfig{conns: a.cfg.Connections, loops: a.cfg.Loops, tickWindow: a.cfg.TickWindow})
+	return ec.startEngine(&a.runState, a.cfg.Connections)
 }
 
-// errLoopClient says the event loops need a FastClient.
-const errLoopClient fastError = "event loop: the client is not a FastClient"
+// errLoopClient says the client has no engine of its own.
+const errLoopClient fastError = "event loop: the client has no engine of its own"
 
 // errLoopFlow says the event loops send targets, not flows.
 const errLoopFlow fastError = "event loop: flows run on workers"

@@ -47,7 +47,7 @@ func openEngines(t *testing.T, test func(t *testing.T, run func(context.Context,
 			test(t, func(ctx context.Context, cfg Config) []result.Result {
 				t.Helper()
 				if engine != "net" {
-					cfg.NoEventLoop = engine == "workers"
+					setHTTP(&cfg, func(h *HTTPConfig) { h.NoEventLoop = engine == "workers" })
 					c, err := NewFastClient(cfg)
 					if err != nil {
 						t.Fatal(err)
@@ -292,4 +292,11 @@ func TestPeakInFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setHTTP changes the HTTPConfig of cfg's Transport.
+func setHTTP(cfg *Config, f func(*HTTPConfig)) {
+	h, _ := cfg.Transport.(HTTPConfig)
+	f(&h)
+	cfg.Transport = h
 }

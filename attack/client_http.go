@@ -37,9 +37,11 @@ type HTTPClient struct {
 
 var _ Client = (*HTTPClient)(nil)
 
-// NewHTTPClient returns an HTTPClient configured from cfg (defaults
-// applied).
+// NewHTTPClient returns an HTTPClient for cfg: its Timeout and
+// Connections, and the options of its Transport, an HTTPConfig (zero
+// Redirects means DefaultRedirects).
 func NewHTTPClient(cfg Config) (*HTTPClient, error) {
+	h := httpConfig(&cfg)
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		// The Transport asks for the proxy before every attempt to send a
@@ -56,25 +58,25 @@ func NewHTTPClient(cfg Config) (*HTTPClient, error) {
 		// The Transport counts the bytes it reads ahead of the head's end
 		// too (up to its 4 KiB buffer); do checks the head's own size.
 		MaxResponseHeaderBytes: maxHeadBytes + 4<<10,
-		TLSClientConfig:        &tls.Config{InsecureSkipVerify: cfg.Insecure}, //nolint:gosec // only on request
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: h.Insecure}, //nolint:gosec // only on request
 		MaxIdleConnsPerHost:    cfg.Connections,
 		MaxIdleConns:           cfg.Connections,
 		MaxConnsPerHost:        cfg.Connections,
-		DisableKeepAlives:      cfg.NoKeepAlive,
+		DisableKeepAlives:      h.NoKeepAlive,
 		DisableCompression:     true,
-		ForceAttemptHTTP2:      cfg.HTTP2,
+		ForceAttemptHTTP2:      h.HTTP2,
 		TLSHandshakeTimeout:    cfg.Timeout,
 	}
-	if cfg.H2C {
+	if h.H2C {
 		var p http.Protocols
 		p.SetUnencryptedHTTP2(true)
 		tr.Protocols = &p
-	} else if !cfg.HTTP2 {
+	} else if !h.HTTP2 {
 		var p http.Protocols
 		p.SetHTTP1(true)
 		tr.Protocols = &p
 	}
-	redirects := cfg.Redirects
+	redirects := h.Redirects
 	c := &http.Client{
 		Transport: tr,
 		Timeout:   cfg.Timeout,

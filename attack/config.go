@@ -50,34 +50,16 @@ type Config struct {
 	// Grace bounds the wait for in-flight requests after a stop; default
 	// DefaultGrace.
 	Grace time.Duration
-	// NoKeepAlive opens a new connection for every request.
-	NoKeepAlive bool
-	// HTTP2 allows HTTP/2 over TLS; H2C speaks HTTP/2 over cleartext
-	// (prior knowledge).
-	HTTP2, H2C bool
-	// Insecure skips TLS certificate verification.
-	Insecure bool
-	// Redirects is the number of redirects to follow; default
-	// DefaultRedirects, negative = follow none (the 3xx is the result).
-	Redirects int
 	// Worker is stored in every result (the shard of a distributed run).
 	Worker uint32
-	// Client, if set, sends the requests instead of surge's own clients.
+	// Client, if set, sends the requests; else Transport builds the
+	// client.
 	Client Client
-	// TickWindow lets an event loop wake once for the ticks due within
-	// this span of the first, and send them together when the last is
-	// due: fewer wake-ups, each tick at most TickWindow late (recorded
-	// as send lag). 0 means DefaultTickWindow; negative, a wake-up for
-	// every tick.
-	TickWindow time.Duration
-	// Loops is the number of event loops (threads) that share the
-	// connections; 0 means half of GOMAXPROCS. More loops answer
-	// responses sooner, for more CPU per request.
-	Loops int
-	// NoEventLoop runs an attack of targets (not a Flow) on a FastClient
-	// with one goroutine per connection instead of the event loops (Linux
-	// only), which record the same results at a lower CPU cost per request.
-	NoEventLoop bool
+	// Transport builds the client when Client is nil, and configures the
+	// protocol: an HTTPConfig (the default, its zero value net/http with
+	// defaults), or another protocol's. Its options are its own, not
+	// Config's.
+	Transport Transport
 
 	// Flow, if set, replaces Targets as the source of requests: every
 	// open-model tick starts one iteration of it, and every closed-model
@@ -113,6 +95,15 @@ type Client interface {
 }
 
 // Conn is one worker's handle on a Client; it is used by one goroutine.
+//
+// Its shape is HTTP's: a target.Target is a method, URL, header and body.
+// A transport of another protocol implements Do for one exchange of it: it
+// reads from t what its protocol needs (the URL names the endpoint, the
+// body is the message, the method may name an operation), and fills
+// r.Status with its outcome on HTTP's scale (2xx success, for reports
+// and checks), BytesIn and BytesOut, Error (with a result class prefix)
+// and the phase timings it knows. The engine fills the rest: sequence,
+// label, times and flags (recorder.go).
 type Conn interface {
 	// Do sends t and fills r. It must not return before the response body
 	// has been read or the exchange failed.

@@ -31,7 +31,7 @@ func TestResetStormErrorSet(t *testing.T) {
 	url := resetServer(t)
 	openEngines(t, func(t *testing.T, run func(context.Context, Config) []result.Result) {
 		const n = 400
-		rs := run(context.Background(), Config{Targets: get(url), Count: n, Connections: 8, NoKeepAlive: true})
+		rs := run(context.Background(), Config{Targets: get(url), Count: n, Connections: 8, Transport: HTTPConfig{NoKeepAlive: true}})
 		checkSeqs(t, rs, n)
 		s := summary.New(summary.Options{})
 		distinct := map[string]int{}

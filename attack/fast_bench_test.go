@@ -130,7 +130,7 @@ func serveCanned(c net.Conn, delay time.Duration) {
 // as one engine worker does, and reports CPU time per request for the
 // whole process (client and in-process server).
 func benchClient(b *testing.B, newClient func(Config) (Client, error), url string) {
-	cfg := Config{Targets: get(url), Timeout: 10 * time.Second, Connections: 1, Redirects: DefaultRedirects}
+	cfg := Config{Targets: get(url), Timeout: 10 * time.Second, Connections: 1, Transport: HTTPConfig{Redirects: DefaultRedirects}}
 	c, err := newClient(cfg)
 	if err != nil {
 		b.Fatal(err)

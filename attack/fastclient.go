@@ -32,6 +32,7 @@ import (
 // Targets are looked up by pointer: a target must not change after its
 // first request.
 type FastClient struct {
+	loop        loopOptions // for its event loops (loop_linux.go)
 	timeout     time.Duration
 	redirects   int
 	noKeepAlive bool
@@ -50,22 +51,25 @@ var fastProxy = http.ProxyFromEnvironment
 // fastMaxOthers bounds the cache of targets not in Config.Targets.
 const fastMaxOthers = 4096
 
-// NewFastClient returns a FastClient for cfg, or an error naming why it
-// cannot serve cfg (an https target, HTTP/2 or h2c requested, a proxy set
-// in the environment for a target), so the caller can fall back to
+// NewFastClient returns a FastClient for cfg (its Targets, Timeout and the
+// options of its Transport, an HTTPConfig), or an error naming why it
+// cannot serve cfg (an https target, h2c requested, a proxy set in the
+// environment for a target), so the caller can fall back to
 // NewHTTPClient. Zero Timeout and Redirects mean their defaults, as in New.
 // The elements of cfg.Targets must stay where they are: requests are
 // prebuilt for &cfg.Targets[i].
 func NewFastClient(cfg Config) (*FastClient, error) {
 	// HTTP2 only allows h2 over TLS, and TLS targets are refused below, so
 	// it does not matter here; h2c is HTTP/2 on plain connections.
-	if cfg.H2C {
+	h := httpConfig(&cfg)
+	if h.H2C {
 		return nil, errors.New("fast client: HTTP/2 (h2c) is not supported")
 	}
 	c := &FastClient{
+		loop:        loopOptions{loops: h.Loops, tickWindow: h.TickWindow, off: h.NoEventLoop},
 		timeout:     cfg.Timeout,
-		redirects:   cfg.Redirects,
-		noKeepAlive: cfg.NoKeepAlive,
+		redirects:   h.Redirects,
+		noKeepAlive: h.NoKeepAlive,
 		reqs:        make(map[*target.Target]*fastRequest, len(cfg.Targets)),
 	}
 	if c.timeout <= 0 {

@@ -242,7 +242,7 @@ func TestFastClientConnectionClose(t *testing.T) {
 				w.WriteHeader(400) // the request lacks Connection: close
 			}
 			io.WriteString(w, "ok")
-		}, Config{NoKeepAlive: true}},
+		}, Config{Transport: HTTPConfig{NoKeepAlive: true}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, n := fastServer(t, tc.handler, nil)

@@ -68,8 +68,8 @@ func TestFastClientRedirects(t *testing.T) {
 		}
 	}
 
-	wantOK(t, newFastDo(t, Config{Redirects: -1}, &target.Target{Method: "GET", URL: srv.URL + "/a"}), 302, int64(len("<a href=\"/b?x=1\">Found</a>.\n\n")))
-	if r := newFastDo(t, Config{Redirects: 1}, &target.Target{Method: "GET", URL: srv.URL + "/a"}); r.Error != "redirect: stopped after 1 redirects" {
+	wantOK(t, newFastDo(t, Config{Transport: HTTPConfig{Redirects: -1}}, &target.Target{Method: "GET", URL: srv.URL + "/a"}), 302, int64(len("<a href=\"/b?x=1\">Found</a>.\n\n")))
+	if r := newFastDo(t, Config{Transport: HTTPConfig{Redirects: 1}}, &target.Target{Method: "GET", URL: srv.URL + "/a"}); r.Error != "redirect: stopped after 1 redirects" {
 		t.Errorf("chain of 2 with Redirects 1: error %q, want stopped after 1 redirects", r.Error)
 	}
 	take()
@@ -146,7 +146,7 @@ func TestFastClientRequestBytes(t *testing.T) {
 			Header: http.Header{"x-MiXed": {"v1", " v2 "}, "Content-Type": {"application/json"}, "content-length": {"999"}}}, Config{},
 			"POST /p/a%20th?q=1&r=%2F HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: surge\r\nContent-Type: application/json\r\n" +
 				"x-MiXed: v1\r\nx-MiXed: v2\r\nContent-Length: 10\r\n\r\n"},
-		{"empty put", target.Target{Method: "PUT", URL: u}, Config{NoKeepAlive: true},
+		{"empty put", target.Target{Method: "PUT", URL: u}, Config{Transport: HTTPConfig{NoKeepAlive: true}},
 			"PUT / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: surge\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
 		{"host and agent", target.Target{URL: u + "/x", Header: http.Header{"host": {"virtual.test:8080"}, "USER-AGENT": {"me"}}}, Config{},
 			"GET /x HTTP/1.1\r\nHost: virtual.test:8080\r\nUSER-AGENT: me\r\n\r\n"},
@@ -216,8 +216,8 @@ func TestNewFastClientRefuses(t *testing.T) {
 		want string
 	}{
 		{"https", Config{Targets: get("https://example.com")}, `fast client: target 1: scheme "https" is not supported, only http`},
-		{"h2c", Config{H2C: true, Targets: get("http://example.com")}, "fast client: HTTP/2 (h2c) is not supported"},
-		{"http2 with plain http is served", Config{HTTP2: true, Targets: get("http://example.com")}, ""},
+		{"h2c", Config{Transport: HTTPConfig{H2C: true}, Targets: get("http://example.com")}, "fast client: HTTP/2 (h2c) is not supported"},
+		{"http2 with plain http is served", Config{Transport: HTTPConfig{HTTP2: true}, Targets: get("http://example.com")}, ""},
 		{"proxy", Config{Targets: get("http://proxied.test/")}, "fast client: target 1: proxy http://user:xxxxx@proxy.test:3128 is set in the environment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

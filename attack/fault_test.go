@@ -34,21 +34,13 @@ var faultClients = []struct {
 		return withFast(t, cfg, false)
 	}},
 	{"net-http", func(t *testing.T, cfg Config) Config {
-		c, err := NewHTTPClient(withDefaults(cfg))
+		c, err := NewHTTPClient(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.Client = c
 		return cfg
 	}},
-}
-
-// withDefaults fills in what New would, for a client built before New.
-func withDefaults(cfg Config) Config {
-	if cfg.Redirects == 0 {
-		cfg.Redirects = DefaultRedirects
-	}
-	return cfg
 }
 
 // faultRun is what one attack against a fault server gave.
@@ -419,11 +411,11 @@ func TestHTTPClientHTTP2(t *testing.T) {
 				p.SetUnencryptedHTTP2(true)
 				srv.Config.Protocols = &p
 				srv.Start()
-				cfg.H2C = true
+				setHTTP(&cfg, func(h *HTTPConfig) { h.H2C = true })
 			} else {
 				srv.EnableHTTP2 = true
 				srv.StartTLS()
-				cfg.HTTP2, cfg.Insecure = true, true
+				setHTTP(&cfg, func(h *HTTPConfig) { h.HTTP2, h.Insecure = true, true })
 			}
 			defer srv.Close()
 			cfg.Targets = []target.Target{{Method: "GET", URL: srv.URL + "/g"}, {Method: "POST", URL: srv.URL + "/p", Body: []byte("b")}}

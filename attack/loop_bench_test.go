@@ -34,7 +34,7 @@ const pacedBenchConnections = 1000
 
 // engineBenchConfig is the Config of benchEngineAt against url.
 func engineBenchConfig(url string, noEventLoop bool, rate schedule.Rate) Config {
-	cfg := Config{Targets: get(url), Connections: 50, Timeout: 10 * time.Second, NoEventLoop: noEventLoop, Rate: rate}
+	cfg := Config{Targets: get(url), Connections: 50, Timeout: 10 * time.Second, Transport: HTTPConfig{NoEventLoop: noEventLoop}, Rate: rate}
 	if !rate.IsMax() {
 		cfg.Connections = pacedBenchConnections
 	}

@@ -37,24 +37,18 @@ const loopWait = 20 * time.Millisecond
 // responses) is incomplete.
 const loopMaxHead = 8 << 20
 
-// loopConfig is what the event loops take from their attack besides its
-// runState.
-type loopConfig struct {
-	conns      int           // the in-flight cap, shared by the loops
-	loops      int           // 0 = half of GOMAXPROCS
-	tickWindow time.Duration // see Config.TickWindow; defaults applied
-}
-
-// startLoops starts the event loops of an attack of targets on fc, or
-// returns why it cannot: epoll is unavailable.
-func startLoops(rs *runState, fc *FastClient, lc loopConfig) error {
+// startLoops starts the event loops of an attack of targets on fc, with
+// at most conns requests in flight, or returns why it cannot: epoll is
+// unavailable.
+func startLoops(rs *runState, fc *FastClient, conns int) error {
+	lc := fc.loop
 	e := &loopEngine{rs: rs, fc: fc, tickWindow: lc.tickWindow, addrs: make(map[string]*loopAddr)}
 	// Half the processors: a loop with many connections gets many events
 	// from each epoll_wait, and on 2 cores one loop spent 25 % less CPU
 	// per request than two (the target shares the machine in most runs).
-	n := max(1, min(runtime.GOMAXPROCS(0)/2, lc.conns))
+	n := max(1, min(runtime.GOMAXPROCS(0)/2, conns))
 	if lc.loops > 0 {
-		n = min(lc.loops, lc.conns)
+		n = min(lc.loops, conns)
 	}
 	// Short sleeps may keep the P (raw system calls) while another P is
 	// left for the rest of the process.
@@ -70,17 +64,17 @@ func startLoops(rs *runState, fc *FastClient, lc loopConfig) error {
 		}
 		l := &eventLoop{e: e, rs: rs, rec: newRecorder(rs), epfd: fd, rawOK: rawOK}
 		// Spread the connections evenly: the first loops take the remainder.
-		conns := lc.conns / n
-		if i < lc.conns%n {
-			conns++
+		share := conns / n
+		if i < conns%n {
+			share++
 		}
 		if rs.pacer != nil {
 			// Connections open as ticks need them.
-			l.paced, l.seq, l.stride, l.maxConns = true, uint64(i), uint64(n), conns
+			l.paced, l.seq, l.stride, l.maxConns = true, uint64(i), uint64(n), share
 			loops = append(loops, l)
 			continue
 		}
-		for range conns {
+		for range share {
 			l.conns = append(l.conns, &loopConn{idx: len(l.conns), fd: -1, p: newLoopParser(), rbuf: make([]byte, fastReadBuffer)})
 		}
 		loops = append(loops, l)
@@ -92,7 +86,7 @@ func startLoops(rs *runState, fc *FastClient, lc loopConfig) error {
 		}
 		return nil
 	}
-	rs.stats.Workers.Add(int64(lc.conns))
+	rs.stats.Workers.Add(int64(conns))
 	for _, l := range loops {
 		rs.wg.Add(1)
 		go l.run()

@@ -30,7 +30,7 @@ func engines(t *testing.T, test func(t *testing.T, run func(context.Context, Con
 		t.Run(name, func(t *testing.T) {
 			test(t, func(ctx context.Context, cfg Config) []result.Result {
 				t.Helper()
-				cfg.NoEventLoop = noLoop
+				setHTTP(&cfg, func(h *HTTPConfig) { h.NoEventLoop = noLoop })
 				c, err := NewFastClient(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -276,13 +276,13 @@ func TestEngineRedirect(t *testing.T) {
 		if n := conns.Load(); n > 2 {
 			t.Errorf("%d connections, want redirects on the same connections", n)
 		}
-		rs = run(context.Background(), Config{Targets: get(srv.URL + "/from"), Count: 5, Connections: 1, Redirects: -1})
+		rs = run(context.Background(), Config{Targets: get(srv.URL + "/from"), Count: 5, Connections: 1, Transport: HTTPConfig{Redirects: -1}})
 		for _, r := range rs {
 			if r.Status != 302 || r.Error != "" {
 				t.Fatalf("result %+v, want the 302 itself", r)
 			}
 		}
-		rs = run(context.Background(), Config{Targets: get(srv.URL + "/from"), Count: 1, Connections: 1, Redirects: 1})
+		rs = run(context.Background(), Config{Targets: get(srv.URL + "/from"), Count: 1, Connections: 1, Transport: HTTPConfig{Redirects: 1}})
 		if r := rs[0]; r.Status != 200 || r.Error != "" {
 			t.Fatalf("one redirect allowed: %+v, want it followed", r)
 		}

@@ -258,7 +258,7 @@ func TestTickWindowWakeAt(t *testing.T) {
 func TestTickWindow(t *testing.T) {
 	url := fastCannedServer(t)
 	for _, window := range []time.Duration{0, -1} {
-		rs, _ := runLoop(t, Config{Targets: get(url), Rate: schedule.Rate{Freq: 20000, Per: time.Second}, Duration: 200 * time.Millisecond, TickWindow: window})
+		rs, _ := runLoop(t, Config{Targets: get(url), Rate: schedule.Rate{Freq: 20000, Per: time.Second}, Duration: 200 * time.Millisecond, Transport: HTTPConfig{TickWindow: window}})
 		rs = sortedSeqs(rs)
 		checkSeqs(t, rs, 4000)
 		for _, r := range rs {
@@ -321,7 +321,7 @@ func TestPacedRunsLeaveNothing(t *testing.T) {
 			t.Run(engine+"/"+tc.name, func(t *testing.T) {
 				url := fastCannedServerDelay(t, tc.delay)
 				a := loopAttacker(t, Config{Targets: get(url), Rate: rate, Count: tc.count, Timeout: tc.timeout,
-					Connections: 1000, NoEventLoop: workers})
+					Connections: 1000, Transport: HTTPConfig{NoEventLoop: workers}})
 				var n uint64
 				bad := map[string]int{}
 				if err := a.Run(context.Background(), func(rs []result.Result) error {

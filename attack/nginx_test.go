@@ -112,7 +112,7 @@ func TestNginx(t *testing.T) {
 		"loop":    func(c Config) Config { return withFast(t, c, false) },
 		"workers": func(c Config) Config { return withFast(t, c, true) },
 		"net/http": func(c Config) Config {
-			c.NoEventLoop = true
+			setHTTP(&c, func(h *HTTPConfig) { h.NoEventLoop = true })
 			return c
 		},
 	}
@@ -123,7 +123,7 @@ func TestNginx(t *testing.T) {
 			sizes := map[string]int64{}
 			for name, mk := range clients {
 				t.Run(tc.name+"/"+name+"/"+rate.String(), func(t *testing.T) {
-					cfg := mk(Config{Targets: []target.Target{tc.t}, Count: 300, Connections: 4, Redirects: -1, Rate: rate})
+					cfg := mk(Config{Targets: []target.Target{tc.t}, Count: 300, Connections: 4, Transport: HTTPConfig{Redirects: -1}, Rate: rate})
 					rs := collect(t, context.Background(), cfg)
 					checkSeqs(t, rs, 300)
 					for _, r := range rs {
@@ -159,7 +159,7 @@ func TestNginx(t *testing.T) {
 
 func withFast(t *testing.T, cfg Config, noLoop bool) Config {
 	t.Helper()
-	cfg.NoEventLoop = noLoop
+	setHTTP(&cfg, func(h *HTTPConfig) { h.NoEventLoop = noLoop })
 	c, err := NewFastClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -50,7 +50,7 @@ type stopRun struct {
 func runStop(t *testing.T, engine string, cfg Config, cancelAfter time.Duration, encode bool) stopRun {
 	t.Helper()
 	if engine != "net" {
-		cfg.NoEventLoop = engine == "workers"
+		setHTTP(&cfg, func(h *HTTPConfig) { h.NoEventLoop = engine == "workers" })
 		c, err := NewFastClient(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -41,7 +41,7 @@ func TestTickWheelEndsWithRun(t *testing.T) {
 	url := fastCannedServer(t)
 	before := wheelGoroutines()
 	for range 3 {
-		cfg := Config{Targets: get(url), NoEventLoop: true, Connections: 10,
+		cfg := Config{Targets: get(url), Transport: HTTPConfig{NoEventLoop: true}, Connections: 10,
 			Pacer: earlyPacer{first: 20 * time.Millisecond, gap: 100 * time.Microsecond, n: 100}}
 		c, err := NewFastClient(cfg)
 		if err != nil {

@@ -32,7 +32,7 @@ type Plan struct {
 	// as the stage marker of a capacity trial.
 	Markers []result.Marker
 	// ReserveProcs raises GOMAXPROCS, if need be, to one more than the
-	// event loops of Config.Loops (at least one): each loop keeps a P
+	// event loops of the Config's HTTPConfig.Loops (at least one): each loop keeps a P
 	// while it waits briefly, and one is left for writing the results.
 	ReserveProcs bool
 }
@@ -93,7 +93,8 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if p.ReserveProcs {
-		reserveProcs(p.Config.Loops)
+		h, _ := p.Config.Transport.(attack.HTTPConfig)
+		reserveProcs(h.Loops)
 	}
 	meta := p.Meta
 	if meta == nil {

@@ -239,11 +239,13 @@ func (o *attackOptions) config(ts []target.Target, rate schedule.Rate) (attack.C
 	}
 	cfg := attack.Config{
 		Targets: ts, Rate: rate, Duration: o.duration, Count: o.count,
-		Connections: o.connections, Timeout: o.timeout, NoKeepAlive: !o.keepalive,
-		HTTP2: o.http2, H2C: o.h2c, Insecure: o.insecure, Redirects: redirects,
-		NoEventLoop: !o.eventLoop,
-		TickWindow:  cmp.Or(o.tickWindow, -1),
-		Loops:       o.loops,
+		Connections: o.connections, Timeout: o.timeout,
+		Transport: attack.HTTPConfig{
+			NoKeepAlive: !o.keepalive, HTTP2: o.http2, H2C: o.h2c, Insecure: o.insecure, Redirects: redirects,
+			NoEventLoop: !o.eventLoop,
+			TickWindow:  cmp.Or(o.tickWindow, -1),
+			Loops:       o.loops,
+		},
 	}
 	cfg.Labels = labels(ts, o.name)
 	switch o.client {
