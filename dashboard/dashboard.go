@@ -284,30 +284,19 @@ func (s *Server) AddBatch(m *result.Meta, batch []result.Result) {
 	}
 	s.mu.Lock()
 	for i := range batch {
-		s.add(m, &batch[i])
+		r := &batch[i]
+		s.sum.Add(m, r)
+		if r.Flags&result.Warmup == 0 || s.cfg.Summary.IncludeWarmup {
+			s.points.Add(r, 0)
+		}
+		s.metrics.observe(r)
 	}
 	s.mu.Unlock()
 }
 
 // Add implements result.Consumer: it folds one result of the run m (nil:
 // Config.Meta's) in.
-func (s *Server) Add(m *result.Meta, r *result.Result) {
-	if m == nil {
-		m = s.cfg.Meta
-	}
-	s.mu.Lock()
-	s.add(m, r)
-	s.mu.Unlock()
-}
-
-// add folds r in; s.mu is held.
-func (s *Server) add(m *result.Meta, r *result.Result) {
-	s.sum.Add(m, r)
-	if r.Flags&result.Warmup == 0 || s.cfg.Summary.IncludeWarmup {
-		s.points.Add(r, 0)
-	}
-	s.metrics.observe(r)
-}
+func (s *Server) Add(m *result.Meta, r *result.Result) { s.AddBatch(m, []result.Result{*r}) }
 
 // AddMarker implements result.Consumer: it records a phase marker (a
 // stage, a warm-up) of the run m (nil: Config.Meta's).

@@ -70,7 +70,20 @@ func (v *liveView) Observe(batch []result.Result) {
 	v.mu.Lock()
 	v.seen = true
 	for i := range batch {
-		v.add(&batch[i])
+		r := &batch[i]
+		if !r.OK() {
+			v.countError(r)
+		}
+		if r.Flags&result.NotSent != 0 {
+			continue
+		}
+		sec := int64(r.End()/time.Second) + 1
+		slot := int(sec % int64(len(v.ring)))
+		if v.ringSec[slot] != sec {
+			v.ring[slot] = latency.Coarse{}
+			v.ringSec[slot] = sec
+		}
+		v.ring[slot].Record(r.Latency)
 	}
 	v.mu.Unlock()
 }
@@ -79,12 +92,7 @@ func (v *liveView) Observe(batch []result.Result) {
 func (v *liveView) AddBatch(_ *result.Meta, batch []result.Result) { v.Observe(batch) }
 
 // Add implements result.Consumer.
-func (v *liveView) Add(_ *result.Meta, r *result.Result) {
-	v.mu.Lock()
-	v.seen = true
-	v.add(r)
-	v.mu.Unlock()
-}
+func (v *liveView) Add(_ *result.Meta, r *result.Result) { v.Observe([]result.Result{*r}) }
 
 // AddMarker implements result.Consumer: a stage marker names the stage
 // shown, a note is printed.
@@ -99,23 +107,6 @@ func (v *liveView) AddMarker(_ *result.Meta, mk result.Marker) {
 			fmt.Fprintf(v.notes, "surge: %s\n", mk.Name)
 		}
 	}
-}
-
-// add folds r in; v.mu is held.
-func (v *liveView) add(r *result.Result) {
-	if !r.OK() {
-		v.countError(r)
-	}
-	if r.Flags&result.NotSent != 0 {
-		return
-	}
-	sec := int64(r.End()/time.Second) + 1
-	slot := int(sec % int64(len(v.ring)))
-	if v.ringSec[slot] != sec {
-		v.ring[slot] = latency.Coarse{}
-		v.ringSec[slot] = sec
-	}
-	v.ring[slot].Record(r.Latency)
 }
 
 // stageName returns the name of the current stage, "" if none.
