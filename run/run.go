@@ -17,6 +17,8 @@ import (
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+	"github.com/surge-dev/surge/threshold"
 )
 
 // Plan is one load test to run.
@@ -31,6 +33,9 @@ type Plan struct {
 	// Markers are handed to every consumer before the engine starts, such
 	// as the stage marker of a capacity trial.
 	Markers []result.Marker
+	// Thresholds are the pass/fail criteria of the run (a scenario's),
+	// evaluated by Judge.
+	Thresholds []threshold.Threshold
 	// ReserveProcs raises GOMAXPROCS, if need be, to one more than the
 	// event loops of the Config's HTTPConfig.Loops (at least one): each loop keeps a P
 	// while it waits briefly, and one is left for writing the results.
@@ -162,6 +167,20 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 		return o, fmt.Errorf("write results: %w", err)
 	}
 	return o, nil
+}
+
+// Judge evaluates the plan's thresholds on sm, the summary of the run's
+// results, and returns one verdict per threshold (nil without any). The
+// check names whose failures check_failures counts come from the headers
+// of the runs in sm. Do does not judge by itself: the run command judges
+// the summary of the results file read back, the truth, which its report
+// shows too; a command that aggregates while it runs passes a summary it
+// attached as a consumer.
+func (p *Plan) Judge(sm *summary.Summary) []threshold.Verdict {
+	if len(p.Thresholds) == 0 {
+		return nil
+	}
+	return threshold.Check(p.Thresholds, threshold.MeasureSummary(sm, threshold.Checks(sm.Runs)))
 }
 
 // stream fans a run's results and markers out: to the live views, the

@@ -15,6 +15,7 @@ import (
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
+	"github.com/surge-dev/surge/threshold"
 )
 
 func server(t *testing.T) string {
@@ -165,3 +166,26 @@ type consumerFunc struct {
 
 func (c consumerFunc) Add(_ *result.Meta, r *result.Result)       { c.add(r) }
 func (c consumerFunc) AddMarker(_ *result.Meta, mk result.Marker) { c.mark(mk) }
+
+// TestJudge evaluates a plan's thresholds on the summary of its run.
+func TestJudge(t *testing.T) {
+	p := plan(server(t), 20)
+	for _, s := range []string{"requests == 20", "error_rate > 0.5"} {
+		th, err := threshold.ParseThreshold(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Thresholds = append(p.Thresholds, th)
+	}
+	sm := summary.New(summary.Options{})
+	if _, err := Do(context.Background(), p, Outputs{Consumers: []result.Consumer{sm}}); err != nil {
+		t.Fatal(err)
+	}
+	vs := p.Judge(sm)
+	if len(vs) != 2 || !vs[0].Pass || vs[1].Pass || vs[0].Value != 20 {
+		t.Errorf("verdicts %+v, want requests == 20 passed (20) and error_rate > 0.5 failed", vs)
+	}
+	if vs := (&Plan{}).Judge(sm); vs != nil {
+		t.Errorf("no thresholds: %+v, want nil", vs)
+	}
+}

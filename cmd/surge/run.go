@@ -117,7 +117,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	meta := surgerun.ScenarioMeta(s, cfg, *seed, commandLine(fs))
 	live.quiet = *quiet
-	o, err := surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta}, surgerun.Outputs{Results: f, Live: live.views(e, cfg)})
+	plan := surgerun.Plan{Config: cfg, Meta: meta, Thresholds: s.Thresholds}
+	o, err := surgerun.Do(ctx, plan, surgerun.Outputs{Results: f, Live: live.views(e, cfg)})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -137,7 +138,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := report.Text(e.stdout, sm, analyze.Diagnose(sm), opts); err != nil {
 		return err
 	}
-	return checkThresholds(e.stdout, s.Thresholds, threshold.MeasureSummary(sm, threshold.Checks(sm.Runs)))
+	return printVerdicts(e.stdout, plan.Judge(sm))
 }
 
 // scenarioClient picks the client of a scenario run: the fast HTTP/1.1
@@ -204,14 +205,22 @@ func fileSafe(s string) string {
 	return s
 }
 
-// checkThresholds evaluates ths on the values get measures, prints one
-// line per threshold with the measured value next to the bound, and returns
-// a *thresholdError when any failed.
+// checkThresholds evaluates ths on the values get measures and prints the
+// verdicts (see printVerdicts).
 func checkThresholds(w io.Writer, ths []threshold.Threshold, get threshold.Measure) error {
 	if len(ths) == 0 {
 		return nil
 	}
-	vs := threshold.Check(ths, get)
+	return printVerdicts(w, threshold.Check(ths, get))
+}
+
+// printVerdicts prints one line per threshold with the measured value next
+// to the bound, and returns a *thresholdError when any failed. No verdicts
+// print nothing.
+func printVerdicts(w io.Writer, vs []threshold.Verdict) error {
+	if len(vs) == 0 {
+		return nil
+	}
 	fmt.Fprintln(w, "\nThresholds:")
 	for _, v := range vs {
 		mark := "PASS"
@@ -221,10 +230,10 @@ func checkThresholds(w io.Writer, ths []threshold.Threshold, get threshold.Measu
 		fmt.Fprintf(w, "  %s  %-32s measured %s\n", mark, v.Threshold.String(), v.Measured())
 	}
 	if failed := threshold.Failed(vs); failed > 0 {
-		fmt.Fprintf(w, "%d of %d thresholds FAILED\n", failed, len(ths))
-		return &thresholdError{failed, len(ths)}
+		fmt.Fprintf(w, "%d of %d thresholds FAILED\n", failed, len(vs))
+		return &thresholdError{failed, len(vs)}
 	}
-	fmt.Fprintf(w, "all %d thresholds passed\n", len(ths))
+	fmt.Fprintf(w, "all %d thresholds passed\n", len(vs))
 	return nil
 }
 
