@@ -109,22 +109,14 @@ func fastReadResponse(br *bufio.Reader, head bool, resp *fastResponse) error {
 }
 
 // fastReadHead reads a status line and headers into h. It copies a 3xx
-// response's Location into resp.location.
+// response's Location into resp.location. The header lines are read
+// inline, not by a function per line, because every response pays for
+// them.
 func fastReadHead(br *bufio.Reader, h *fastHead, resp *fastResponse) error {
 	*h = fastHead{contentLength: -1}
-	line, err := br.ReadSlice('\n')
-	budget := fastMaxHeaderBytes - len(line)
-	switch {
-	case err == bufio.ErrBufferFull:
-		return errFastStatusLine
-	case err != nil && len(line) == 0, err == errFastMore:
-		return err
-	}
-	if perr := fastStatusLine(fastEOL(line), h); perr != nil {
-		return perr
-	}
+	budget, err := fastReadStatus(br, h)
 	if err != nil {
-		return fastUnexpectedEOF(err)
+		return err
 	}
 	for {
 		line, err := br.ReadSlice('\n')
@@ -132,11 +124,7 @@ func fastReadHead(br *bufio.Reader, h *fastHead, resp *fastResponse) error {
 			return errFastHeaderTooLarge
 		}
 		if err == bufio.ErrBufferFull {
-			// Longer than the buffer: skip it, unless it matters.
-			if colon := bytes.IndexByte(line, ':'); colon < 0 || fastFramingKey(line[:colon]) || h.status/100 == 3 && fastFold(line[:colon], "Location") {
-				return errFastHeaderTooLarge
-			}
-			if err := fastSkipLine(br, &budget); err != nil {
+			if err := fastSkipLongHeader(br, line, h, &budget); err != nil {
 				return err
 			}
 			continue
@@ -153,15 +141,10 @@ func fastReadHead(br *bufio.Reader, h *fastHead, resp *fastResponse) error {
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
+		if colon <= 0 || !fastHeaderKey(line[:colon]) {
 			return errFastHeaderLine
 		}
 		key, val := line[:colon], fastTrim(line[colon+1:])
-		for _, c := range key {
-			if c == ' ' || c == '\t' {
-				return errFastHeaderLine
-			}
-		}
 		switch {
 		case fastFold(key, "Content-Length"):
 			n, ok := fastDecimal(val)
@@ -181,6 +164,46 @@ func fastReadHead(br *bufio.Reader, h *fastHead, resp *fastResponse) error {
 			resp.location = append(resp.location[:0], val...)
 		}
 	}
+}
+
+// fastReadStatus reads the status line of a response head into h and
+// returns what is left of the head's byte budget.
+func fastReadStatus(br *bufio.Reader, h *fastHead) (budget int, err error) {
+	line, err := br.ReadSlice('\n')
+	switch {
+	case err == bufio.ErrBufferFull:
+		return 0, errFastStatusLine
+	case err != nil && len(line) == 0, err == errFastMore:
+		return 0, err
+	}
+	if perr := fastStatusLine(fastEOL(line), h); perr != nil {
+		return 0, perr
+	}
+	if err != nil {
+		return 0, fastUnexpectedEOF(err)
+	}
+	return fastMaxHeaderBytes - len(line), nil
+}
+
+// fastSkipLongHeader discards a header line longer than br's buffer, of
+// which line is the start, unless it is one that matters: a line without a
+// key, a framing header or a redirect's Location is an error.
+func fastSkipLongHeader(br *bufio.Reader, line []byte, h *fastHead, budget *int) error {
+	if colon := bytes.IndexByte(line, ':'); colon < 0 || fastFramingKey(line[:colon]) || h.status/100 == 3 && fastFold(line[:colon], "Location") {
+		return errFastHeaderTooLarge
+	}
+	return fastSkipLine(br, budget)
+}
+
+// fastHeaderKey reports whether key, the bytes before a header line's
+// colon, has no white space in it.
+func fastHeaderKey(key []byte) bool {
+	for _, c := range key {
+		if c == ' ' || c == '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // fastStatusLine parses "HTTP/1.x NNN[ reason]".

@@ -69,15 +69,7 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 	}
 	req := &fastRequest{method: method, url: u, host: host, body: body, head: method == http.MethodHead,
 		idempotent: idempotent(method, hdr)}
-	switch {
-	case !target.ValidToken(method):
-		req.err = fmt.Sprintf("invalid method %q", method)
-		return req
-	case u.Scheme != "http":
-		req.err = fmt.Sprintf("unsupported protocol scheme %q (the fast client speaks plain http)", u.Scheme)
-		return req
-	case u.Host == "":
-		req.err = "http: no Host in request URL"
+	if req.err = checkRequestURL(method, u); req.err != "" {
 		return req
 	}
 	port := u.Port()
@@ -102,13 +94,57 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 	if u.User != nil && !hasHeader(hdr, "Authorization") {
 		auth = basicAuth(u.User)
 	}
+	b := make([]byte, 0, requestSize(method, u, hdr, keys, body, host, auth))
+	b = appendRequestHead(b, method, u, keys, host, auth)
+	b, hasClose, err := appendHeaderFields(b, hdr, keys)
+	if err != "" {
+		req.err = err
+		return req
+	}
+	if len(body) > 0 || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	if noKeepAlive && !hasClose {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	req.raw = append(b, body...)
+	req.close = noKeepAlive || hasClose
+	return req
+}
+
+// checkRequestURL says why the fast client cannot send method to u, as
+// net/http says it, or returns "".
+func checkRequestURL(method string, u *url.URL) string {
+	switch {
+	case !target.ValidToken(method):
+		return fmt.Sprintf("invalid method %q", method)
+	case u.Scheme != "http":
+		return fmt.Sprintf("unsupported protocol scheme %q (the fast client speaks plain http)", u.Scheme)
+	case u.Host == "":
+		return "http: no Host in request URL"
+	}
+	return ""
+}
+
+// requestSize is a capacity for the serialized request large enough that
+// building it does not grow the buffer.
+func requestSize(method string, u *url.URL, hdr http.Header, keys []string, body []byte, host, auth string) int {
 	size := len(method) + len(u.RequestURI()) + len(host) + len(body) + len(auth) + 96
 	for _, k := range keys {
 		for _, v := range hdr[k] {
 			size += len(k) + len(v) + 4
 		}
 	}
-	b := make([]byte, 0, size)
+	return size
+}
+
+// appendRequestHead appends the request line, Host, a default User-Agent
+// unless keys has one, and the Authorization of the URL's user
+// information when auth is not empty.
+func appendRequestHead(b []byte, method string, u *url.URL, keys []string, host, auth string) []byte {
 	b = append(b, method...)
 	b = append(b, ' ')
 	b = append(b, u.RequestURI()...)
@@ -123,19 +159,23 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 		b = append(b, auth...)
 		b = append(b, "\r\n"...)
 	}
-	hasClose := false
+	return b
+}
+
+// appendHeaderFields appends the fields of hdr in the order of keys, but
+// for those that host and body decide. It reports whether a Connection
+// field asks to close, or why a field cannot be sent.
+func appendHeaderFields(b []byte, hdr http.Header, keys []string) (_ []byte, hasClose bool, err string) {
 	for _, k := range keys {
 		if fastFold(k, "Host") || fastFold(k, "Content-Length") || fastFold(k, "Transfer-Encoding") || fastFold(k, "Trailer") {
 			continue
 		}
 		if !target.ValidToken(k) {
-			req.err = fmt.Sprintf("invalid header field name %q", k)
-			return req
+			return b, false, fmt.Sprintf("invalid header field name %q", k)
 		}
 		for _, v := range hdr[k] {
 			if !target.ValidHeaderValue(v) {
-				req.err = fmt.Sprintf("invalid header field value for %q", k)
-				return req
+				return b, false, fmt.Sprintf("invalid header field value for %q", k)
 			}
 			if fastFold(k, "Connection") && fastHasToken([]byte(v), "close") {
 				hasClose = true
@@ -146,18 +186,7 @@ func buildRequest(method string, u *url.URL, hdr http.Header, body []byte, host 
 			b = append(b, "\r\n"...)
 		}
 	}
-	if len(body) > 0 || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
-		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, int64(len(body)), 10)
-		b = append(b, "\r\n"...)
-	}
-	if noKeepAlive && !hasClose {
-		b = append(b, "Connection: close\r\n"...)
-	}
-	b = append(b, "\r\n"...)
-	req.raw = append(b, body...)
-	req.close = noKeepAlive || hasClose
-	return req
+	return b, hasClose, ""
 }
 
 // follow builds the request that follows a redirect of r with status and

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -229,5 +230,58 @@ func TestNewFastClientRefuses(t *testing.T) {
 	}
 	if _, err := NewFastClient(Config{Targets: get("http://example.com")}); err != nil {
 		t.Errorf("plain http target: %v", err)
+	}
+}
+
+// FuzzBuildRequest serializes arbitrary requests: a request the fast
+// client would send must be one net/http reads back with the same method,
+// request URI, Host and body, and one it refuses must say why.
+func FuzzBuildRequest(f *testing.F) {
+	f.Add("POST", "http://127.0.0.1:8080/p/a%20th?q=1", "x-MiXed", " v2 ", []byte("body"), "", false)
+	f.Add("GET", "http://user:pw@example.test/", "Connection", "close", []byte(nil), "virtual.test:8080", true)
+	f.Add("PUT", "http://[::1]/x", "Content-Length", "999", []byte(nil), "", false)
+	f.Add("GE T", "https://example.test/", "Bad Key", "a\r\nb", []byte("x"), "bad host", false)
+	f.Fuzz(func(t *testing.T, method, rawURL, key, val string, body []byte, host string, noKeepAlive bool) {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return
+		}
+		req := buildRequest(method, u, http.Header{key: {val}}, body, host, noKeepAlive)
+		if req.err != "" {
+			if len(req.raw) != 0 {
+				t.Fatalf("error %q with %d bytes to send", req.err, len(req.raw))
+			}
+			return
+		}
+		hr, err := http.ReadRequest(bufio.NewReader(strings.NewReader(string(req.raw))))
+		if err != nil {
+			t.Fatalf("net/http cannot read %q: %v", req.raw, err)
+		}
+		got, _ := io.ReadAll(hr.Body)
+		wantMethod, wantHost := cmp.Or(method, "GET"), cmp.Or(host, u.Host)
+		if hr.Method != wantMethod || hr.RequestURI != u.RequestURI() || hr.Host != wantHost || string(got) != string(body) {
+			t.Fatalf("%q: net/http reads %s %s host %q body %q; want %s %s host %q body %q",
+				req.raw, hr.Method, hr.RequestURI, hr.Host, got, wantMethod, u.RequestURI(), wantHost, body)
+		}
+		if req.close != (noKeepAlive || hr.Close) {
+			t.Fatalf("%q: close %v, net/http reads close %v (no keep-alive %v)", req.raw, req.close, hr.Close, noKeepAlive)
+		}
+	})
+}
+
+// BenchmarkBuildRequest measures serializing a target, as NewFastClient
+// does once per target and a redirect once per hop.
+func BenchmarkBuildRequest(b *testing.B) {
+	u, err := url.Parse("http://127.0.0.1:8080/api/v1/users?page=2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hdr := http.Header{"Authorization": {"Bearer abc.def.ghi"}, "Content-Type": {"application/json"}, "X-Request-Id": {"42"}}
+	body := []byte(`{"name":"surge"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if req := buildRequest("POST", u, hdr, body, "", false); req.err != "" {
+			b.Fatal(req.err)
+		}
 	}
 }

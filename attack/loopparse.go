@@ -141,7 +141,8 @@ func (p *loopParser) readHeads() error {
 }
 
 // body counts the body bytes in data, as fastReadResponse and
-// fastReadChunked discard them.
+// fastReadChunked discard them. The states that read lines have methods of
+// their own; the others, where most bytes go, are counted inline.
 func (p *loopParser) body(data []byte, eof bool) (int, bool, error) {
 	i := 0
 	for {
@@ -171,34 +172,9 @@ func (p *loopParser) body(data []byte, eof bool) (int, bool, error) {
 			}
 			p.state = loopDone
 		case loopChunkSize:
-			// As bufio.Reader.ReadSlice in fastReadChunked: a line longer
-			// than the read buffer is an error.
-			j := bytes.IndexByte(rest, '\n')
-			if j < 0 {
-				if len(p.line)+len(rest) >= fastReadBuffer {
-					return i, false, errFastChunkSize
-				}
-				p.line = append(p.line, rest...)
-				return len(data), false, p.more(eof)
-			}
-			if len(p.line)+j+1 > fastReadBuffer {
-				return i, false, errFastChunkSize
-			}
-			p.line = append(p.line, rest[:j+1]...)
-			i += j + 1
-			line := fastEOL(p.line)
-			if k := bytes.IndexByte(line, ';'); k >= 0 {
-				line = line[:k]
-			}
-			size, ok := fastHex(fastTrim(line))
-			p.line = p.line[:0]
-			switch {
-			case !ok:
-				return i, false, errFastChunkSize
-			case size == 0:
-				p.state, p.budget, p.lineLen = loopTrailer, fastMaxHeaderBytes, 0
-			default:
-				p.state, p.left = loopChunkData, size
+			n, wait, err := p.chunkSize(rest)
+			if i += n; err != nil || wait {
+				return i, false, p.halt(err, eof)
 			}
 		case loopChunkCR, loopChunkLF:
 			if len(rest) == 0 {
@@ -215,28 +191,80 @@ func (p *loopParser) body(data []byte, eof bool) (int, bool, error) {
 				return i, false, errFastChunkEnd
 			}
 		case loopTrailer:
-			j := bytes.IndexByte(rest, '\n')
-			seg := rest
-			if j >= 0 {
-				seg = rest[:j+1]
+			n, wait, err := p.trailer(rest)
+			if i += n; err != nil || wait {
+				return i, false, p.halt(err, eof)
 			}
-			if p.budget -= len(seg); p.budget < 0 {
-				return i, false, errFastHeaderTooLarge
-			}
-			if p.lineLen == 0 && len(seg) > 0 {
-				p.lineCR = seg[0] == '\r'
-			}
-			p.lineLen += len(seg)
-			i += len(seg)
-			if j < 0 {
-				return i, false, p.more(eof)
-			}
-			if p.lineLen == 1 || p.lineLen == 2 && p.lineCR {
-				p.state = loopDone
-			}
-			p.lineLen = 0
 		}
 	}
+}
+
+// chunkSize reads a chunk-size line from rest, n bytes of it; wait says
+// the line goes on past rest. As bufio.Reader.ReadSlice in
+// fastReadChunked, a line longer than the read buffer is an error.
+func (p *loopParser) chunkSize(rest []byte) (int, bool, error) {
+	j := bytes.IndexByte(rest, '\n')
+	if j < 0 {
+		if len(p.line)+len(rest) >= fastReadBuffer {
+			return 0, false, errFastChunkSize
+		}
+		p.line = append(p.line, rest...)
+		return len(rest), true, nil
+	}
+	if len(p.line)+j+1 > fastReadBuffer {
+		return 0, false, errFastChunkSize
+	}
+	p.line = append(p.line, rest[:j+1]...)
+	line := fastEOL(p.line)
+	if k := bytes.IndexByte(line, ';'); k >= 0 {
+		line = line[:k]
+	}
+	size, ok := fastHex(fastTrim(line))
+	p.line = p.line[:0]
+	switch {
+	case !ok:
+		return j + 1, false, errFastChunkSize
+	case size == 0:
+		p.state, p.budget, p.lineLen = loopTrailer, fastMaxHeaderBytes, 0
+	default:
+		p.state, p.left = loopChunkData, size
+	}
+	return j + 1, false, nil
+}
+
+// trailer reads a trailer line from rest, n bytes of it, and ends the
+// response at the empty line after the trailers; wait says the line goes
+// on past rest.
+func (p *loopParser) trailer(rest []byte) (int, bool, error) {
+	j := bytes.IndexByte(rest, '\n')
+	seg := rest
+	if j >= 0 {
+		seg = rest[:j+1]
+	}
+	if p.budget -= len(seg); p.budget < 0 {
+		return 0, false, errFastHeaderTooLarge
+	}
+	if p.lineLen == 0 && len(seg) > 0 {
+		p.lineCR = seg[0] == '\r'
+	}
+	p.lineLen += len(seg)
+	if j < 0 {
+		return len(seg), true, nil
+	}
+	if p.lineLen == 1 || p.lineLen == 2 && p.lineCR {
+		p.state = loopDone
+	}
+	p.lineLen = 0
+	return len(seg), false, nil
+}
+
+// halt is the error of a body that stops before its end: err, or the
+// error of one that needs more bytes.
+func (p *loopParser) halt(err error, eof bool) error {
+	if err != nil {
+		return err
+	}
+	return p.more(eof)
 }
 
 // more is the error of a body that needs more bytes: none while the
