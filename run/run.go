@@ -101,45 +101,20 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 		h, _ := p.Config.Transport.(attack.HTTPConfig)
 		reserveProcs(h.Loops)
 	}
-	meta := p.Meta
-	if meta == nil {
-		meta = NewMeta(p.Config, nil)
+	s := &stream{meta: p.Meta}
+	if s.meta == nil {
+		s.meta = NewMeta(p.Config, nil)
 	}
-	s := &stream{meta: meta}
-	cfg := p.Config
-	cfg.Marker = s.marker
-	a, err := attack.New(cfg)
+	a, err := s.engine(p.Config)
 	if err != nil {
 		return Outcome{}, err
 	}
-	meta.Connections = a.Connections()
-	if meta.Attrs == nil {
-		meta.Attrs = map[string]string{}
+	views, err := s.open(out, &Live{Stats: a.Stats(), Meta: s.meta, PeakInFlight: a.PeakInFlight(), Stop: cancel})
+	if err != nil {
+		return Outcome{}, err
 	}
-	meta.Attrs["client"] = "net/http"
-	if _, ok := cfg.Client.(*attack.FastClient); ok {
-		meta.Attrs["client"] = "fast HTTP/1.1"
-	}
-	if out.Results != nil {
-		if s.file, err = newFile(out.Results, meta); err != nil {
-			return Outcome{}, err
-		}
-	}
-	var views []View
-	if out.Live != nil {
-		views, err = out.Live(&Live{Stats: a.Stats(), Meta: meta, PeakInFlight: a.PeakInFlight(), Stop: cancel})
-		if err != nil {
-			if s.file != nil {
-				// Nothing was sent: the file ends whole and empty, not as
-				// a killed writer's.
-				_ = s.file.w.Close()
-			}
-			return Outcome{}, err
-		}
-	}
-	s.connect(views, out.Consumers)
 	for _, mk := range p.Markers {
-		s.all.AddMarker(meta, mk)
+		s.all.AddMarker(s.meta, mk)
 	}
 	cpu0 := processCPU()
 	err = s.all.Err()
@@ -151,7 +126,7 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 	}
 	if err == nil {
 		// The generator's own CPU, for the report's generator-health check.
-		s.closing.AddMarker(meta, result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: map[string]string{
+		s.closing.AddMarker(s.meta, result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: map[string]string{
 			analyze.AttrCPUSeconds: strconv.FormatFloat((processCPU() - cpu0).Seconds(), 'f', 3, 64),
 			analyze.AttrCPUs:       strconv.Itoa(runtime.GOMAXPROCS(0)),
 		}})
@@ -167,6 +142,52 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 		return o, fmt.Errorf("write results: %w", err)
 	}
 	return o, nil
+}
+
+// engine builds the engine of cfg, its markers sent to the stream, and
+// fills in what the header says of it.
+func (s *stream) engine(cfg attack.Config) (*attack.Attacker, error) {
+	cfg.Marker = s.marker
+	a, err := attack.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := s.meta
+	m.Connections = a.Connections()
+	if m.Attrs == nil {
+		m.Attrs = map[string]string{}
+	}
+	m.Attrs["client"] = "net/http"
+	if _, ok := cfg.Client.(*attack.FastClient); ok {
+		m.Attrs["client"] = "fast HTTP/1.1"
+	}
+	return a, nil
+}
+
+// open writes the results file's header, starts the live views and
+// connects the stream to them and to the consumers.
+func (s *stream) open(out Outputs, live *Live) ([]View, error) {
+	if out.Results != nil {
+		f, err := newFile(out.Results, s.meta)
+		if err != nil {
+			return nil, err
+		}
+		s.file = f
+	}
+	var views []View
+	if out.Live != nil {
+		var err error
+		if views, err = out.Live(live); err != nil {
+			if s.file != nil {
+				// Nothing was sent: the file ends whole and empty, not as
+				// a killed writer's.
+				_ = s.file.w.Close()
+			}
+			return nil, err
+		}
+	}
+	s.connect(views, out.Consumers)
+	return views, nil
 }
 
 // Judge evaluates the plan's thresholds on sm, the summary of the run's

@@ -102,7 +102,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	meta := newMeta(cfg, commandLine(fs))
+	meta := surgerun.NewMeta(cfg, commandLine(fs))
 	if profile != nil {
 		meta.Profile = strings.TrimSpace(profile.Describe())
 	}

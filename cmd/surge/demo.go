@@ -64,7 +64,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create results file: %w", err)
 	}
-	meta := newMeta(cfg, commandLine(fs))
+	meta := surgerun.NewMeta(cfg, commandLine(fs))
 	meta.Attrs = map[string]string{"demo": "lab target " + base}
 	_, err = surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}, surgerun.Outputs{Results: f, Live: liveOptions{}.views(e, cfg)})
 	if cerr := f.Close(); err == nil {
