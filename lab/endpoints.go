@@ -28,15 +28,20 @@ const (
 )
 
 // endpoint describes one stateful endpoint: its path, its parameters (sorted
-// by name) and the checks that span several parameters. The endpoints of the
-// API-shaped workloads (/users, /search, /login, /me) also take one method and
-// carry input beyond their parameter set, which read parses and validates
-// before the request is counted.
+// by name), the checks that span several parameters, and how it answers. The
+// endpoints of the API-shaped workloads (/users, /search, /login, /me) also
+// take one method and carry input beyond their parameter set, which read
+// parses and validates before the request is counted.
+//
+// This table is the one place an endpoint is declared: ServeHTTP routes by
+// it, the index at / lists it and the metrics name it. A new endpoint is an
+// endpointID, an entry here and its serve method.
 type endpoint struct {
 	name   string
 	doc    string
 	params []paramSpec
 	check  func(settings) error
+	serve  serveFunc
 
 	method string // the only method accepted (GET also allows HEAD); "" means any
 	input  string // the query, body or header the request carries, for the index
@@ -44,6 +49,37 @@ type endpoint struct {
 }
 
 func (e *endpoint) path() string { return "/" + e.name }
+
+// allows reports whether the endpoint accepts a request with method.
+func (e *endpoint) allows(method string) bool {
+	return e.method == "" || method == e.method || e.method == http.MethodGet && method == http.MethodHead
+}
+
+// serveFunc answers request i (1-based, counted on arrival) to the
+// parameter set st, with the input the endpoint's read returned.
+type serveFunc func(s *Server, w http.ResponseWriter, r *http.Request, st *state, i uint64, in input)
+
+// byArrival adapts a serve method that needs the request's arrival index
+// and no input.
+func byArrival(f func(*Server, http.ResponseWriter, *http.Request, *state, uint64)) serveFunc {
+	return func(s *Server, w http.ResponseWriter, r *http.Request, st *state, i uint64, _ input) {
+		f(s, w, r, st, i)
+	}
+}
+
+// endpointAt returns the endpoint whose path is path. A scan of the table
+// is as fast as a map at this size: most names differ in length.
+func endpointAt(path string) (endpointID, bool) {
+	if len(path) < 2 || path[0] != '/' {
+		return 0, false
+	}
+	for ep := range endpoints {
+		if endpoints[ep].name == path[1:] {
+			return endpointID(ep), true
+		}
+	}
+	return 0, false
+}
 
 var (
 	msParam = func(def float64) paramSpec {
@@ -55,8 +91,9 @@ var (
 
 var endpoints = [numEndpoints]endpoint{
 	epFixed: {
-		name: "fixed",
-		doc:  "fixed service time ms, plus a uniform jitter in [-jitter, +jitter]",
+		name:  "fixed",
+		serve: byArrival((*Server).serveFixed),
+		doc:   "fixed service time ms, plus a uniform jitter in [-jitter, +jitter]",
 		params: []paramSpec{
 			{name: "jitter", kind: kindMillis, max: maxMillis, doc: "half-width of the uniform jitter in milliseconds; at most ms"},
 			msParam(0),
@@ -69,8 +106,9 @@ var endpoints = [numEndpoints]endpoint{
 		},
 	},
 	epCold: {
-		name: "cold",
-		doc:  "cold start: request i (1-based) costs ms + extra*(n-i+1)/n for i <= n, then ms",
+		name:  "cold",
+		serve: byArrival((*Server).serveCold),
+		doc:   "cold start: request i (1-based) costs ms + extra*(n-i+1)/n for i <= n, then ms",
 		params: []paramSpec{
 			{name: "extra", kind: kindMillis, def: 800, max: maxMillis, doc: "extra time of the first request in milliseconds"},
 			msParam(5),
@@ -78,8 +116,9 @@ var endpoints = [numEndpoints]endpoint{
 		},
 	},
 	epPause: {
-		name: "pause",
-		doc:  "stop-the-world pauses in windows [k*every, k*every+for), k >= 1, from the parameter set's first request",
+		name:  "pause",
+		serve: byArrival((*Server).servePause),
+		doc:   "stop-the-world pauses in windows [k*every, k*every+for), k >= 1, from the parameter set's first request",
 		params: []paramSpec{
 			{name: "every", kind: kindDuration, def: 5000, min: 1, max: maxMillis, doc: "period of the pauses"},
 			{name: "for", kind: kindDuration, def: 1000, max: maxMillis, doc: "length of each pause; less than every"},
@@ -93,20 +132,23 @@ var endpoints = [numEndpoints]endpoint{
 		},
 	},
 	epPool: {
-		name: "pool",
-		doc:  "at most size requests in service at once, the rest wait in FIFO order; capacity size/ms*1000 req/s",
+		name:  "pool",
+		serve: byArrival((*Server).servePool),
+		doc:   "at most size requests in service at once, the rest wait in FIFO order; capacity size/ms*1000 req/s",
 		params: []paramSpec{
 			msParam(50),
 			{name: "size", kind: kindCount, def: 4, min: 1, max: maxCount, doc: "number of requests served at once"},
 		},
 	},
 	epReady: {
-		name: "ready",
-		doc:  "503 until the warm-up has passed since the lab started, then 200",
+		name:  "ready",
+		serve: func(s *Server, w http.ResponseWriter, _ *http.Request, _ *state, _ uint64, _ input) { s.serveReady(w) },
+		doc:   "503 until the warm-up has passed since the lab started, then 200",
 	},
 	epError: {
-		name: "error",
-		doc:  "request i (1-based) answers code when floor(i*ratio) > floor((i-1)*ratio), others 200",
+		name:  "error",
+		serve: byArrival((*Server).serveError),
+		doc:   "request i (1-based) answers code when floor(i*ratio) > floor((i-1)*ratio), others 200",
 		params: []paramSpec{
 			{name: "code", kind: kindStatus, def: 500, min: 200, max: 599, doc: "status code of the injected errors"},
 			msParam(0),
@@ -114,15 +156,19 @@ var endpoints = [numEndpoints]endpoint{
 		},
 	},
 	epReset: {
-		name: "reset",
-		doc:  "request i (1-based) has its connection closed mid-response when floor(i*ratio) > floor((i-1)*ratio)",
+		name:  "reset",
+		serve: byArrival((*Server).serveReset),
+		doc:   "request i (1-based) has its connection closed mid-response when floor(i*ratio) > floor((i-1)*ratio)",
 		params: []paramSpec{
 			msParam(0),
 			ratioParam,
 		},
 	},
 	epUsers: {
-		name:   "users",
+		name: "users",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, st *state, _ uint64, in input) {
+			s.serveUsers(w, r, st, in.email)
+		},
 		doc:    "registers an email: 201 the first time it is seen, 409 after that, 507 once the lab holds Config.MaxUsers emails; costs ms",
 		params: []paramSpec{msParam(2)},
 		method: http.MethodPost,
@@ -131,7 +177,10 @@ var endpoints = [numEndpoints]endpoint{
 	},
 	epSearch: {
 		name: "search",
-		doc:  "searches a lot over a date range: costs ms + per_day*days, days = to - from + 1",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, st *state, _ uint64, in input) {
+			s.serveSearch(w, r, st, in)
+		},
+		doc: "searches a lot over a date range: costs ms + per_day*days, days = to - from + 1",
 		params: []paramSpec{
 			msParam(5),
 			{name: "per_day", kind: kindMillis, def: 1, max: maxMillis, doc: "service time per day of the searched range, in milliseconds"},
@@ -141,7 +190,10 @@ var endpoints = [numEndpoints]endpoint{
 		read:   readSearch,
 	},
 	epLogin: {
-		name:   "login",
+		name: "login",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, st *state, _ uint64, in input) {
+			s.serveLogin(w, r, st, in.user, in.password)
+		},
 		doc:    `issues a bearer token for /me, remembering the last Config.MaxTokens; password "wrong" gets 401; costs ms`,
 		params: []paramSpec{msParam(5)},
 		method: http.MethodPost,
@@ -149,7 +201,10 @@ var endpoints = [numEndpoints]endpoint{
 		read:   readLogin,
 	},
 	epMe: {
-		name:   "me",
+		name: "me",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, st *state, _ uint64, _ input) {
+			s.serveMe(w, r, st)
+		},
 		doc:    "answers the user of a token issued by /login, else 401; costs ms",
 		params: []paramSpec{msParam(1)},
 		method: http.MethodGet,

@@ -133,54 +133,14 @@ func orDefault(n, def int) int {
 // accepted, except by /users, /search, /login and /me, which take one method
 // and validate their input.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var ep endpointID
-	switch r.URL.Path {
-	case "/fixed":
-		ep = epFixed
-	case "/cold":
-		ep = epCold
-	case "/pause":
-		ep = epPause
-	case "/pool":
-		ep = epPool
-	case "/ready":
-		ep = epReady
-	case "/error":
-		ep = epError
-	case "/reset":
-		ep = epReset
-	case "/users":
-		ep = epUsers
-	case "/search":
-		ep = epSearch
-	case "/login":
-		ep = epLogin
-	case "/me":
-		ep = epMe
-	case "/metrics":
-		s.serveMetrics(w)
-		return
-	case "/":
-		writeJSON(w, http.StatusOK, indexBody)
-		return
-	default:
-		writeError(w, http.StatusNotFound, errorBody{
-			Error: "not found", Path: r.URL.Path,
-			Message: "unknown path; GET / lists the endpoints",
-		})
+	ep, ok := endpointAt(r.URL.Path)
+	if !ok {
+		s.serveUnlisted(w, r)
 		return
 	}
 	e := &endpoints[ep]
-	if e.method != "" && r.Method != e.method && (e.method != http.MethodGet || r.Method != http.MethodHead) {
-		allow := e.method
-		if allow == http.MethodGet {
-			allow = "GET, HEAD"
-		}
-		w.Header().Set("Allow", allow)
-		writeError(w, http.StatusMethodNotAllowed, errorBody{
-			Error: "method not allowed", Endpoint: e.name,
-			Message: "method: expected " + allow + ", got " + r.Method,
-		})
+	if !e.allows(r.Method) {
+		writeMethodNotAllowed(w, e, r.Method)
 		return
 	}
 	st, err := s.lookup(ep, r.URL.RawQuery)
@@ -198,30 +158,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i := st.requests.Add(1)
 	st.inFlight.Add(1)
 	defer st.inFlight.Add(-1)
-	switch ep {
-	case epFixed:
-		s.serveFixed(w, r, st, i)
-	case epCold:
-		s.serveCold(w, r, st, i)
-	case epPause:
-		s.servePause(w, r, st, i)
-	case epPool:
-		s.servePool(w, r, st, i)
-	case epReady:
-		s.serveReady(w)
-	case epError:
-		s.serveError(w, r, st, i)
-	case epReset:
-		s.serveReset(w, r, st, i)
-	case epUsers:
-		s.serveUsers(w, r, st, in.email)
-	case epSearch:
-		s.serveSearch(w, r, st, in)
-	case epLogin:
-		s.serveLogin(w, r, st, in.user, in.password)
-	case epMe:
-		s.serveMe(w, r, st)
+	e.serve(s, w, r, st, i, in)
+}
+
+// serveUnlisted answers the paths that are not stateful endpoints: the
+// metrics, the index, and 404 for anything else.
+func (s *Server) serveUnlisted(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/metrics":
+		s.serveMetrics(w)
+	case "/":
+		writeJSON(w, http.StatusOK, indexBody)
+	default:
+		writeError(w, http.StatusNotFound, errorBody{
+			Error: "not found", Path: r.URL.Path,
+			Message: "unknown path; GET / lists the endpoints",
+		})
 	}
+}
+
+// writeMethodNotAllowed answers 405 to a request to e with a method it does
+// not take.
+func writeMethodNotAllowed(w http.ResponseWriter, e *endpoint, method string) {
+	allow := e.method
+	if allow == http.MethodGet {
+		allow = "GET, HEAD"
+	}
+	w.Header().Set("Allow", allow)
+	writeError(w, http.StatusMethodNotAllowed, errorBody{
+		Error: "method not allowed", Endpoint: e.name,
+		Message: "method: expected " + allow + ", got " + method,
+	})
 }
 
 // writeBadRequest answers 400 to a request whose parameters (*ParamError) or
