@@ -140,7 +140,7 @@ func TestSaturationSynthetic(t *testing.T) {
 
 func TestGeneratorHealth(t *testing.T) {
 	s := summary.New(summary.Options{})
-	m := &result.Meta{Attrs: map[string]string{AttrCPUSeconds: "1.9", AttrCPUs: "2"}, Duration: time.Second}
+	m := &result.Meta{Attrs: map[string]string{result.AttrCPUSeconds: "1.9", result.AttrCPUs: "2"}, Duration: time.Second}
 	for i := range 100 {
 		at := time.Duration(i) * 10 * ms
 		s.Add(m, &result.Result{Seq: uint64(i), Intended: at, Sent: at, Latency: ms, Status: 200})

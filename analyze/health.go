@@ -21,14 +21,6 @@ const (
 	CPULimit = 0.9
 )
 
-// Meta.Attrs keys read for the generator's CPU: cumulative user+system CPU
-// seconds of the generator process over the run, and the cores it could
-// use (GOMAXPROCS). Absent keys mean the CPU was not recorded.
-const (
-	AttrCPUSeconds = "cpu_seconds"
-	AttrCPUs       = "cpus"
-)
-
 // Generator is the health of the load generator during the run.
 type Generator struct {
 	// SendLagP50, SendLagP99 and SendLagMax: how late requests went out.
@@ -136,8 +128,8 @@ func isTimeout(e string) bool { return result.ClassOf(e) == result.ClassTimeout 
 func cpuUse(runs []result.Meta, st *summary.Stats) float64 {
 	var used, avail float64
 	for _, m := range runs {
-		sec, err1 := strconv.ParseFloat(m.Attrs[AttrCPUSeconds], 64)
-		cpus, err2 := strconv.ParseFloat(m.Attrs[AttrCPUs], 64)
+		sec, err1 := strconv.ParseFloat(m.Attrs[result.AttrCPUSeconds], 64)
+		cpus, err2 := strconv.ParseFloat(m.Attrs[result.AttrCPUs], 64)
 		if err1 != nil || err2 != nil || cpus <= 0 {
 			continue
 		}

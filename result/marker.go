@@ -22,9 +22,18 @@ const (
 	// MarkNote is free text, e.g. "feeder users.csv exhausted".
 	MarkNote = "note"
 	// MarkGenerator carries figures of the generator itself known only at
-	// the end of the run, as Attrs (e.g. "cpu_seconds", "cpus"); readers
+	// the end of the run, as Attrs (AttrCPUSeconds, AttrCPUs); readers
 	// fold them into the run's Meta.Attrs.
 	MarkGenerator = "generator"
+)
+
+// Attrs keys of a MarkGenerator marker, and so of Meta.Attrs once readers
+// have folded it in: cumulative user+system CPU seconds of the generator
+// process over the run, and the cores it could use (GOMAXPROCS). Absent keys
+// mean the CPU was not recorded.
+const (
+	AttrCPUSeconds = "cpu_seconds"
+	AttrCPUs       = "cpus"
 )
 
 // Marker records a phase change of a run at offset At: a stage starting, a

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
@@ -127,8 +126,8 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 	if err == nil {
 		// The generator's own CPU, for the report's generator-health check.
 		s.closing.AddMarker(s.meta, result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: map[string]string{
-			analyze.AttrCPUSeconds: strconv.FormatFloat((processCPU() - cpu0).Seconds(), 'f', 3, 64),
-			analyze.AttrCPUs:       strconv.Itoa(runtime.GOMAXPROCS(0)),
+			result.AttrCPUSeconds: strconv.FormatFloat((processCPU() - cpu0).Seconds(), 'f', 3, 64),
+			result.AttrCPUs:       strconv.Itoa(runtime.GOMAXPROCS(0)),
 		}})
 		err = s.closing.Err()
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
@@ -67,7 +66,7 @@ func TestDo(t *testing.T) {
 	if view.results != 20 || !view.stopped || len(view.markers) != 1 || view.markers[0].Name != "only" {
 		t.Errorf("view saw %d results, markers %v, stopped %v; want 20, the stage, stopped", view.results, view.markers, view.stopped)
 	}
-	if sm.Total.Requests != 20 || sm.Runs[0].Attrs[analyze.AttrCPUSeconds] == "" {
+	if sm.Total.Requests != 20 || sm.Runs[0].Attrs[result.AttrCPUSeconds] == "" {
 		t.Errorf("summary: %d requests, attrs %v; want 20 and the generator's CPU", sm.Total.Requests, sm.Runs[0].Attrs)
 	}
 	if p.Meta.Attrs["client"] != "net/http" || p.Meta.Connections != 2 {
@@ -87,7 +86,7 @@ func TestDo(t *testing.T) {
 		n++
 	}
 	ms := rd.Markers()
-	if n != 20 || len(ms) != 2 || ms[0].Name != "only" || ms[1].Kind != result.MarkGenerator || ms[1].Attrs[analyze.AttrCPUs] == "" {
+	if n != 20 || len(ms) != 2 || ms[0].Name != "only" || ms[1].Kind != result.MarkGenerator || ms[1].Attrs[result.AttrCPUs] == "" {
 		t.Errorf("file: %d results, markers %+v", n, ms)
 	}
 	if runs := rd.Runs(); len(runs) != 1 || !runs[0].Complete() {
