@@ -291,9 +291,6 @@ func labels(ts []target.Target, name string) []string {
 	return ls
 }
 
-// newMeta is surgerun.NewMeta, under the name this package's tests know.
-var newMeta = surgerun.NewMeta
-
 // openOutput opens the results destination; binary results are not written
 // to a terminal.
 func openOutput(e *env, name string) (io.Writer, func() error, error) {
@@ -317,10 +314,6 @@ func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
-
-// flushEvery is surgerun.FlushEvery, the longest a results file waits for a
-// flush.
-const flushEvery = surgerun.FlushEvery
 
 // attackTemplate runs -template: the targets become a scenario whose
 // templates are rendered for every request.

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
+	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
@@ -199,14 +200,14 @@ func TestBrowserDashboard(t *testing.T) {
 	cfg.Labels = labels(cfg.Targets, "")
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	meta := newMeta(cfg, []string{"surge", "attack", "-rate", "200", "-duration", "60s", "-dashboard", "127.0.0.1:0"})
+	meta := surgerun.NewMeta(cfg, []string{"surge", "attack", "-rate", "200", "-duration", "60s", "-dashboard", "127.0.0.1:0"})
 	a, err := attack.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var stderr syncBuffer
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
-	observe, _, stop, err := startLive(e, liveOptions{dashboard: "127.0.0.1:0", quiet: true}, a, cfg, meta, cancel)
+	views, err := liveViews(e, liveOptions{dashboard: "127.0.0.1:0", quiet: true}, a.Stats(), cfg, meta, cancel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,14 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	addr := m[1]
 	runDone := make(chan error, 1)
-	go func() { runDone <- a.Run(runCtx, func(b []result.Result) error { observe(b); return nil }) }()
+	go func() {
+		runDone <- a.Run(runCtx, func(b []result.Result) error {
+			for _, v := range views {
+				result.AddBatch(v, meta, b)
+			}
+			return nil
+		})
+	}()
 
 	within(t, ctx, 30*time.Second, chromedp.Navigate("http://"+addr+"/"))
 	// The page counts its renders, one per event (every second). On a
@@ -296,7 +304,12 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("run was not stopped early: %d results", n)
 	}
 	stopped := make(chan struct{})
-	go func() { stop(); close(stopped) }()
+	go func() {
+		for _, v := range views {
+			v.Stop()
+		}
+		close(stopped)
+	}()
 	within(t, ctx, 15*time.Second, chromedp.WaitVisible("#final-report"))
 	<-stopped
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/surge-dev/surge/capacity/trial"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
+	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
@@ -114,7 +115,7 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("create results file: %w", err)
 		}
 		defer f.Close()
-		meta := newMeta(cfg, commandLine(fs))
+		meta := surgerun.NewMeta(cfg, commandLine(fs))
 		meta.Profile = fmt.Sprintf("capacity search %s from %s to %s, %s trials", slo, start.r, maxRate.r, *step)
 		if tr.Output, err = result.NewWriter(f, meta); err != nil {
 			return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	surgerun "github.com/surge-dev/surge/run"
 )
 
 // TestKilledWriterReported copies a results file while its run is still
@@ -45,8 +47,8 @@ func TestKilledWriterReported(t *testing.T) {
 	if first == nil {
 		t.Fatal("no block reached the file in 5s")
 	}
-	if firstAt >= flushEvery {
-		t.Errorf("the first block reached the file after %v, want before %v", firstAt, flushEvery)
+	if firstAt >= surgerun.FlushEvery {
+		t.Errorf("the first block reached the file after %v, want before %v", firstAt, surgerun.FlushEvery)
 	}
 
 	killed := filepath.Join(dir, "killed.srg")

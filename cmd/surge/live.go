@@ -74,25 +74,3 @@ func liveViews(e *env, o liveOptions, stats *attack.Stats, cfg attack.Config, me
 		d.Close()
 	}}}, nil
 }
-
-// startLive starts the live views of a, as liveViews, for a caller that
-// drives the engine itself: observe takes every batch of results, mark
-// every marker, and stop ends the views.
-func startLive(e *env, o liveOptions, a *attack.Attacker, cfg attack.Config, meta *result.Meta, cancel func()) (observe func([]result.Result), mark func(result.Marker), stop func(), err error) {
-	vs, err := liveViews(e, o, a.Stats(), cfg, meta, cancel)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var tee result.Tee
-	for _, v := range vs {
-		tee = append(tee, v)
-	}
-	observe = func(b []result.Result) { tee.AddBatch(meta, b) }
-	mark = func(mk result.Marker) { tee.AddMarker(meta, mk) }
-	stop = func() {
-		for _, v := range vs {
-			v.Stop()
-		}
-	}
-	return observe, mark, stop, nil
-}
