@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"github.com/surge-dev/surge/target"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/surge-dev/surge/target"
 )
 
 // Request is one request of a scenario: an entry of its weighted mix
@@ -62,113 +63,153 @@ var requestFields = []string{"name", "method", "url", "headers", "body", "body_f
 
 // request decodes one entry of requests or steps.
 func (p *parser) request(n *yaml.Node, path string, sc scope) (*Request, error) {
-	d := p.d
-	m, err := d.mapping(n, path, requestFields...)
+	m, err := p.d.mapping(n, path, requestFields...)
 	if err != nil {
 		return nil, err
 	}
 	r := &Request{Line: n.Line, Method: http.MethodGet, Weight: 1, Header: http.Header{},
 		ThinkMin: p.thinkMin, ThinkMax: p.thinkMax}
 	for _, f := range m.fields {
-		v := f.value
-		switch f.key.Value {
-		case "name":
-			r.Name, err = d.str(v, f.path)
-		case "method":
-			r.Method, err = d.str(v, f.path)
-			r.Method = strings.ToUpper(r.Method)
-			if err == nil && !target.ValidToken(r.Method) {
-				err = d.errorf(v, f.path, "expected an HTTP method like GET or POST, got %q", v.Value)
-			}
-		case "url":
-			r.URL, err = d.str(v, f.path)
-		case "weight":
-			var w uint64
-			w, err = d.integer(v, f.path)
-			if err == nil && w > 1_000_000 {
-				err = d.errorf(v, f.path, "expected a weight of at most 1000000, got %d", w)
-			}
-			r.Weight = int(w)
-		case "think":
-			r.ThinkMin, r.ThinkMax, err = p.think(v, f.path)
-		case "body":
-			r.Body, err = d.str(v, f.path)
-		case "body_file":
-			var name string
-			if name, err = d.str(v, f.path); err == nil {
-				if m.get("body") != nil {
-					err = d.errorf(v, f.path, "give body or body_file, not both")
-				} else {
-					var b []byte
-					b, err = os.ReadFile(p.resolve(name))
-					if err != nil {
-						err = &Error{File: d.file, Line: v.Line, Column: v.Column, Field: f.path, Msg: "cannot read body file", Err: err}
-					}
-					r.Body = string(b)
-				}
-			}
-		}
-		if err != nil {
+		if err := p.requestField(r, m, f); err != nil {
 			return nil, err
 		}
 	}
 	if r.URL == "" {
-		return nil, d.errorf(n, join(path, "url"), "missing: every request needs a url")
+		return nil, p.d.errorf(n, join(path, "url"), "missing: every request needs a url")
 	}
 	if r.Name == "" {
 		// The label reaches every report: no query, no password.
 		r.Name = r.Method + " " + target.RedactURL(strings.SplitN(r.URL, "?", 2)[0])
 	}
-	if r.url, err = p.c.compile(r.URL, m.get("url"), m.path("url"), sc); err != nil {
+	if err := p.compileRequest(r, m, path, sc); err != nil {
 		return nil, err
-	}
-	if r.url.isConst() {
-		if r.abs, err = p.s.absoluteURL(r.URL); err != nil {
-			return nil, d.errorf(m.get("url"), m.path("url"), "%v", err)
-		}
-	}
-	if b := m.get("body"); b != nil || m.get("body_file") != nil {
-		if b == nil {
-			b = m.get("body_file")
-		}
-		if r.body, err = p.c.compile(r.Body, b, join(path, "body"), sc); err != nil {
-			return nil, err
-		}
-	} else {
-		r.body = text{index: -1}
 	}
 	if err := p.headers(r, m.get("headers"), m.path("headers"), sc); err != nil {
 		return nil, err
 	}
-	if v := m.get("checks"); v != nil {
-		items, err := d.list(v, m.path("checks"))
-		if err != nil {
-			return nil, err
-		}
-		for i, it := range items {
-			c, err := p.check(it, fmt.Sprintf("%s[%d]", m.path("checks"), i))
-			if err != nil {
-				return nil, err
-			}
-			r.needs = r.needs || c.needsResponse()
-			r.Checks = append(r.Checks, c)
-		}
+	if err := p.requestChecks(r, m.get("checks"), m.path("checks")); err != nil {
+		return nil, err
 	}
-	if v := m.get("extract"); v != nil {
-		em, err := d.mapping(v, m.path("extract"))
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range em.fields {
-			e, err := p.extraction(f)
-			if err != nil {
-				return nil, err
-			}
-			r.needs = true
-			r.Extract = append(r.Extract, e)
-		}
+	if err := p.requestExtract(r, m.get("extract"), m.path("extract")); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// requestField decodes the field f of the request mapping m into r. The
+// templated fields (url, body, headers) are compiled later, checks and
+// extract read later.
+func (p *parser) requestField(r *Request, m mapping, f field) error {
+	d, v := p.d, f.value
+	var err error
+	switch f.key.Value {
+	case "name":
+		r.Name, err = d.str(v, f.path)
+	case "method":
+		r.Method, err = d.str(v, f.path)
+		r.Method = strings.ToUpper(r.Method)
+		if err == nil && !target.ValidToken(r.Method) {
+			err = d.errorf(v, f.path, "expected an HTTP method like GET or POST, got %q", v.Value)
+		}
+	case "url":
+		r.URL, err = d.str(v, f.path)
+	case "weight":
+		var w uint64
+		w, err = d.integer(v, f.path)
+		if err == nil && w > 1_000_000 {
+			err = d.errorf(v, f.path, "expected a weight of at most 1000000, got %d", w)
+		}
+		r.Weight = int(w)
+	case "think":
+		r.ThinkMin, r.ThinkMax, err = p.think(v, f.path)
+	case "body":
+		r.Body, err = d.str(v, f.path)
+	case "body_file":
+		r.Body, err = p.bodyFile(m, f)
+	}
+	return err
+}
+
+// bodyFile reads the file the body_file field f of the request mapping m
+// names.
+func (p *parser) bodyFile(m mapping, f field) (string, error) {
+	d, v := p.d, f.value
+	name, err := d.str(v, f.path)
+	if err != nil {
+		return "", err
+	}
+	if m.get("body") != nil {
+		return "", d.errorf(v, f.path, "give body or body_file, not both")
+	}
+	b, err := os.ReadFile(p.resolve(name))
+	if err != nil {
+		return "", &Error{File: d.file, Line: v.Line, Column: v.Column, Field: f.path, Msg: "cannot read body file", Err: err}
+	}
+	return string(b), nil
+}
+
+// compileRequest compiles the URL and body templates of r, whose mapping
+// is m, and makes a constant URL absolute.
+func (p *parser) compileRequest(r *Request, m mapping, path string, sc scope) error {
+	var err error
+	if r.url, err = p.c.compile(r.URL, m.get("url"), m.path("url"), sc); err != nil {
+		return err
+	}
+	if r.url.isConst() {
+		if r.abs, err = p.s.absoluteURL(r.URL); err != nil {
+			return p.d.errorf(m.get("url"), m.path("url"), "%v", err)
+		}
+	}
+	b := m.get("body")
+	if b == nil {
+		b = m.get("body_file")
+	}
+	if b == nil {
+		r.body = text{index: -1}
+		return nil
+	}
+	r.body, err = p.c.compile(r.Body, b, join(path, "body"), sc)
+	return err
+}
+
+// requestChecks decodes the checks list v (nil if absent) of r.
+func (p *parser) requestChecks(r *Request, v *yaml.Node, path string) error {
+	if v == nil {
+		return nil
+	}
+	items, err := p.d.list(v, path)
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		c, err := p.check(it, fmt.Sprintf("%s[%d]", path, i))
+		if err != nil {
+			return err
+		}
+		r.needs = r.needs || c.needsResponse()
+		r.Checks = append(r.Checks, c)
+	}
+	return nil
+}
+
+// requestExtract decodes the extract mapping v (nil if absent) of r.
+func (p *parser) requestExtract(r *Request, v *yaml.Node, path string) error {
+	if v == nil {
+		return nil
+	}
+	em, err := p.d.mapping(v, path)
+	if err != nil {
+		return err
+	}
+	for _, f := range em.fields {
+		e, err := p.extraction(f)
+		if err != nil {
+			return err
+		}
+		r.needs = true
+		r.Extract = append(r.Extract, e)
+	}
+	return nil
 }
 
 // headers merges the scenario's default headers with the request's own
@@ -255,64 +296,8 @@ func (p *parser) check(n *yaml.Node, path string) (Check, error) {
 			return c, d.errorf(f.key, path, "one check per list item: found both %s and %s", c.Kind, f.key.Value)
 		}
 		c.Kind = f.key.Value
-		v := f.value
-		switch c.Kind {
-		case CheckStatus:
-			ss, err := d.strings(v, f.path)
-			if err != nil {
-				return c, err
-			}
-			for _, s := range ss {
-				code, err := strconv.Atoi(s)
-				if err != nil || code < 100 || code > 999 {
-					return c, d.errorf(v, f.path, "expected HTTP status codes like [200, 201], got %q", s)
-				}
-				c.statuses = append(c.statuses, code)
-			}
-			c.Name = "status in [" + strings.Join(ss, ", ") + "]"
-		case CheckBodyContains:
-			s, err := d.str(v, f.path)
-			if err != nil {
-				return c, err
-			}
-			c.contains = []byte(s)
-			c.Name = "body contains " + strconv.Quote(s)
-		case CheckJSON:
-			if err := p.jsonCheck(&c, v, f.path); err != nil {
-				return c, err
-			}
-		case CheckHeader:
-			hm, err := d.mapping(v, f.path, "name", "matches")
-			if err != nil {
-				return c, err
-			}
-			if c.header, err = d.str(orNull(hm.get("name")), join(f.path, "name")); err != nil || c.header == "" {
-				return c, d.errorf(v, join(f.path, "name"), "missing: expected {name: X-Header, matches: REGEXP}")
-			}
-			c.Name = "header " + c.header + " present"
-			if mv := hm.get("matches"); mv != nil {
-				if c.re, err = p.regexp(mv, hm.path("matches")); err != nil {
-					return c, err
-				}
-				c.Name = "header " + c.header + " matches " + c.re.String()
-			}
-		case CheckDuration:
-			s, err := d.str(v, f.path)
-			if err != nil {
-				return c, err
-			}
-			c.op, c.bound = "<", 0
-			rest := strings.TrimSpace(s)
-			for _, op := range []string{"<=", "<"} {
-				if strings.HasPrefix(rest, op) {
-					c.op, rest = op, strings.TrimSpace(rest[len(op):])
-					break
-				}
-			}
-			if c.bound, err = parseDuration(rest); err != nil || c.bound == 0 {
-				return c, d.errorf(v, f.path, "expected a bound like < 800ms, got %q", s)
-			}
-			c.Name = "duration " + c.op + " " + c.bound.String()
+		if err := p.checkKind(&c, f.value, f.path); err != nil {
+			return c, err
 		}
 	}
 	if c.Kind == "" {
@@ -328,6 +313,89 @@ func (p *parser) check(n *yaml.Node, path string) (Check, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkKind decodes the value v of a check of kind c.Kind into c, with the
+// check's default name.
+func (p *parser) checkKind(c *Check, v *yaml.Node, path string) error {
+	d := p.d
+	switch c.Kind {
+	case CheckStatus:
+		return p.statusCheck(c, v, path)
+	case CheckBodyContains:
+		s, err := d.str(v, path)
+		if err != nil {
+			return err
+		}
+		c.contains = []byte(s)
+		c.Name = "body contains " + strconv.Quote(s)
+	case CheckJSON:
+		return p.jsonCheck(c, v, path)
+	case CheckHeader:
+		return p.headerCheck(c, v, path)
+	case CheckDuration:
+		return p.durationCheck(c, v, path)
+	}
+	return nil
+}
+
+// statusCheck decodes "status: [200, 201]" (or one code).
+func (p *parser) statusCheck(c *Check, v *yaml.Node, path string) error {
+	ss, err := p.d.strings(v, path)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		code, err := strconv.Atoi(s)
+		if err != nil || code < 100 || code > 999 {
+			return p.d.errorf(v, path, "expected HTTP status codes like [200, 201], got %q", s)
+		}
+		c.statuses = append(c.statuses, code)
+	}
+	c.Name = "status in [" + strings.Join(ss, ", ") + "]"
+	return nil
+}
+
+// headerCheck decodes "header: {name: X-Header, matches: REGEXP}", matches
+// optional.
+func (p *parser) headerCheck(c *Check, v *yaml.Node, path string) error {
+	d := p.d
+	hm, err := d.mapping(v, path, "name", "matches")
+	if err != nil {
+		return err
+	}
+	if c.header, err = d.str(orNull(hm.get("name")), join(path, "name")); err != nil || c.header == "" {
+		return d.errorf(v, join(path, "name"), "missing: expected {name: X-Header, matches: REGEXP}")
+	}
+	c.Name = "header " + c.header + " present"
+	if mv := hm.get("matches"); mv != nil {
+		if c.re, err = p.regexp(mv, hm.path("matches")); err != nil {
+			return err
+		}
+		c.Name = "header " + c.header + " matches " + c.re.String()
+	}
+	return nil
+}
+
+// durationCheck decodes "duration: < 800ms" (or <=).
+func (p *parser) durationCheck(c *Check, v *yaml.Node, path string) error {
+	s, err := p.d.str(v, path)
+	if err != nil {
+		return err
+	}
+	c.op, c.bound = "<", 0
+	rest := strings.TrimSpace(s)
+	for _, op := range []string{"<=", "<"} {
+		if strings.HasPrefix(rest, op) {
+			c.op, rest = op, strings.TrimSpace(rest[len(op):])
+			break
+		}
+	}
+	if c.bound, err = parseDuration(rest); err != nil || c.bound == 0 {
+		return p.d.errorf(v, path, "expected a bound like < 800ms, got %q", s)
+	}
+	c.Name = "duration " + c.op + " " + c.bound.String()
+	return nil
 }
 
 // orNull returns n, or a null node for a missing field.

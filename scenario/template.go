@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -103,11 +102,7 @@ func (c *compiler) check(n parse.Node, dot bool, sc scope) error {
 		if n == nil {
 			return nil
 		}
-		for _, x := range n.Nodes {
-			if err := c.check(x, dot, sc); err != nil {
-				return err
-			}
-		}
+		return c.checkAll(n.Nodes, dot, sc)
 	case *parse.ActionNode:
 		return c.check(n.Pipe, dot, sc)
 	case *parse.PipeNode:
@@ -120,20 +115,10 @@ func (c *compiler) check(n parse.Node, dot bool, sc scope) error {
 			}
 		}
 	case *parse.CommandNode:
-		if len(n.Args) == 2 {
-			id, ok1 := n.Args[0].(*parse.IdentifierNode)
-			s, ok2 := n.Args[1].(*parse.StringNode)
-			if ok1 && ok2 && id.Ident == "env" {
-				if _, set := os.LookupEnv(s.Text); !set {
-					return fmt.Errorf("environment variable %s is not set", s.Text)
-				}
-			}
+		if err := checkEnv(n); err != nil {
+			return err
 		}
-		for _, a := range n.Args {
-			if err := c.check(a, dot, sc); err != nil {
-				return err
-			}
-		}
+		return c.checkAll(n.Args, dot, sc)
 	case *parse.FieldNode:
 		if dot {
 			return sc.ref(n.Ident)
@@ -156,6 +141,33 @@ func (c *compiler) check(n parse.Node, dot bool, sc scope) error {
 	return nil
 }
 
+// checkAll checks each of nodes in turn and returns the first error.
+func (c *compiler) checkAll(nodes []parse.Node, dot bool, sc scope) error {
+	for _, x := range nodes {
+		if err := c.check(x, dot, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkEnv reports a command env "NAME" whose variable is not set.
+func checkEnv(n *parse.CommandNode) error {
+	if len(n.Args) != 2 {
+		return nil
+	}
+	id, ok1 := n.Args[0].(*parse.IdentifierNode)
+	s, ok2 := n.Args[1].(*parse.StringNode)
+	if ok1 && ok2 && id.Ident == "env" {
+		if _, set := os.LookupEnv(s.Text); !set {
+			return fmt.Errorf("environment variable %s is not set", s.Text)
+		}
+	}
+	return nil
+}
+
+// branch checks the pipeline of an if, range or with with dot, and its
+// lists with inner.
 func (c *compiler) branch(b *parse.BranchNode, dot, inner bool, sc scope) error {
 	if err := c.check(b.Pipe, dot, sc); err != nil {
 		return err
@@ -212,6 +224,3 @@ func (c *compiler) bind(f *funcs) templates {
 func execError(t text, err error) error {
 	return fmt.Errorf("%s: template: %s", t.path, cleanTemplateError(err, t.path))
 }
-
-// quote quotes s for messages.
-func quote(s string) string { return strconv.Quote(s) }
