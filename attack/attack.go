@@ -66,7 +66,7 @@ func check(cfg *Config) error {
 	if err := cfg.Rate.Check(); err != nil {
 		return fmt.Errorf("attack: rate %v: %w", cfg.Rate, err)
 	}
-	if p, ok := cfg.Pacer.(interface{ PeakRate() float64 }); ok && p.PeakRate() > schedule.MaxRate {
+	if p, ok := cfg.Pacer.(schedule.PeakPacer); ok && p.PeakRate() > schedule.MaxRate {
 		return fmt.Errorf("attack: the schedule's peak rate %g/s is %w", p.PeakRate(), schedule.ErrRateTooHigh)
 	}
 	if cfg.Duration < 0 || cfg.Connections < 0 || cfg.Timeout < 0 {
@@ -164,7 +164,7 @@ func (a *Attacker) PeakInFlight() int {
 	}
 	peak := a.cfg.Rate.PerSecond()
 	if a.cfg.Pacer != nil {
-		p, ok := a.cfg.Pacer.(interface{ PeakRate() float64 })
+		p, ok := a.cfg.Pacer.(schedule.PeakPacer)
 		if !ok {
 			return n
 		}

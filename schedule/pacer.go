@@ -13,6 +13,17 @@ type Pacer interface {
 	At(seq uint64) (time.Duration, bool)
 }
 
+// A PeakPacer is a Pacer that knows the highest rate it reaches, so that the
+// engine can refuse a schedule above MaxRate before the run and open no more
+// connections than its peak rate times the timeout needs. The engine treats a
+// Pacer that is not a PeakPacer as of unknown peak.
+type PeakPacer interface {
+	Pacer
+	// PeakRate returns the highest rate of the schedule, in requests per
+	// second; 0 means it has no rate (a closed model).
+	PeakRate() float64
+}
+
 // ConstantPacer sends at a fixed Rate for Duration (0 = forever).
 type ConstantPacer struct {
 	Rate     Rate
@@ -21,7 +32,7 @@ type ConstantPacer struct {
 
 var (
 	_ Pacer = ConstantPacer{}
-	_ Pacer = (*Profile)(nil)
+	_ PeakPacer = (*Profile)(nil)
 )
 
 // At implements Pacer. Offsets are computed from seq, not accumulated, so
