@@ -12,8 +12,9 @@ import (
 // ticks still waiting when the run stops are recorded as not sent, one
 // result each, so nothing is dropped silently. Two bounds keep that cheap:
 //
-//   - schedule.MaxRate: no schedule asks for more than one process could send, so a
-//     run's results, sent or not, are at most MaxRate × its length.
+//   - schedule.MaxRate: no schedule asks for more than one process could
+//     send, so a run's results, sent or not, are at most schedule.MaxRate ×
+//     its length.
 //   - maxBacklog: at most that many due ticks wait. When more are due, the
 //     oldest are recorded as not sent right away (the in-flight cap or the
 //     CPU was reached), as a run of consecutive ticks found with a handful
@@ -28,12 +29,13 @@ import (
 
 // maxBacklog bounds the due ticks that wait to be sent: 100,000, which
 // the stop records in about 20 ms (the results file takes ~5 bytes for
-// each) and which is 100 s of waiting at 1,000/s, 0.1 s at MaxRate.
+// each) and which is 100 s of waiting at 1,000/s, 0.1 s at
+// schedule.MaxRate.
 const maxBacklog = 100_000
 
-// backlogSpan is the shortest time maxBacklog ticks can span (at MaxRate):
-// a tick less late than this cannot have maxBacklog due ticks behind it,
-// so only later ones are checked.
+// backlogSpan is the shortest time maxBacklog ticks can span (at
+// schedule.MaxRate): a tick less late than this cannot have maxBacklog due
+// ticks behind it, so only later ones are checked.
 const backlogSpan = time.Duration(maxBacklog * float64(time.Second) / schedule.MaxRate)
 
 // tick returns the intended time of request seq, and false when the
@@ -57,7 +59,7 @@ func (rs *runState) firstAt(seq, stride uint64, t time.Duration) uint64 {
 		return seq
 	}
 	// before(lo) holds and before(hi) does not. A schedule of more than
-	// 2^40 ticks (12 days at MaxRate) ends there for this search.
+	// 2^40 ticks (12 days at schedule.MaxRate) ends there for this search.
 	lo, hi := uint64(0), uint64(1)
 	for hi < 1<<40/stride && before(hi) {
 		lo, hi = hi, 2*hi
