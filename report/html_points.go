@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
 )
 
 // Point classes: how a request ended, the colour of its dot.
@@ -127,20 +128,11 @@ func (p *Points) sample(pt Point) {
 	}
 }
 
-// coarsen merges buckets pairwise and doubles their width. The merged
-// sample takes from each side in proportion to the requests it saw, so it
-// stays a uniform sample of both.
+// coarsen merges buckets pairwise, by the rule of the summary's series,
+// and doubles their width. The merged sample takes from each side in
+// proportion to the requests it saw, so it stays a uniform sample of both.
 func (p *Points) coarsen() {
-	n := (len(p.buckets) + 1) / 2
-	for i := range n {
-		a := p.buckets[2*i]
-		if 2*i+1 < len(p.buckets) {
-			a = p.merge(a, p.buckets[2*i+1])
-		}
-		p.buckets[i] = a
-	}
-	clear(p.buckets[n:])
-	p.buckets = p.buckets[:n]
+	p.buckets = summary.Halve(p.buckets, func(into, from *pointBucket) { *into = p.merge(*into, *from) })
 	p.width *= 2
 }
 

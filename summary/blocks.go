@@ -55,7 +55,7 @@ func (s *BlockSeries) add(r *result.Result) {
 		i = 0
 	}
 	for i >= s.max {
-		s.Blocks = halve(s.Blocks, (*Block).merge)
+		s.Blocks = Halve(s.Blocks, (*Block).merge)
 		s.Width *= 2
 		i = int(r.Intended / s.Width)
 	}

@@ -1,11 +1,12 @@
 package summary
 
-// halve merges the neighbours of xs pairwise in place, xs[2i] with
-// xs[2i+1] into xs[i], and returns the halved slice; an odd last element
-// stays as it is. It is how every bounded series here (Series, Sequence,
-// Blocks) keeps flat memory: when a run outgrows its elements, they merge
-// and their width doubles. merge folds from into into.
-func halve[T any](xs []T, merge func(into, from *T)) []T {
+// Halve merges the neighbours of xs pairwise in place, xs[2i] with
+// xs[2i+1] into xs[i], in order of i, and returns the halved slice; an odd
+// last element stays as it is. It is how every bounded series keeps flat
+// memory (Series, Sequence and Blocks here, report's chart points): when a
+// run outgrows its elements, they merge and their width doubles. merge
+// folds from into into.
+func Halve[T any](xs []T, merge func(into, from *T)) []T {
 	n := (len(xs) + 1) / 2
 	for i := range n {
 		x := xs[2*i]

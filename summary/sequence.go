@@ -67,7 +67,7 @@ func (s *Sequence) Add(r *result.Result) {
 }
 
 func (s *Sequence) coarsen() {
-	s.Buckets = halve(s.Buckets, (*SeqBucket).merge)
+	s.Buckets = Halve(s.Buckets, (*SeqBucket).merge)
 	s.Stride *= 2
 	s.shift++
 }

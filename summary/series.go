@@ -105,7 +105,7 @@ func (s *Series) index(t int64) int {
 
 // coarsen merges windows pairwise and doubles Width.
 func (s *Series) coarsen() {
-	s.Windows = halve(s.Windows, (*Window).merge)
+	s.Windows = Halve(s.Windows, (*Window).merge)
 	s.Width *= 2
 }
 
