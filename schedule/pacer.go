@@ -31,7 +31,7 @@ type ConstantPacer struct {
 }
 
 var (
-	_ Pacer = ConstantPacer{}
+	_ Pacer     = ConstantPacer{}
 	_ PeakPacer = (*Profile)(nil)
 )
 
