@@ -121,8 +121,6 @@ func clientErrorsText(g Generator) string {
 	return t
 }
 
-func isTimeout(e string) bool { return result.ClassOf(e) == result.ClassTimeout }
-
 // cpuUse returns the generators' CPU utilisation over the runs that
 // recorded it, or -1.
 func cpuUse(runs []result.Meta, st *summary.Stats) float64 {

@@ -149,9 +149,10 @@ func (t *Recorder) broken(tr *Trial, slo threshold.SLO) []string {
 }
 
 // measure measures the metrics of an SLO on the trial tr being judged:
-// latencies (0 when none was measured), the error rate and the number of
-// requests of its measured part. Other metrics and label filters have no
-// data; CheckSLO refuses them.
+// latencies (0 when none was measured) and the error rate of its measured
+// part. Other metrics and label filters have no data, and CheckSLO refuses
+// them: requests, say, grows with the rate tried, so as an objective it
+// would only cap the trials' size.
 func (t *Recorder) measure(tr *Trial) threshold.Measure {
 	return func(metric string, q float64, filter map[string]string) (float64, bool) {
 		if len(filter) > 0 {
@@ -168,8 +169,6 @@ func (t *Recorder) measure(tr *Trial) threshold.Measure {
 			return tr.Max.Seconds(), true
 		case threshold.MetricErrorRate:
 			return tr.Errors, true
-		case threshold.MetricRequests:
-			return float64(t.due), true
 		}
 		return 0, false
 	}
@@ -192,14 +191,14 @@ func missed(v threshold.Verdict) string {
 }
 
 // CheckSLO returns an error naming the first objective of slo that a trial
-// does not measure: a trial measures latencies, errors and requests, of all
-// its requests.
+// does not measure: a trial measures latencies and errors, of all its
+// requests.
 func CheckSLO(slo threshold.SLO) error {
 	var tr Trial
 	get := NewRecorder(0, time.Second).measure(&tr)
 	for _, o := range slo {
 		if _, _, err := o.Eval(get); err != nil {
-			return fmt.Errorf("%s: a capacity trial measures pN, med, mean, min, max, errors and requests, of all its requests", o.Expr)
+			return fmt.Errorf("%s: a capacity objective is one of pN, med, mean, min, max or errors, of all the requests of a trial", o.Expr)
 		}
 	}
 	return nil

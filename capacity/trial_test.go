@@ -70,3 +70,25 @@ func TestJudgeSLO(t *testing.T) {
 		t.Errorf("SLO prints %q", got)
 	}
 }
+
+// TestCheckSLO: an SLO of latencies and errors is taken; an objective a
+// trial cannot judge the server by (requests, which grows with the rate
+// tried; rps; check_failures; a label filter) is refused before any trial.
+func TestCheckSLO(t *testing.T) {
+	for text, ok := range map[string]bool{
+		"p99<500ms,errors<1%":   true,
+		"mean<20ms,max<1s":      true,
+		"requests<1000":         false,
+		"rps<100":               false,
+		"check_failures<1":      false,
+		"p99{name:search}<50ms": false,
+	} {
+		slo, err := threshold.ParseSLO(text)
+		if err != nil {
+			t.Fatalf("ParseSLO(%q): %v", text, err)
+		}
+		if err := CheckSLO(slo); (err == nil) != ok {
+			t.Errorf("CheckSLO(%q) = %v, want ok=%v", text, err, ok)
+		}
+	}
+}

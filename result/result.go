@@ -13,6 +13,7 @@
 package result
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -97,8 +98,9 @@ type Meta struct {
 	Targets []string `json:"targets,omitempty"`
 	// Checks names the run's checks and extractions (a scenario's), so
 	// that check_failures can count their errors when the file is read.
-	// Files written before the field existed keep them in Attrs; read them
-	// with CheckNames.
+	// Files written before the field existed keep them only in Attrs, and
+	// writers keep them there too for older readers; read them with
+	// CheckNames.
 	Checks []string `json:"checks,omitempty"`
 	// Profile describes the schedule, e.g. "rate 100/1s for 10s".
 	Profile string `json:"profile,omitempty"`
@@ -123,12 +125,17 @@ type Meta struct {
 // existed list the run's check names, one a line.
 const AttrChecks = "checks"
 
-// CheckNames returns the names of the run's checks: Checks, and those a
-// file written before that field listed in Attrs[AttrChecks].
+// CheckNames returns the names of the run's checks: Checks, and those
+// listed in Attrs[AttrChecks] (by files written before that field, and
+// beside it since), each once.
 func (m *Meta) CheckNames() []string {
-	names := m.Checks
+	names := slices.Clone(m.Checks)
 	if old := m.Attrs[AttrChecks]; old != "" {
-		names = append(names[:len(names):len(names)], strings.Split(old, "\n")...)
+		for _, n := range strings.Split(old, "\n") {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
 	}
 	return names
 }

@@ -66,5 +66,10 @@ func ScenarioMeta(s *scenario.Scenario, cfg attack.Config, seed uint64, command 
 	}
 	m.Checks = s.CheckNames()
 	m.Attrs = map[string]string{"scenario": s.Name, "scenario_file": s.File, "seed": fmt.Sprint(seed), "model": s.Load.Model}
+	if len(m.Checks) > 0 {
+		// Also in the older form, so that a surge from before Meta.Checks
+		// still counts check_failures in files written now.
+		m.Attrs[result.AttrChecks] = strings.Join(m.Checks, "\n")
+	}
 	return m
 }

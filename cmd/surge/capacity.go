@@ -37,7 +37,7 @@ iteration per tick; the scenario's own load profile is not used).
 The SLO lists objectives joined by commas, each a threshold (the grammar
 of scenario thresholds and 'surge report -thresholds') bounding a figure
 from above: pNN<DURATION (p50, p99, p99.9), mean<DURATION, min<DURATION,
-max<DURATION, errors<PERCENT, requests<N; "<=" reads as "<".
+max<DURATION, errors<PERCENT; "<=" reads as "<".
 
 Examples:
   surge capacity -slo 'p99<500ms,errors<1%' http://127.0.0.1:8088/pool?size=4&ms=50
