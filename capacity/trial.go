@@ -36,9 +36,15 @@ type Trial struct {
 	P99      time.Duration `json:"p99"`
 	Mean     time.Duration `json:"mean"`
 	Max      time.Duration `json:"max"`
-	// Errors is the error rate in [0,1]; Timeouts counts timed-out requests.
+	// Errors is the server's error rate in [0,1]; Timeouts counts
+	// timed-out requests. Canceled counts requests surge itself cancelled
+	// when the trial stopped and NotSent the ticks it never sent (the
+	// in-flight cap held them until the end, or a local resource was
+	// missing): neither is a server error, so neither is in Errors.
 	Errors   float64 `json:"errors"`
 	Timeouts int64   `json:"timeouts"`
+	Canceled int64   `json:"canceled,omitempty"`
+	NotSent  int64   `json:"not_sent,omitempty"`
 	// Throughput is the successful completions per second within the
 	// measured part; KeptUp says whether it followed the offered rate.
 	Throughput float64 `json:"throughput"`
@@ -61,6 +67,8 @@ type Recorder struct {
 	due, failed    int64
 	completedOK    int64
 	timeouts       int64
+	canceled       int64
+	notSent        int64
 }
 
 var _ result.Consumer = (*Recorder)(nil)
@@ -76,7 +84,19 @@ func (t *Recorder) Add(_ *result.Meta, r *result.Result) {
 	if r.Intended < t.Warmup {
 		return
 	}
+	// surge's own stop is no server error: a request it cancelled at the
+	// trial's end and a tick it never sent did not complete in time (they
+	// stay due, so the kept-up check counts them), but they are not
+	// failures of the server.
 	t.due++
+	if r.Flags&result.NotSent != 0 {
+		t.notSent++
+		return
+	}
+	if result.ClassOf(r.Error) == result.ClassCanceled {
+		t.canceled++
+		return
+	}
 	if !r.OK() {
 		t.failed++
 		if result.ClassOf(r.Error) == result.ClassTimeout {
@@ -84,9 +104,6 @@ func (t *Recorder) Add(_ *result.Meta, r *result.Result) {
 		}
 	} else if r.End() < t.Length {
 		t.completedOK++
-	}
-	if r.Flags&result.NotSent != 0 {
-		return
 	}
 	t.all.Record(r.Latency)
 	if r.Intended < t.Warmup+(t.Length-t.Warmup)/2 {
@@ -106,7 +123,7 @@ func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
 // given time, even if this trial was too short to show it).
 func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
-		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts,
+		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts, Canceled: t.canceled, NotSent: t.notSent,
 		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5)}
 	if t.due > 0 {
 		tr.Errors = float64(t.failed) / float64(t.due)
@@ -122,7 +139,11 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	}
 	why = append(why, t.broken(&tr, slo)...)
 	if t.due > 0 && !tr.KeptUp {
-		why = append(why, fmt.Sprintf("fell behind: %d of %d completed in time", t.completedOK, t.due-t.failed))
+		w := fmt.Sprintf("fell behind: %d of %d completed in time", t.completedOK, t.due-t.failed)
+		if t.canceled+t.notSent > 0 {
+			w += fmt.Sprintf(" (%d cancelled and %d never sent by surge at the trial's end, not counted as errors)", t.canceled, t.notSent)
+		}
+		why = append(why, w)
 	}
 	if t.h1.Count() > 0 && t.h2.Count() > 0 && float64(tr.SecondP50) > trialTrend*float64(tr.FirstP50)+float64(trialTrendSlack) {
 		why = append(why, fmt.Sprintf("latency rising: p50 %s → %s within the trial (a queue is building)",

@@ -155,7 +155,8 @@ func (h *hardWatch) watch(st *attack.Stats, stop func()) {
 		case <-h.done:
 			return
 		case <-tick.C:
-			if d := st.Done.Load(); d >= 20 && float64(st.Errors.Load()) > capacity.HardErrors*float64(d) {
+			// Ticks never sent are surge's, not the server's errors.
+			if d := st.Done.Load(); d >= 20 && float64(st.Errors.Load()-st.NotSent.Load()) > capacity.HardErrors*float64(d) {
 				h.stopped.Store(true)
 				stop()
 				return
