@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/target"
@@ -29,6 +30,7 @@ Examples:
   surge attack -targets t.json -format json -header "Authorization: Bearer $TOKEN" -rate 20 -duration 30s -output r20.srg
   surge attack -targets t.http -rate 1/1s,20/1s,50/1s -duration 30s -output steps.srg   # 30s per rate, one stage each
   surge attack -targets t.http -ramp 10/1s..200/1s -duration 60s -output ramp.srg
+  surge attack -targets t.http -rate 100 -duration 20s -repeat 5 -repeat-pause 5s -output before.srg   # 5 runs in one file, for compare
   surge attack -targets signup.http -template -rate max -connections 50 -count 10000 | surge report   # signup.http: POST .../users with @body.json holding {"email":"u{{seq}}@example.com"}`
 
 func runAttack(ctx context.Context, e *env, args []string) error {
@@ -53,6 +55,9 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q: targets come from -targets or stdin", fs.Args())
+	}
+	if err := opts.repeat.check(); err != nil {
+		return err
 	}
 	f, err := target.ParseFormat(*tfmt)
 	if err != nil {
@@ -102,13 +107,18 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	meta := surgerun.NewMeta(cfg, commandLine(fs))
-	if profile != nil {
-		meta.Profile = strings.TrimSpace(profile.Describe())
+	newMeta := func() *result.Meta {
+		meta := surgerun.NewMeta(cfg, commandLine(fs))
+		if profile != nil {
+			meta.Profile = strings.TrimSpace(profile.Describe())
+		}
+		return meta
 	}
 	live.quiet = opts.quiet
-	// ReserveProcs: the event loops need their threads (see -loops).
-	o, err := surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
+	rs, err := opts.repeat.do(ctx, newMeta, func(meta *result.Meta) (surgerun.Outcome, error) {
+		// ReserveProcs: the event loops need their threads (see -loops).
+		return surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
+	})
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
@@ -116,7 +126,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintf(e.stderr, "surge attack: interrupted; %d results written\n", o.Done)
+		fmt.Fprintf(e.stderr, "surge attack: interrupted; %d results written%s\n", rs.done, rs.inRuns(opts.repeat.n))
 	}
 	return nil
 }
@@ -191,6 +201,7 @@ type attackOptions struct {
 	tickWindow                 time.Duration
 	loops                      int
 	name, output, client       string
+	repeat                     repeatOptions
 }
 
 func (o *attackOptions) register(fs interface {
@@ -217,6 +228,7 @@ func (o *attackOptions) register(fs interface {
 	fs.IntVar(&o.loops, "loops", 0, "event loops (threads) sharing the connections; 0 = one per two cores. More answer responses sooner, for more CPU per request (GOMAXPROCS is raised to loops+1)")
 	fs.DurationVar(&o.tickWindow, "tick-window", attack.DefaultTickWindow, "at high rates, send the ticks due within this span on one wake-up, each at most this late (recorded as send lag); 0 wakes for every tick")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+	o.repeat.register(fs)
 }
 
 // maxAutoLabels bounds per-target labels: each label keeps its own
@@ -333,14 +345,16 @@ func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string
 	if err != nil {
 		return err
 	}
-	meta := surgerun.ScenarioMeta(s, cfg, 0, command)
 	live.quiet = opts.quiet
-	o, err := surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
+	newMeta := func() *result.Meta { return surgerun.ScenarioMeta(s, cfg, 0, command) }
+	rs, err := opts.repeat.do(ctx, newMeta, func(meta *result.Meta) (surgerun.Outcome, error) {
+		return surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
+	})
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
 	if err == nil && !opts.quiet {
-		fmt.Fprintf(e.stderr, "surge attack: %d requests in %s\n", o.Done, o.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(e.stderr, "surge attack: %d requests%s in %s\n", rs.done, rs.inRuns(opts.repeat.n), rs.elapsed.Round(time.Millisecond))
 	}
 	return err
 }

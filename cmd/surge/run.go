@@ -16,6 +16,7 @@ import (
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/report"
+	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
@@ -40,7 +41,8 @@ Examples:
   surge run examples/search.yaml
   surge run -dry-run examples/login.yaml
   surge run -scale 0.1 -base-url http://127.0.0.1:9000 examples/search.yaml
-  surge run -output before.srg -seed 42 examples/login.yaml`
+  surge run -output before.srg -seed 42 examples/login.yaml
+  surge run -repeat 3 -repeat-pause 5s -output before.srg examples/search.yaml   # 3 runs, reported and judged together`
 
 // exitThresholds is the exit code of a run or report whose thresholds
 // failed.
@@ -67,7 +69,12 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	bounds := fs.String("bounds", "800ms,1200ms", "Gatling-style distribution bounds of the report")
 	var live liveOptions
 	live.register(fs)
+	var rep repeatOptions
+	rep.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := rep.check(); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -115,17 +122,21 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create results file: %w", err)
 	}
-	meta := surgerun.ScenarioMeta(s, cfg, *seed, commandLine(fs))
 	live.quiet = *quiet
-	plan := surgerun.Plan{Config: cfg, Meta: meta, Thresholds: s.Thresholds}
-	o, err := surgerun.Do(ctx, plan, surgerun.Outputs{Results: f, Live: live.views(e, cfg)})
+	plan := surgerun.Plan{Config: cfg, Thresholds: s.Thresholds}
+	newMeta := func() *result.Meta { return surgerun.ScenarioMeta(s, cfg, *seed, commandLine(fs)) }
+	rs, err := rep.do(ctx, newMeta, func(meta *result.Meta) (surgerun.Outcome, error) {
+		p := plan
+		p.Meta = meta
+		return surgerun.Do(ctx, p, surgerun.Outputs{Results: f, Live: live.views(e, cfg)})
+	})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "surge run: wrote %s (%d results in %s)\n", name, o.Done, o.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(e.stderr, "surge run: wrote %s (%d results%s in %s)\n", name, rs.done, rs.inRuns(rep.n), rs.elapsed.Round(time.Millisecond))
 	if ctx.Err() != nil {
 		fmt.Fprintln(e.stderr, "surge run: interrupted")
 	}
