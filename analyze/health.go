@@ -46,8 +46,17 @@ type Generator struct {
 	// CPU is the generator's mean CPU utilisation in [0,1] of its cores,
 	// -1 when the results file does not record it.
 	CPU float64 `json:"cpu"`
+	// Machine holds what the runs recorded of the generator's process and
+	// machine (CPU, context switches, steal, run queue, in flight,
+	// descriptors, sockets), the figures that name its limit.
+	Machine Machine `json:"machine"`
 	// Limited is true when the generator, not the server, limited the run.
-	Limited bool   `json:"limited"`
+	Limited bool `json:"limited"`
+	// Starved is true when other processes kept surge from the CPU for
+	// more than StarvedPressure of the run (or steal passed StealLimit)
+	// although its send lag stayed low: the latencies include time surge
+	// waited for the CPU to read the responses.
+	Starved bool   `json:"starved"`
 	Text    string `json:"text"`
 }
 
@@ -60,8 +69,9 @@ func GeneratorHealth(s *summary.Summary) Generator {
 		Late: st.Late, NotSent: st.NotSent, CPU: cpuUse(s.Runs, st),
 		ClientErrors: st.NoResponse + st.CutOff, NoResponse: st.NoResponse, CutOff: st.CutOff, Timeouts: st.Timeouts,
 	}
+	g.Machine = machineOf(s.Runs)
 	var why []string
-	advice := "raise -connections or use more generator CPU (or workers)"
+	advice := ""
 	if sh := LocalShortage(st); sh.NotSent > 0 {
 		g.Local = &sh
 		why = append(why, fmt.Sprintf("%s could not be sent for lack of %s (%s)", plural(sh.NotSent, "request"), sh.Resource, sh.Example))
@@ -81,10 +91,19 @@ func GeneratorHealth(s *summary.Summary) Generator {
 	if g.CPU >= 0 {
 		cpu = fmt.Sprintf("CPU %.0f%%", 100*g.CPU)
 	}
-	if g.Limited {
+	starved, starvedWhy := g.Machine.contended()
+	switch {
+	case g.Limited:
+		if advice == "" {
+			advice = g.Machine.limit(g.CPU)
+		}
 		g.Text = "the generator limited this run: " + strings.Join(why, ", ") +
 			"; " + advice + " before reading the latencies as the server's"
-	} else {
+	case starved && (g.Machine.Pressure > StarvedPressure || g.Machine.Steal > StealLimit):
+		g.Starved = true
+		g.Text = fmt.Sprintf("the generator was starved of CPU although send lag p99 was %s: %s; the latencies include time surge waited for the CPU",
+			latency.Round3(g.SendLagP99), starvedWhy)
+	default:
 		g.Text = fmt.Sprintf("the generator kept up: send lag p99 %s, %d not sent, %s", latency.Round3(g.SendLagP99), g.NotSent, cpu)
 	}
 	if g.ClientErrors > 0 {

@@ -22,7 +22,8 @@ const (
 	// MarkNote is free text, e.g. "feeder users.csv exhausted".
 	MarkNote = "note"
 	// MarkGenerator carries figures of the generator itself known only at
-	// the end of the run, as Attrs (AttrCPUSeconds, AttrCPUs); readers
+	// the end of the run, as Attrs (AttrCPUSeconds, AttrCPUs and the
+	// rest of the Attr keys below); readers
 	// fold them into the run's Meta.Attrs.
 	MarkGenerator = "generator"
 )
@@ -34,6 +35,46 @@ const (
 const (
 	AttrCPUSeconds = "cpu_seconds"
 	AttrCPUs       = "cpus"
+)
+
+// More Attrs keys of a MarkGenerator marker: what names the generator's
+// limit when it fell behind. Each is absent when the platform does not
+// give it (the /proc figures are Linux only). Counts and CPU seconds are
+// over the run; peaks are the most seen by a sampler during the run.
+const (
+	// AttrWallSeconds is the run's wall time in seconds, the span the
+	// CPU seconds and switches were counted over.
+	AttrWallSeconds = "wall_seconds"
+	// AttrSwitchesInvoluntary and AttrSwitchesVoluntary count the
+	// process's context switches (getrusage): involuntary ones are
+	// preemptions, the kernel giving the CPU to another task.
+	AttrSwitchesInvoluntary = "ctx_switches_involuntary"
+	AttrSwitchesVoluntary   = "ctx_switches_voluntary"
+	// AttrMachineCPUs is the CPUs of the machine (runtime.NumCPU).
+	AttrMachineCPUs = "machine_cpus"
+	// AttrMachineBusy and AttrSteal are the machine's busy and stolen
+	// share, in [0,1], of all its CPUs' time over the run (/proc/stat).
+	AttrMachineBusy = "machine_busy"
+	AttrSteal       = "steal"
+	// AttrCPUPressure is the share, in [0,1], of the run's wall time in
+	// which some runnable task waited for a CPU (/proc/pressure/cpu).
+	AttrCPUPressure = "cpu_pressure"
+	// AttrRunQueuePeak is the most runnable tasks of the machine seen
+	// (/proc/loadavg), the sampler included.
+	AttrRunQueuePeak = "run_queue_peak"
+	// AttrPeakInFlight is the most requests seen in flight at once;
+	// AttrInFlightCap the cap in effect (-connections).
+	AttrPeakInFlight = "peak_in_flight"
+	AttrInFlightCap  = "in_flight_cap"
+	// AttrFDsPeak is the most file descriptors the process held,
+	// AttrFDLimit its soft limit (RLIMIT_NOFILE).
+	AttrFDsPeak = "fds_peak"
+	AttrFDLimit = "fd_limit"
+	// AttrSocketsPeak is the most TCP sockets of the machine in use or in
+	// TIME_WAIT (/proc/net/sockstat), AttrPorts the size of the
+	// ephemeral port range (net.ipv4.ip_local_port_range).
+	AttrSocketsPeak = "tcp_sockets_peak"
+	AttrPorts       = "ephemeral_ports"
 )
 
 // Marker records a phase change of a run at offset At: a stage starting, a

@@ -1,0 +1,223 @@
+package analyze
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+)
+
+// Thresholds of the generator's limit, judged from the figures the run
+// recorded of itself (result.MarkGenerator).
+const (
+	// PressureLimit is the CPU pressure, the share of wall time in which
+	// some runnable task waited for a CPU, above which other processes
+	// competed with surge for the CPU.
+	PressureLimit = 0.2
+	// StealLimit is the share of the machine's CPU time stolen by its
+	// hypervisor above which surge's CPU was taken from outside.
+	StealLimit = 0.1
+	// StarvedPressure is the CPU pressure above which a run counts as
+	// CPU-starved even when its send lag stayed under LagLimit: for more
+	// than half of the run some task waited for a CPU, and the response
+	// times surge read were late by as much as it waited.
+	StarvedPressure = 0.5
+	// ShareLimit is the fraction of a limit (descriptors, ephemeral ports)
+	// whose use counts as having reached it.
+	ShareLimit = 0.9
+)
+
+// Machine is what the run recorded of the generator's process and its
+// machine; a field is -1 when the run did not record it (an older surge,
+// or a platform without it).
+type Machine struct {
+	// CPUSeconds is the process's CPU time, WallSeconds the run's wall
+	// time, CPUs the cores it could use (GOMAXPROCS).
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	WallSeconds float64 `json:"wall_seconds"`
+	CPUs        float64 `json:"cpus"`
+	// Involuntary and Voluntary count the process's context switches.
+	Involuntary float64 `json:"ctx_switches_involuntary"`
+	Voluntary   float64 `json:"ctx_switches_voluntary"`
+	// MachineCPUs, Busy and Steal: the machine's CPUs and the busy and
+	// stolen shares of their time.
+	MachineCPUs float64 `json:"machine_cpus"`
+	Busy        float64 `json:"machine_busy"`
+	Steal       float64 `json:"steal"`
+	// Pressure is the share of wall time some task waited for a CPU;
+	// RunQueue the most runnable tasks seen.
+	Pressure float64 `json:"cpu_pressure"`
+	RunQueue float64 `json:"run_queue_peak"`
+	// PeakInFlight and Cap: the most requests seen in flight, and the cap.
+	PeakInFlight float64 `json:"peak_in_flight"`
+	Cap          float64 `json:"in_flight_cap"`
+	// FDs and FDLimit: descriptors held at most, and the limit.
+	FDs     float64 `json:"fds_peak"`
+	FDLimit float64 `json:"fd_limit"`
+	// Sockets and Ports: TCP sockets of the machine at most, and the
+	// ephemeral ports there are.
+	Sockets float64 `json:"tcp_sockets_peak"`
+	Ports   float64 `json:"ephemeral_ports"`
+}
+
+// machineOf gathers the figures recorded by runs: sums of the counts and
+// CPU seconds, peaks' maxima, shares weighted by wall time.
+func machineOf(runs []result.Meta) Machine {
+	var g Machine
+	fields := []struct {
+		key string
+		v   *float64
+		how byte // s: sum, m: max, w: weighted by wall time
+	}{
+		{result.AttrCPUSeconds, &g.CPUSeconds, 's'}, {result.AttrWallSeconds, &g.WallSeconds, 's'}, {result.AttrCPUs, &g.CPUs, 'm'},
+		{result.AttrSwitchesInvoluntary, &g.Involuntary, 's'}, {result.AttrSwitchesVoluntary, &g.Voluntary, 's'},
+		{result.AttrMachineCPUs, &g.MachineCPUs, 'm'}, {result.AttrMachineBusy, &g.Busy, 'w'}, {result.AttrSteal, &g.Steal, 'w'},
+		{result.AttrCPUPressure, &g.Pressure, 'w'}, {result.AttrRunQueuePeak, &g.RunQueue, 'm'},
+		{result.AttrPeakInFlight, &g.PeakInFlight, 'm'}, {result.AttrInFlightCap, &g.Cap, 'm'},
+		{result.AttrFDsPeak, &g.FDs, 'm'}, {result.AttrFDLimit, &g.FDLimit, 'm'},
+		{result.AttrSocketsPeak, &g.Sockets, 'm'}, {result.AttrPorts, &g.Ports, 'm'},
+	}
+	for _, f := range fields {
+		*f.v = -1
+		var wall float64
+		for _, m := range runs {
+			x, err := strconv.ParseFloat(m.Attrs[f.key], 64)
+			if err != nil {
+				continue
+			}
+			w, err := strconv.ParseFloat(m.Attrs[result.AttrWallSeconds], 64)
+			if err != nil || w <= 0 {
+				w = m.Duration.Seconds()
+			}
+			switch {
+			case *f.v < 0 && f.how != 'w':
+				*f.v = x
+			case f.how == 's':
+				*f.v += x
+			case f.how == 'm':
+				*f.v = max(*f.v, x)
+			case w > 0:
+				*f.v = (max(*f.v, 0)*wall + x*w) / (wall + w)
+				wall += w
+			}
+		}
+	}
+	return g
+}
+
+// contended reports whether other processes took the CPU from surge, and
+// says with which figures.
+func (g Machine) contended() (bool, string) {
+	if g.Pressure > PressureLimit || g.Steal > StealLimit {
+		return true, g.cpuText() + ": other processes took the CPU — run surge with fewer competitors or on another machine"
+	}
+	return false, ""
+}
+
+// cpuText states the CPU figures recorded, those the run has.
+func (g Machine) cpuText() string {
+	var p []string
+	if g.CPUSeconds >= 0 && g.WallSeconds > 0 && g.CPUs > 0 {
+		p = append(p, fmt.Sprintf("surge got %.2f CPU-seconds per second of the %s it could use", g.CPUSeconds/g.WallSeconds, num(g.CPUs)))
+	}
+	if g.Involuntary >= 0 {
+		p = append(p, num(g.Involuntary)+" involuntary context switches")
+	}
+	if g.RunQueue >= 0 && g.MachineCPUs > 0 {
+		p = append(p, fmt.Sprintf("run queue up to %s on %s CPUs", num(g.RunQueue), num(g.MachineCPUs)))
+	}
+	if g.Pressure >= 0 {
+		p = append(p, fmt.Sprintf("some task waited for a CPU %.0f%% of the time", 100*g.Pressure))
+	}
+	if g.Steal >= 0 {
+		p = append(p, fmt.Sprintf("steal %.0f%%", 100*g.Steal))
+	}
+	return strings.Join(p, ", ")
+}
+
+// limit names what held a limited generator back, with its numbers, and
+// the advice that follows; cpu is its CPU use in [0,1] of its cores, -1
+// when not recorded. Only a peak in flight at the cap earns "raise
+// -connections".
+func (g Machine) limit(cpu float64) string {
+	if g.FDLimit > 0 && g.FDs >= ShareLimit*g.FDLimit {
+		return fmt.Sprintf("it held %s file descriptors of its limit of %s: raise the limit (ulimit -n) or lower -connections", num(g.FDs), num(g.FDLimit))
+	}
+	if g.Ports > 0 && g.Sockets >= ShareLimit*g.Ports {
+		return fmt.Sprintf("the machine had %s TCP sockets open or in TIME_WAIT for %s ephemeral ports: keep connections alive, lower -connections, or widen net.ipv4.ip_local_port_range",
+			num(g.Sockets), num(g.Ports))
+	}
+	if g.Cap > 0 && g.PeakInFlight >= g.Cap {
+		return fmt.Sprintf("%s requests were in flight, the cap (-connections %s): raise -connections, or the server is too slow for the rate asked", num(g.PeakInFlight), num(g.Cap))
+	}
+	if ok, why := g.contended(); ok {
+		return why
+	}
+	if cpu > CPULimit {
+		return fmt.Sprintf("surge kept its %s CPUs %.0f%% busy with no competitor seen: give it more CPU (a bigger machine, or several generators) or lower the rate", num(g.CPUs), 100*cpu)
+	}
+	var p []string
+	if g.PeakInFlight >= 0 && g.Cap > 0 {
+		p = append(p, fmt.Sprintf("at most %s requests were in flight of the cap of %s", num(g.PeakInFlight), num(g.Cap)))
+	}
+	if t := g.cpuText(); t != "" {
+		p = append(p, t)
+	}
+	if len(p) == 0 {
+		return "the run did not record what limited it (an older surge): re-run with this one to name the limit"
+	}
+	return strings.Join(p, ", ") + ": none of the generator's recorded limits was reached; look for stalls of the machine (timers, swapping, a paused VM)"
+}
+
+// num formats x as an integer with thousands separators, or with two
+// decimals when it has a fraction.
+func num(x float64) string {
+	if x != float64(int64(x)) {
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	s := strconv.FormatInt(int64(x), 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// GeneratorLimited reports whether run (an index of s.Runs) was limited
+// by its generator or starved of CPU, with the reason in a sentence. When
+// s holds that run alone, the send lag and unsent requests of s.Total are
+// judged too (GeneratorHealth); with several runs only the figures the
+// run recorded of itself are, since s does not keep send lag per run:
+// pass a summary of one run for the whole verdict. A run out of range is
+// not limited.
+func GeneratorLimited(s *summary.Summary, run int) (bool, string) {
+	if run < 0 || run >= len(s.Runs) {
+		return false, ""
+	}
+	if len(s.Runs) == 1 {
+		g := GeneratorHealth(s)
+		return g.Limited || g.Starved, g.Text
+	}
+	m := s.Runs[run]
+	g := machineOf([]result.Meta{m})
+	id := m.ID
+	if id == "" {
+		id = strconv.Itoa(run)
+	}
+	cpu := -1.0
+	if g.CPUSeconds >= 0 && g.CPUs > 0 && g.WallSeconds > 0 {
+		cpu = g.CPUSeconds / (g.CPUs * g.WallSeconds)
+	}
+	switch {
+	case cpu > CPULimit:
+		// In flight at the cap is no limit by itself here: a max-rate or
+		// closed run holds the cap by design; it limits an open run only
+		// when requests went out late, which s does not keep per run.
+		return true, "the generator limited run " + id + ": " + g.limit(cpu)
+	case g.Pressure > StarvedPressure || g.Steal > StealLimit:
+		_, why := g.contended()
+		return true, "run " + id + " was starved of CPU: " + why
+	}
+	return false, ""
+}
