@@ -124,7 +124,7 @@ func TestSaturationSynthetic(t *testing.T) {
 		at := time.Duration(tt * float64(time.Second))
 		start := max(at, free)
 		free = start + svc
-		s.Add(m, &result.Result{Seq: uint64(k), Intended: at, Sent: at, Latency: free - at + 50*ms - svc, Status: 200})
+		s.Add(m, &result.Result{Seq: uint64(k), Intended: at, Sent: at + 50*time.Microsecond, Latency: free - at + 50*ms - svc, Status: 200})
 	}
 	sat := DetectSaturation(s.Total.Series, nil)
 	if sat == nil || !sat.Detected {

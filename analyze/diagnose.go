@@ -78,7 +78,7 @@ func diagnoseLabel(s *summary.Summary, st *summary.Stats) LabelFindings {
 	if lf.Spikes != nil {
 		lf.Judged = append(lf.Judged, "spikes")
 	}
-	if lf.Saturation != nil {
+	if lf.Saturation != nil && !lf.Saturation.Unscheduled {
 		lf.Judged = append(lf.Judged, "saturation")
 	}
 	return lf

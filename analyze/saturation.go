@@ -61,18 +61,28 @@ type Saturation struct {
 	// GeneratorLimited is true when the saturated windows also show the
 	// generator falling behind (sent < 90 % of offered): the bottleneck may
 	// be surge, not the server.
-	GeneratorLimited bool   `json:"generator_limited,omitempty"`
-	Text             string `json:"text"`
+	GeneratorLimited bool `json:"generator_limited,omitempty"`
+	// Unscheduled is true when the run had no offered rate (max rate or a
+	// closed model: every request went out when it was due, send lag 0
+	// in every window): throughput then is what the server gave at the
+	// run's concurrency, there is no schedule for it to fall behind, and
+	// saturation is not judged.
+	Unscheduled bool   `json:"unscheduled,omitempty"`
+	Text        string `json:"text"`
 }
 
 // DetectSaturation builds the offered-versus-achieved curve of s, skipping
 // windows that skip excludes (the cold phase), and finds where throughput
 // stopped following the offered rate while latency rose. It returns nil
-// when fewer than 3 windows had requests due.
+// when fewer than 3 windows had requests due. A run without an offered
+// rate (no request in any window was sent late: max rate or a closed
+// model, where a request is due when it goes out) is not judged: its
+// Saturation has Unscheduled set and says so.
 func DetectSaturation(s *summary.Series, skip func(from time.Time) bool) *Saturation {
 	sec := s.Width.Seconds()
 	var pts []Point
 	origin := -1
+	scheduled := false
 	for i := range s.Windows {
 		w := &s.Windows[i]
 		if w.Requests == 0 || w.Latency == nil || skip != nil && skip(s.From(i)) {
@@ -81,6 +91,7 @@ func DetectSaturation(s *summary.Series, skip func(from time.Time) bool) *Satura
 		if origin < 0 {
 			origin = i
 		}
+		scheduled = scheduled || w.MaxSendLag > 0
 		pts = append(pts, Point{
 			Offset:     time.Duration(i-origin) * s.Width,
 			Offered:    float64(w.Requests) / sec,
@@ -100,6 +111,16 @@ func DetectSaturation(s *summary.Series, skip func(from time.Time) bool) *Satura
 	sat := &Saturation{Points: pts, BaseP50: judged[0].P50}
 	for _, p := range judged {
 		sat.BaseP50 = min(sat.BaseP50, p.P50)
+	}
+	if !scheduled {
+		// Requests were due when they went out, so "offered" is only what
+		// was sent: a window whose requests complete in the next one
+		// "falls behind" it with no server limit in sight (one JVM run at
+		// 833/s was called saturated at 0/s).
+		sat.Unscheduled = true
+		sat.Text = "saturation not judged: the run had no offered rate (max rate or a closed model, send lag 0 in every window), " +
+			"so throughput had no schedule to fall behind; find the knee with an open-model rate ramp or surge capacity"
+		return sat
 	}
 	for i := range judged {
 		p := &judged[i]

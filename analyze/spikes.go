@@ -24,6 +24,13 @@ const (
 	spikeMinRatio = 1.0
 	// spikeMinWindows is the fewest steady windows needed to judge.
 	spikeMinWindows = 5
+	// spikeMinSlow is the fewest requests slower than the threshold an
+	// episode must hold. A window of fewer than 100 requests has the
+	// slowest one as its p99, so without it one slow request at 20/s (or
+	// any request at 1/s) made an episode. A stall delays every request
+	// due during it, so it is found when it lasts 5/rate or longer (250ms
+	// at 20/s, 10ms at 500/s); shorter ones are isolated slow requests.
+	spikeMinSlow = 5
 )
 
 // Spikes are the latency spikes of a run: windows whose p99 stood out
@@ -49,9 +56,14 @@ type Spikes struct {
 	// GeneratorWindows counts windows over the threshold that are not
 	// counted as spikes because their send lag explains half the excess
 	// or more: the generator stalled, not the server.
-	GeneratorWindows int    `json:"generator_windows"`
-	Regular          bool   `json:"regular,omitempty"`
-	Text             string `json:"text"`
+	GeneratorWindows int `json:"generator_windows"`
+	// Isolated counts the runs of windows over the threshold left out
+	// because they held fewer than 5 slow requests (spikeMinSlow): single
+	// slow requests, not an episode. IsolatedSlow is how many they held.
+	Isolated     int    `json:"isolated"`
+	IsolatedSlow int64  `json:"isolated_slow"`
+	Regular      bool   `json:"regular,omitempty"`
+	Text         string `json:"text"`
 }
 
 // Episode is a run of consecutive spike windows.
@@ -93,8 +105,10 @@ func countAbove(c *latency.Coarse, d time.Duration) int64 {
 
 // DetectSpikes judges the windows of s whose start is not excluded by skip
 // (the cold phase): a window is a spike when its p99 exceeds the median
-// window p99 by max(5 robust standard deviations, 100 %). Consecutive spike
-// windows form an episode. It returns nil when fewer than 5 windows hold
+// window p99 by max(5 robust standard deviations, 100 %), and its send lag
+// does not explain half the excess. Consecutive spike windows form an
+// episode when they hold at least 5 requests slower than the threshold. It
+// returns nil when fewer than 5 windows hold
 // requests.
 func DetectSpikes(s *summary.Series, skip func(from time.Time) bool) *Spikes {
 	type win struct {
@@ -148,6 +162,7 @@ func DetectSpikes(s *summary.Series, skip func(from time.Time) bool) *Spikes {
 		cur.Requests += w.c.Count()
 		cur.Slow += countAbove(w.c, sp.Threshold)
 	}
+	sp.dropIsolated()
 	for i := range sp.Episodes {
 		if sp.Slow > 0 {
 			sp.Episodes[i].Share = float64(sp.Episodes[i].Slow) / float64(sp.Slow)
@@ -171,18 +186,37 @@ func DetectSpikes(s *summary.Series, skip func(from time.Time) bool) *Spikes {
 	return sp
 }
 
-func (sp *Spikes) sentence() string {
-	gen := ""
-	if sp.GeneratorWindows > 0 {
-		gen = fmt.Sprintf("; %d window(s) over the threshold were left out because the generator sent late (send lag explains the excess)", sp.GeneratorWindows)
+// dropIsolated removes the episodes holding fewer than spikeMinSlow slow
+// requests, counting them in Isolated.
+func (sp *Spikes) dropIsolated() {
+	kept := sp.Episodes[:0]
+	for _, e := range sp.Episodes {
+		if e.Slow < spikeMinSlow {
+			sp.Isolated++
+			sp.IsolatedSlow += e.Slow
+			continue
+		}
+		kept = append(kept, e)
 	}
-	return sp.serverSentence() + gen
+	sp.Episodes = kept
+}
+
+func (sp *Spikes) sentence() string {
+	s := sp.serverSentence()
+	if sp.Isolated > 0 {
+		s += fmt.Sprintf("; %d window run(s) over the threshold held only %d slow request(s) in all, fewer than %d each: isolated slow requests, not an episode",
+			sp.Isolated, sp.IsolatedSlow, spikeMinSlow)
+	}
+	if sp.GeneratorWindows > 0 {
+		s += fmt.Sprintf("; %d window(s) over the threshold were left out because the generator sent late (send lag explains the excess)", sp.GeneratorWindows)
+	}
+	return s
 }
 
 func (sp *Spikes) serverSentence() string {
 	if len(sp.Episodes) == 0 {
-		return fmt.Sprintf("no latency spikes: no %s window's p99 exceeded %s (steady p99 %s + max(5×%s, 100%%)) in %d windows",
-			sp.Window, latency.Round3(sp.Threshold), latency.Round3(sp.Level), latency.Round3(sp.Sigma), sp.Windows)
+		return fmt.Sprintf("no latency spikes: no run of %s windows with p99 over %s (steady p99 %s + max(5×%s, 100%%)) held %d or more slower requests, in %d windows",
+			sp.Window, latency.Round3(sp.Threshold), latency.Round3(sp.Level), latency.Round3(sp.Sigma), spikeMinSlow, sp.Windows)
 	}
 	var slow int64
 	var peak time.Duration
