@@ -48,6 +48,7 @@ var commands = []command{
 	{"plot", "draw results files as one self-contained HTML page", runPlot},
 	{"encode", "convert results files to JSON lines or CSV", runEncode},
 	{"compare", "compare runs before and after a change, with confidence intervals", runCompare},
+	{"ab", "compare two live versions in alternating rounds (A B B A …), beating drift", runAB},
 	{"capacity", "find the highest rate that holds an SLO", runCapacity},
 	{"lab", "serve the lab target: endpoints with known latency faults", runLab},
 	{"version", "print surge's version", runVersion},
