@@ -24,10 +24,15 @@ const (
 	// a cold phase: a finding should be a start clearly slower than that.
 	coldSigmas   = 3
 	coldMinRatio = 0.5
+	// coldPrefix: a cold phase starts slow. The median of its first
+	// quarter of batches (at least coldMinBatches) must be over the
+	// threshold too; a slow stretch after a start at the steady level is a
+	// stall, not a cold phase.
+	coldPrefix = 4
 )
 
-// ColdPhase is a slower phase at the start of a run, found in the latency
-// by request order.
+// ColdPhase is a slower phase at the start of a run, found in the server
+// time (latency minus send lag) by request order.
 type ColdPhase struct {
 	// Requests is the length of the cold phase in requests (of one run when
 	// runs overlay), Duration its length in schedule time: from the first
@@ -37,34 +42,56 @@ type ColdPhase struct {
 	// End is the intended send offset, from the run's start, of the first
 	// steady-state request: steady-state figures count from there.
 	End time.Duration `json:"end"`
-	// FirstMean is the mean latency of the first batch of requests,
+	// FirstMean is the mean server time of the first batch of requests,
 	// ColdMean that of the whole cold phase, SteadyMean that of the rest.
 	FirstMean  time.Duration `json:"first_mean"`
 	ColdMean   time.Duration `json:"cold_mean"`
 	SteadyMean time.Duration `json:"steady_mean"`
 	// Slowdown is ColdMean / SteadyMean.
 	Slowdown float64 `json:"slowdown"`
-	// Threshold is the level the cold phase's median batch mean had to
-	// exceed: the steady median plus the robust margin.
-	Threshold time.Duration `json:"threshold"`
+	// ColdMedian is the cold phase's median batch mean, SteadyMedian that
+	// of the batches after it, Threshold the level ColdMedian had to
+	// exceed: SteadyMedian plus the robust margin.
+	ColdMedian   time.Duration `json:"cold_median"`
+	SteadyMedian time.Duration `json:"steady_median"`
+	Threshold    time.Duration `json:"threshold"`
 	// Text says it in a sentence.
 	Text string `json:"text"`
 }
 
+// Stall is a slower stretch that the cold-phase search found after a start
+// at the steady level: the server (or the host) stopped for a while in the
+// middle of the run. It is not a cold phase and nothing is cut for it.
+type Stall struct {
+	// Start is the intended send offset of its first slow batch, from the
+	// run's start, Duration its length in schedule time, Requests its
+	// size in requests.
+	Start    time.Duration `json:"start"`
+	Duration time.Duration `json:"duration"`
+	Requests int64         `json:"requests"`
+	// Mean is its mean server time, SteadyMean that of the rest of the
+	// run, Slowdown their ratio.
+	Mean       time.Duration `json:"mean"`
+	SteadyMean time.Duration `json:"steady_mean"`
+	Slowdown   float64       `json:"slowdown"`
+	Text       string        `json:"text"`
+}
+
 type batch struct {
 	n           int64
-	sum         float64 // ns
+	server      float64 // ns
 	first, last time.Duration
 }
 
-func (b batch) mean() float64 { return b.sum / float64(b.n) }
+// mean is the batch's mean server time.
+func (b batch) mean() float64 { return b.server / float64(b.n) }
 
-// batches groups a Sequence's non-empty buckets into batches of at least
-// coldBatch requests.
-func batches(s *summary.Sequence) []batch {
+// batches groups non-empty buckets into batches of at least coldBatch
+// requests.
+func batches(buckets []summary.SeqBucket) []batch {
 	var out []batch
 	var cur batch
-	for _, b := range s.Buckets {
+	for _, b := range buckets {
 		if b.Count == 0 {
 			continue
 		}
@@ -72,7 +99,7 @@ func batches(s *summary.Sequence) []batch {
 			cur.first, cur.last = b.First, b.Last
 		}
 		cur.n += b.Count
-		cur.sum += b.Sum
+		cur.server += b.Server
 		cur.first, cur.last = min(cur.first, b.First), max(cur.last, b.Last)
 		if cur.n >= coldBatch {
 			out = append(out, cur)
@@ -85,12 +112,12 @@ func batches(s *summary.Sequence) []batch {
 	return out
 }
 
-// mserCut returns the truncation point d in [0, len(bs)/2] that minimises
-// the squared standard error of the mean of the remaining batches,
+// mserErrors returns, for each truncation point d in [0, len(bs)/2], the
+// squared standard error of the mean of the remaining batches,
 // Σ w(x − x̄)² / (Σ w)² over bs[d:] (the marginal standard error rule,
 // White 1997, weighted by batch size). Latencies are in milliseconds to
 // keep the sums well conditioned.
-func mserCut(bs []batch) int {
+func mserErrors(bs []batch) []float64 {
 	n := len(bs)
 	w, wx, wxx := make([]float64, n+1), make([]float64, n+1), make([]float64, n+1)
 	for i := n - 1; i >= 0; i-- {
@@ -98,35 +125,36 @@ func mserCut(bs []batch) int {
 		f := float64(bs[i].n)
 		w[i], wx[i], wxx[i] = w[i+1]+f, wx[i+1]+f*x, wxx[i+1]+f*x*x
 	}
-	best, bestD := math.Inf(1), 0
-	for d := 0; d <= n/2; d++ {
+	v := make([]float64, n/2+1)
+	for d := range v {
 		mean := wx[d] / w[d]
-		sse := max(wxx[d]-w[d]*mean*mean, 0)
-		if v := sse / (w[d] * w[d]); v < best {
-			best, bestD = v, d
+		v[d] = max(wxx[d]-w[d]*mean*mean, 0) / (w[d] * w[d])
+	}
+	return v
+}
+
+// argmin returns the index of the least of v[:limit+1].
+func argmin(v []float64, limit int) int {
+	best, bestD := math.Inf(1), 0
+	for d := 0; d <= limit && d < len(v); d++ {
+		if v[d] < best {
+			best, bestD = v[d], d
 		}
 	}
 	return bestD
 }
 
-// DetectCold looks for a cold phase at the start of s: the truncation
-// point that minimises the standard error of the remaining mean (MSER),
-// accepted only when the requests before it are clearly slower than those
-// after (median batch mean above the steady median by 3 robust standard
-// deviations and by 50 %). It returns nil when there is none, or when s is
-// too short to tell (fewer than 4 batches).
-func DetectCold(s *summary.Sequence) *ColdPhase {
-	if s == nil {
-		return nil
-	}
-	bs := batches(s)
-	if len(bs) < 2*coldMinBatches {
-		return nil
-	}
-	d := mserCut(bs)
-	if d < coldMinBatches {
-		return nil
-	}
+// cut is a truncation point d of a batch series and the levels it was
+// judged by.
+type cut struct {
+	d                    int
+	coldMed, med, thresh float64
+}
+
+// judge reports whether the batches before d are clearly slower than those
+// after: median batch mean above the steady median by coldSigmas robust
+// standard deviations and by coldMinRatio.
+func judge(bs []batch, d int) (cut, bool) {
 	steady := make([]float64, 0, len(bs)-d)
 	for _, b := range bs[d:] {
 		steady = append(steady, b.mean())
@@ -136,33 +164,166 @@ func DetectCold(s *summary.Sequence) *ColdPhase {
 		cold = append(cold, b.mean())
 	}
 	med, sigma := medianMAD(steady)
-	threshold := med + max(coldSigmas*sigma, coldMinRatio*med)
-	if median(cold) <= threshold {
-		return nil
+	c := cut{d: d, coldMed: median(cold), med: med, thresh: med + max(coldSigmas*sigma, coldMinRatio*med)}
+	return c, c.coldMed > c.thresh
+}
+
+// startsSlow reports whether the first quarter of the batches before c.d
+// (at least coldMinBatches) has its median over c's threshold.
+func startsSlow(bs []batch, c cut) bool {
+	k := max(coldMinBatches, (c.d+coldPrefix-1)/coldPrefix)
+	first := make([]float64, 0, k)
+	for _, b := range bs[:k] {
+		first = append(first, b.mean())
 	}
-	var c ColdPhase
-	var coldSum, steadySum float64
-	var steadyN int64
-	for _, b := range bs[:d] {
-		c.Requests += b.n
-		coldSum += b.sum
+	return median(first) > c.thresh
+}
+
+// findCut looks for a cold phase in bs: the MSER truncation point, and when
+// that fails its threshold, the best shorter one, and so on (a long cut can
+// fail where a short cold phase, such as a JVM's first 48 requests, is
+// plain). A cut that passes but whose first batches are at the steady level
+// is a stall: the first one is returned as stall, and the search goes on.
+func findCut(bs []batch) (cold, stall *cut) {
+	if len(bs) < 2*coldMinBatches {
+		return nil, nil
 	}
-	for _, b := range bs[d:] {
-		steadyN += b.n
-		steadySum += b.sum
+	v := mserErrors(bs)
+	for limit := len(bs) / 2; limit >= coldMinBatches; {
+		d := argmin(v, limit)
+		if d < coldMinBatches {
+			return nil, stall
+		}
+		if c, ok := judge(bs, d); ok {
+			if startsSlow(bs, c) {
+				return &c, stall
+			}
+			if stall == nil {
+				stall = &c
+			}
+		}
+		limit = d - 1
 	}
-	c.End = bs[d].first
+	return nil, stall
+}
+
+// DetectCold looks for a cold phase at the start of s; see detectStart. It
+// returns nil when there is none, or when s is too short to tell (fewer
+// than 4 batches).
+func DetectCold(s *summary.Sequence) *ColdPhase {
+	c, _ := detectStart(s)
+	return c
+}
+
+// detectStart looks for a cold phase at the start of s, on server time
+// (latency minus send lag, so requests that waited in the generator's own
+// queue are not one): the truncation point that minimises the standard
+// error of the remaining mean (MSER), or a shorter one when that fails,
+// accepted when the requests before it are clearly slower than those after
+// (median batch mean above the steady median by 3 robust standard
+// deviations and by 50 %) and the first of them are too. It searches
+// s.Buckets and, when those are coarser than one request each, s.Head too,
+// so that a short cold phase in a long run is not one bucket. A slow
+// stretch after a start at the steady level is returned as a stall.
+func detectStart(s *summary.Sequence) (*ColdPhase, *Stall) {
+	if s == nil {
+		return nil, nil
+	}
+	all := batches(s.Buckets)
+	bs := all
+	c, st := findCut(bs)
+	if s.Stride > 1 && (c == nil || span(bs[:c.d]).n <= summary.HeadLen/2) {
+		head := batches(s.Head)
+		hc, hst := findCut(head)
+		if hc != nil {
+			bs, c = head, hc
+		}
+		if st == nil && hst != nil {
+			st = hst
+			if c == nil {
+				bs = head
+			}
+		}
+	}
+	var total batch
+	for _, b := range all {
+		total.n += b.n
+		total.server += b.server
+	}
+	switch {
+	case c != nil:
+		return coldPhase(bs, *c, total), nil
+	case st != nil:
+		return nil, stallOf(bs, *st, total)
+	}
+	return nil, nil
+}
+
+// span sums bs into one batch.
+func span(bs []batch) batch {
+	out := batch{first: bs[0].first, last: bs[len(bs)-1].last}
+	for _, b := range bs {
+		out.n += b.n
+		out.server += b.server
+	}
+	return out
+}
+
+// rest returns the mean server time of total without part.
+func rest(total, part batch) time.Duration {
+	if n := total.n - part.n; n > 0 {
+		return dur((total.server - part.server) / float64(n))
+	}
+	return 0
+}
+
+func coldPhase(bs []batch, k cut, total batch) *ColdPhase {
+	cold := span(bs[:k.d])
+	c := &ColdPhase{
+		Requests:     cold.n,
+		End:          bs[k.d].first,
+		FirstMean:    dur(bs[0].mean()),
+		ColdMean:     dur(cold.mean()),
+		SteadyMean:   rest(total, cold),
+		ColdMedian:   dur(k.coldMed),
+		SteadyMedian: dur(k.med),
+		Threshold:    dur(k.thresh),
+	}
 	c.Duration = c.End - bs[0].first
-	c.FirstMean = dur(bs[0].mean())
-	c.ColdMean = dur(coldSum / float64(c.Requests))
-	c.SteadyMean = dur(steadySum / float64(steadyN))
-	c.Threshold = dur(threshold)
 	if c.SteadyMean > 0 {
 		c.Slowdown = float64(c.ColdMean) / float64(c.SteadyMean)
 	}
-	c.Text = fmt.Sprintf("cold phase: the first %d requests (%s of the schedule) were slower, mean %s against %s "+
-		"in the steady state after them (%.1f× slower); the first %d took %s on average. "+
-		"Steady-state figures exclude them.",
-		c.Requests, latency.Round3(c.Duration), latency.Round3(c.ColdMean), latency.Round3(c.SteadyMean), c.Slowdown, bs[0].n, latency.Round3(c.FirstMean))
-	return &c
+	c.Text = fmt.Sprintf("cold phase: the first %d requests (%s of the schedule) were slower in server time "+
+		"(latency minus send lag), mean %s against %s after them (%.1f× slower), the first %d at %s; "+
+		"their median batch of %d, %s, is over the threshold %s (the steady median %s plus the larger of 3 robust "+
+		"standard deviations and 50 %%).",
+		c.Requests, latency.Round3(c.Duration), latency.Round3(c.ColdMean), latency.Round3(c.SteadyMean), c.Slowdown,
+		bs[0].n, latency.Round3(c.FirstMean), coldBatch, latency.Round3(c.ColdMedian), latency.Round3(c.Threshold),
+		latency.Round3(c.SteadyMedian))
+	return c
+}
+
+func stallOf(bs []batch, k cut, total batch) *Stall {
+	from := 0
+	for from < k.d-1 && bs[from].mean() <= k.thresh {
+		from++
+	}
+	slow := span(bs[from:k.d])
+	st := &Stall{
+		Start:      bs[from].first,
+		Duration:   bs[k.d].first - bs[from].first,
+		Requests:   slow.n,
+		Mean:       dur(slow.mean()),
+		SteadyMean: rest(total, slow),
+	}
+	if st.SteadyMean > 0 {
+		st.Slowdown = float64(st.Mean) / float64(st.SteadyMean)
+	}
+	st.Text = fmt.Sprintf("stall, not a cold phase: from +%s for %s of the schedule, %d requests were slower in server time, "+
+		"mean %s against %s in the rest of the run (%.1f× slower); the run's first %d requests, at %s, were under "+
+		"the threshold %s (the steady median %s plus the larger of 3 robust standard deviations and 50 %%), "+
+		"so this is no start-up and nothing is cut from the steady state.",
+		latency.Round3(st.Start), latency.Round3(st.Duration), st.Requests, latency.Round3(st.Mean), latency.Round3(st.SteadyMean),
+		st.Slowdown, bs[0].n, latency.Round3(dur(bs[0].mean())), latency.Round3(dur(k.thresh)), latency.Round3(dur(k.med)))
+	return st
 }

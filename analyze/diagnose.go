@@ -19,6 +19,9 @@ type LabelFindings struct {
 	Label string `json:"label"`
 	// Cold is the cold phase at the start, nil when none was found.
 	Cold *ColdPhase `json:"cold_phase"`
+	// Stall is a slow stretch the cold-phase search found after a start
+	// at the steady level, nil when none: it is not a cold phase.
+	Stall *Stall `json:"stall,omitempty"`
 	// Steady holds the figures of the rest of the run when there was a
 	// cold phase, nil otherwise (the whole run is then the steady state).
 	Steady     *Steady     `json:"steady_state"`
@@ -57,8 +60,9 @@ func Diagnose(s *summary.Summary) *Findings {
 
 func diagnoseLabel(s *summary.Summary, st *summary.Stats) LabelFindings {
 	seq := st.Sequence
-	lf := LabelFindings{Label: st.Label, Cold: DetectCold(seq), Judged: []string{}}
-	if seq != nil && len(batches(seq)) >= 2*coldMinBatches {
+	lf := LabelFindings{Label: st.Label, Judged: []string{}}
+	lf.Cold, lf.Stall = detectStart(seq)
+	if seq != nil && len(batches(seq.Buckets)) >= 2*coldMinBatches {
 		lf.Judged = append(lf.Judged, "cold_phase")
 	}
 	var skip func(time.Time) bool
@@ -72,6 +76,12 @@ func diagnoseLabel(s *summary.Summary, st *summary.Stats) LabelFindings {
 			return false
 		}
 		lf.Steady = steadyStats(st.Series, skip, c.End)
+		if lf.Steady.Requests == 0 {
+			lf.Steady = nil
+			c.Text += " The run ended within a time window of its end, so there is no steady state to report; run longer."
+		} else {
+			c.Text += " Steady-state figures exclude them."
+		}
 	}
 	lf.Spikes = DetectSpikes(st.Series, skip)
 	lf.Saturation = DetectSaturation(st.Series, skip)

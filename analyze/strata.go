@@ -15,7 +15,7 @@ func coldEnd(bs *summary.Blocks) time.Duration {
 		s := &summary.Sequence{Stride: 1}
 		for i, b := range run.Total.Blocks {
 			at := time.Duration(i) * run.Total.Width
-			s.Buckets = append(s.Buckets, summary.SeqBucket{Count: b.Sent, Sum: b.Sum, First: at, Last: at})
+			s.Buckets = append(s.Buckets, summary.SeqBucket{Count: b.Sent, Sum: b.Sum, Server: b.Sum, First: at, Last: at})
 		}
 		if c := DetectCold(s); c != nil {
 			end = max(end, c.End)

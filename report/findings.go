@@ -32,6 +32,9 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 		if lf.Steady != nil {
 			lines = append(lines, lf.Steady.Text)
 		}
+		if lf.Stall != nil {
+			lines = append(lines, lf.Stall.Text)
+		}
 		if lf.Spikes != nil && len(lf.Spikes.Episodes) > 0 {
 			lines = append(lines, lf.Spikes.Text)
 			for _, e := range lf.Spikes.Episodes {

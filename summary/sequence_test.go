@@ -19,14 +19,31 @@ func TestSequenceCoarsens(t *testing.T) {
 		t.Fatalf("stride %d, %d buckets; want 4, 3", s.Stride, len(s.Buckets))
 	}
 	want := []SeqBucket{
-		{4, float64(10 * time.Millisecond), 0, 3 * time.Millisecond},
-		{4, float64(26 * time.Millisecond), 4 * time.Millisecond, 7 * time.Millisecond},
-		{2, float64(19 * time.Millisecond), 8 * time.Millisecond, 9 * time.Millisecond},
+		{4, float64(10 * time.Millisecond), 0, 3 * time.Millisecond, float64(10 * time.Millisecond)},
+		{4, float64(26 * time.Millisecond), 4 * time.Millisecond, 7 * time.Millisecond, float64(26 * time.Millisecond)},
+		{2, float64(19 * time.Millisecond), 8 * time.Millisecond, 9 * time.Millisecond, float64(19 * time.Millisecond)},
 	}
 	for i, b := range s.Buckets {
 		if b != want[i] {
 			t.Errorf("bucket %d = %+v, want %+v", i, b, want[i])
 		}
+	}
+	if len(s.Head) != 10 || s.Head[9].Count != 1 || s.Head[9].Sum != float64(10*time.Millisecond) {
+		t.Errorf("head %+v, want the 10 requests one bucket each", s.Head)
+	}
+}
+
+// TestSequenceServerTime: Server sums latency minus send lag, so the time
+// a request waited in the generator's own queue is out of it.
+func TestSequenceServerTime(t *testing.T) {
+	s := NewSequence(4)
+	s.Add(&result.Result{Seq: 0, Intended: 0, Sent: 30 * time.Millisecond, Latency: 35 * time.Millisecond})
+	s.Add(&result.Result{Seq: 1, Intended: time.Millisecond, Sent: 2 * time.Millisecond, Latency: 5 * time.Millisecond})
+	if b := s.Buckets[0]; b.Sum != float64(35*time.Millisecond) || b.Server != float64(5*time.Millisecond) {
+		t.Errorf("bucket 0 = %+v, want Sum 35ms, Server 5ms", b)
+	}
+	if s.Head[1].Server != float64(4*time.Millisecond) {
+		t.Errorf("head 1 = %+v, want Server 4ms", s.Head[1])
 	}
 }
 
