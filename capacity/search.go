@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/surge-dev/surge/threshold"
 )
@@ -31,12 +32,20 @@ type Outcome struct {
 	SLO string `json:"slo"`
 	// MaxRate is the highest rate that passed (requests/s), 0 when none
 	// did; Fail the lowest that failed, 0 when none did (MaxRate is then
-	// Max: the search stopped at its bound).
+	// Max: the search stopped at its bound). Both are 0 when Unreliable.
 	MaxRate float64 `json:"max_rate"`
 	Fail    float64 `json:"fail_rate"`
-	// Margin is Fail − MaxRate: the true capacity lies in between.
+	// Margin is Fail − MaxRate: the true capacity lies in between. The
+	// trials at both rates are run twice; a rate whose two verdicts differ
+	// does not bound the answer, so the margin widens to the next rate
+	// whose every trial agreed.
 	Margin float64 `json:"margin"`
-	Trials []Trial `json:"trials"`
+	// Unreliable is true when the answer would rest on a trial that says
+	// nothing sure about the server (Trial.Unreliable): no rate is given
+	// then, and Held is the highest rate that passed.
+	Unreliable bool    `json:"unreliable,omitempty"`
+	Held       float64 `json:"held_rate,omitempty"`
+	Trials     []Trial `json:"trials"`
 	// Bounded is true when every trial passed up to Max.
 	Bounded bool   `json:"bounded"`
 	Text    string `json:"text"`
@@ -52,8 +61,13 @@ var ErrNoTrials = errors.New("capacity: start must be positive and not above max
 // Search finds the highest rate that holds an SLO: it doubles the rate from
 // Start until a trial fails (never above Max), then bisects between the
 // last pass and the first failure with fresh trials until they are within
-// Precision. trial runs one constant-rate trial and judges it. On an error
-// Search returns the trials so far with it.
+// Precision, then runs the trials at both once more, so that the margin
+// covers how much a verdict varies from trial to trial. An unreliable trial
+// (the generator fell behind, the server had not recovered) is run once
+// more at once; if it is unreliable again it counts as a failure for the
+// search, and an answer bounded by it is no answer (Outcome.Unreliable).
+// trial runs one constant-rate trial and judges it. On an error Search
+// returns the trials so far with it.
 func Search(ctx context.Context, o Options, slo threshold.SLO, trial TrialFunc) (*Outcome, error) {
 	if o.Precision <= 0 {
 		o.Precision = 0.05
@@ -65,14 +79,20 @@ func Search(ctx context.Context, o Options, slo threshold.SLO, trial TrialFunc) 
 		return nil, ErrNoTrials
 	}
 	c := &Outcome{SLO: slo.String(), Trials: []Trial{}}
-	run := func(rate float64) (Trial, error) {
-		t, err := trial(ctx, len(c.Trials)+1, rate)
-		if err == nil {
+	run := func(rate float64) (bool, error) {
+		for attempt := 0; attempt < 2; attempt++ {
+			t, err := trial(ctx, len(c.Trials)+1, rate)
+			if err != nil {
+				return false, err
+			}
 			c.Trials = append(c.Trials, t)
+			if !t.Unreliable || len(c.Trials) >= o.MaxTrials {
+				break
+			}
 		}
-		return t, err
+		return c.Trials[len(c.Trials)-1].Pass, nil
 	}
-	lo, hi, err := climb(o, run)
+	lo, hi, err := climb(o, run, func() int { return len(c.Trials) })
 	if err != nil {
 		return c, err
 	}
@@ -81,45 +101,140 @@ func Search(ctx context.Context, o Options, slo threshold.SLO, trial TrialFunc) 
 			break
 		}
 		mid := (lo + hi) / 2
-		t, err := run(mid)
+		pass, err := run(mid)
 		if err != nil {
 			return c, err
 		}
-		if t.Pass {
+		if pass {
 			lo = mid
 		} else {
 			hi = mid
 		}
 	}
+	// The margin comes from repeating the trials next to the answer.
+	for _, r := range []float64{lo, hi} {
+		if r > 0 && len(c.Trials) < o.MaxTrials && ctx.Err() == nil {
+			if _, err := run(r); err != nil {
+				return c, err
+			}
+		}
+	}
+	c.answer(o, slo, lo, hi)
+	return c, ctx.Err()
+}
+
+// answer sets the outcome from the trials, given the search's last pass lo
+// and first failure hi: a rate bounds the answer only when every trial at
+// it agreed, so a disagreeing repeat moves lo down to the next rate whose
+// trials all passed and hi up to the next whose trials all failed.
+func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
+	all := func(r float64, pass bool) bool {
+		n := 0
+		for _, t := range c.Trials {
+			if t.Rate == r {
+				n++
+				if t.Pass != pass {
+					return false
+				}
+			}
+		}
+		return n > 0
+	}
+	var mixed []string
+	for lo > 0 && !all(lo, true) {
+		mixed = append(mixed, FormatRate(lo))
+		lo = c.below(lo)
+	}
+	for hi > 0 && !all(hi, false) {
+		mixed = append(mixed, FormatRate(hi))
+		hi = c.above(hi)
+	}
+	note := ""
+	if len(mixed) > 0 {
+		note = fmt.Sprintf("; the verdict at %s/s changed between repeated trials", strings.Join(mixed, "/s and "))
+	}
+	if u := c.unreliableAt(hi); u != nil {
+		c.Unreliable, c.Held = true, lo
+		c.Text = fmt.Sprintf("unreliable: %s (trial %d at %s/s: %s); the server held %s up to at least %.1f/s",
+			unreliableCause(u.Why), u.N, FormatRate(u.Rate), u.Why, slo, lo)
+		return
+	}
 	c.MaxRate, c.Fail = lo, hi
 	switch {
 	case hi == 0:
 		c.Bounded = true
-		c.Text = fmt.Sprintf("every trial held %s up to the -max of %.1f/s: capacity is at least %.1f/s", slo, o.Max, lo)
+		c.Text = fmt.Sprintf("every trial held %s up to the -max of %.1f/s: capacity is at least %.1f/s%s", slo, o.Max, lo, note)
 	case lo == 0:
-		c.Text = fmt.Sprintf("no rate tried held %s: even %.2f/s failed", slo, hi)
+		c.Text = fmt.Sprintf("no rate tried held %s: even %.2f/s failed%s", slo, hi, note)
 	default:
 		c.Margin = hi - lo
-		c.Text = fmt.Sprintf("max rate holding %s: %.1f requests/s (%.1f/s failed; the capacity lies in between, margin %.1f/s = %.0f%%)",
-			slo, lo, hi, c.Margin, 100*c.Margin/lo)
+		c.Text = fmt.Sprintf("max rate holding %s: %.1f requests/s (%.1f/s failed; the capacity lies in between, margin %.1f/s = %.0f%%, from trials repeated at both%s)",
+			slo, lo, hi, c.Margin, 100*c.Margin/lo, note)
 	}
-	return c, ctx.Err()
+}
+
+// below returns the highest rate tried under r, 0 for none; above the
+// lowest over r, 0 for none.
+func (c *Outcome) below(r float64) float64 {
+	b := 0.0
+	for _, t := range c.Trials {
+		if t.Rate < r && t.Rate > b {
+			b = t.Rate
+		}
+	}
+	return b
+}
+
+func (c *Outcome) above(r float64) float64 {
+	a := 0.0
+	for _, t := range c.Trials {
+		if t.Rate > r && (a == 0 || t.Rate < a) {
+			a = t.Rate
+		}
+	}
+	return a
+}
+
+// unreliableAt returns the last unreliable trial at rate r (0: none), or
+// nil when the last trial at r was reliable: the answer rests on it.
+func (c *Outcome) unreliableAt(r float64) *Trial {
+	var last *Trial
+	for i := range c.Trials {
+		if r > 0 && c.Trials[i].Rate == r {
+			last = &c.Trials[i]
+		}
+	}
+	if last != nil && last.Unreliable {
+		return last
+	}
+	return nil
+}
+
+// unreliableCause names what made a trial unreliable, from its Why.
+func unreliableCause(why string) string {
+	switch {
+	case strings.Contains(why, "generator behind"):
+		return "the generator limited the trials"
+	case strings.Contains(why, "not recovered"):
+		return "the server had not recovered from the previous trial"
+	}
+	return "the trials were too short for the SLO's percentile"
 }
 
 // climb doubles the rate from o.Start until a trial fails, o.Max has
-// passed or o.MaxTrials ran; it returns the last rate that passed and the
-// first that failed (0 for none).
-func climb(o Options, run func(rate float64) (Trial, error)) (lo, hi float64, err error) {
-	for rate, n := o.Start, 1; ; rate, n = min(2*rate, o.Max), n+1 {
-		t, err := run(rate)
+// passed or o.MaxTrials ran (ran counts the trials so far); it returns the
+// last rate that passed and the first that failed (0 for none).
+func climb(o Options, run func(rate float64) (bool, error), ran func() int) (lo, hi float64, err error) {
+	for rate := o.Start; ; rate = min(2*rate, o.Max) {
+		pass, err := run(rate)
 		if err != nil {
 			return lo, hi, err
 		}
-		if !t.Pass {
+		if !pass {
 			return lo, rate, nil
 		}
 		lo = rate
-		if rate >= o.Max || n >= o.MaxTrials {
+		if rate >= o.Max || ran() >= o.MaxTrials {
 			return lo, 0, nil
 		}
 	}

@@ -23,7 +23,42 @@ const (
 	// and the SLO would break in a longer run.
 	trialTrend      = 1.2
 	trialTrendSlack = 2 * time.Millisecond
+	// lagFloor and lagShare bound the generator's send lag: a trial whose
+	// send lag p99 is above the larger of lagFloor and lagShare of the
+	// SLO's tightest latency bound did not offer its rate on time.
+	lagFloor = 10 * time.Millisecond
+	lagShare = 0.25
+	// tailRequests is how many requests a percentile of the SLO must rest
+	// on above it: pQ needs tailRequests/(1−Q) measured requests.
+	tailRequests = 10
 )
+
+// LagBound returns the send lag p99 above which a trial's generator fell
+// behind: the larger of 10ms and a quarter of slo's tightest latency bound.
+func LagBound(slo threshold.SLO) time.Duration {
+	var tight time.Duration
+	for _, o := range slo {
+		if o.IsLatency() && (tight == 0 || o.Duration() < tight) {
+			tight = o.Duration()
+		}
+	}
+	return max(lagFloor, time.Duration(lagShare*float64(tight)))
+}
+
+// MinRequests returns how many measured requests a trial needs for slo's
+// highest percentile pQ to rest on at least 10 requests above it:
+// ⌈10/(1−Q)⌉ (p50: 20, p95: 200, p99: 1,000, p99.9: 10,000); 0 when slo
+// has no percentile.
+func MinRequests(slo threshold.SLO) int64 {
+	var n int64
+	for _, o := range slo {
+		if o.Metric == threshold.MetricQuantile && o.Quantile < 1 {
+			// Rounded first: 10/(1−0.999) is 10000.000000000009 in floats.
+			n = max(n, int64(math.Ceil(math.Round(tailRequests/(1-o.Quantile)*1e6)/1e6)))
+		}
+	}
+	return n
+}
 
 // Trial is one constant-rate step of a capacity search.
 type Trial struct {
@@ -52,18 +87,38 @@ type Trial struct {
 	// FirstP50 and SecondP50 are the p50 of the measured part's halves.
 	FirstP50  time.Duration `json:"first_p50"`
 	SecondP50 time.Duration `json:"second_p50"`
-	Pass      bool          `json:"pass"`
-	Hard      bool          `json:"hard_failure"`
-	Why       string        `json:"why"`
+	// SendLagP99 is the 99th percentile of surge's send lag (Sent −
+	// Intended). The latencies above are the server's: each request's
+	// latency less its send lag.
+	SendLagP99 time.Duration `json:"send_lag_p99"`
+	// Unreliable is true when the trial says nothing sure about the
+	// server: the generator fell behind (send lag p99 above LagBound, or
+	// ticks not sent while the in-flight cap was not reached), or the
+	// trial measured fewer than MinRequests; Why says which.
+	Unreliable bool `json:"unreliable,omitempty"`
+	// Note says how the trial was set up differently from the flags, e.g.
+	// lengthened to hold enough requests for the SLO's percentile.
+	Note string `json:"note,omitempty"`
+	Pass bool   `json:"pass"`
+	Hard bool   `json:"hard_failure"`
+	Why  string `json:"why"`
 	// Stopped is true when the trial was cut short by a hard failure.
 	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Recorder folds one trial's results into a Trial. Results due before
-// Warmup are discarded; Length is the trial's schedule length.
+// Warmup are discarded; Length is the trial's schedule length. A request
+// completed in time when it ended before Length + InTime (the caller sets
+// InTime to the SLO's latency bound, so that requests due at the very end
+// are not counted late for latency the SLO allows). AtCap tells Judge
+// that the in-flight cap was reached: not-sent ticks were then the
+// server's backlog, not the generator's.
 type Recorder struct {
 	Warmup, Length time.Duration
+	InTime         time.Duration
+	AtCap          bool
 	all, h1, h2    *latency.Histogram
+	lag            *latency.Histogram
 	due, failed    int64
 	completedOK    int64
 	timeouts       int64
@@ -76,7 +131,7 @@ var _ result.Consumer = (*Recorder)(nil)
 // NewRecorder returns a recorder for a trial of length whose first warmup
 // is discarded.
 func NewRecorder(warmup, length time.Duration) *Recorder {
-	return &Recorder{Warmup: warmup, Length: length, all: latency.New(), h1: latency.New(), h2: latency.New()}
+	return &Recorder{Warmup: warmup, Length: length, all: latency.New(), h1: latency.New(), h2: latency.New(), lag: latency.New()}
 }
 
 // Add records r; it implements result.Consumer.
@@ -102,14 +157,18 @@ func (t *Recorder) Add(_ *result.Meta, r *result.Result) {
 		if result.ClassOf(r.Error) == result.ClassTimeout {
 			t.timeouts++
 		}
-	} else if r.End() < t.Length {
+	} else if r.End() < t.Length+t.InTime {
 		t.completedOK++
 	}
-	t.all.Record(r.Latency)
+	// The server's latency: surge's own send lag is not the server's.
+	lag := max(0, r.SendLag())
+	server := max(0, r.Latency-lag)
+	t.lag.Record(lag)
+	t.all.Record(server)
 	if r.Intended < t.Warmup+(t.Length-t.Warmup)/2 {
-		t.h1.Record(r.Latency)
+		t.h1.Record(server)
 	} else {
-		t.h2.Record(r.Latency)
+		t.h2.Record(server)
 	}
 }
 
@@ -117,14 +176,17 @@ func (t *Recorder) Add(_ *result.Meta, r *result.Result) {
 func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
 
 // Judge returns the trial at rate against slo. A trial passes when every
-// objective holds and the server kept up: it completed at least 95 % of
-// the measured requests within the trial, and the second half's p50 is not
-// above 1.2× the first half's + 2ms (a queue building up breaks any SLO
-// given time, even if this trial was too short to show it).
+// objective holds on the server's latency (latency less send lag) and the
+// server kept up: it completed at least 95 % of the measured requests in
+// time, and the second half's p50 is not above 1.2× the first half's + 2ms
+// (a queue building up breaks any SLO given time, even if this trial was
+// too short to show it). A trial whose generator fell behind, or that
+// would pass on fewer than MinRequests(slo), is Unreliable and does not
+// pass.
 func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
 		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts, Canceled: t.canceled, NotSent: t.notSent,
-		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5)}
+		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5), SendLagP99: t.lag.Quantile(0.99)}
 	if t.due > 0 {
 		tr.Errors = float64(t.failed) / float64(t.due)
 	}
@@ -155,7 +217,29 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	if tr.Pass {
 		tr.Why = "SLO holds and the server kept up"
 	}
+	if u := t.unreliable(&tr, slo); u != "" && !tr.Hard {
+		tr.Unreliable, tr.Pass = true, false
+		tr.Why = u + "; " + tr.Why
+	}
 	return tr
+}
+
+// unreliable says why the trial tr cannot judge the server, "" when it
+// can: the generator fell behind, or too few requests were measured.
+func (t *Recorder) unreliable(tr *Trial, slo threshold.SLO) string {
+	var why []string
+	if b := LagBound(slo); tr.SendLagP99 > b {
+		why = append(why, fmt.Sprintf("generator behind: send lag p99 %s > %s", latency.Round3(tr.SendLagP99), b))
+	}
+	if t.notSent > 0 && !t.AtCap {
+		why = append(why, fmt.Sprintf("generator behind: %d ticks not sent below the in-flight cap", t.notSent))
+	}
+	// A pass on too few requests does not show the percentile held; a
+	// failure still shows what broke.
+	if need := MinRequests(slo); tr.Pass && t.all.Count() < need {
+		why = append(why, fmt.Sprintf("too short: %d requests measured, the SLO's percentile needs %d", t.all.Count(), need))
+	}
+	return strings.Join(why, "; ")
 }
 
 // broken returns a sentence for each objective of slo that tr breaks.

@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,9 @@ func TestJudgeSLO(t *testing.T) {
 		pass     bool
 		why      string
 	}{
-		{"p99<500ms,errors<1%", flat(20 * time.Millisecond), 0, true, "SLO holds and the server kept up"},
+		{"p50<500ms,errors<1%", flat(20 * time.Millisecond), 0, true, "SLO holds and the server kept up"},
+		{"p99<500ms,errors<1%", flat(20 * time.Millisecond), 0, false,
+			"too short: 100 requests measured, the SLO's percentile needs 1000; SLO holds and the server kept up"},
 		{"p99<500ms", flat(612345 * time.Microsecond), 0, false, "p99 612ms ≥ 500ms; fell behind: 93 of 100 completed in time"},
 		{"P99.9 <= 600ms", flat(612345 * time.Microsecond), 0, false, "p99.9 612ms ≥ 600ms; fell behind: 93 of 100 completed in time"},
 		{"mean<10ms,max<1s", flat(20 * time.Millisecond), 0, false, "mean 20ms ≥ 10ms"},
@@ -63,7 +66,7 @@ func TestJudgeSLO(t *testing.T) {
 	}
 	none := NewRecorder(time.Second, 2*time.Second)
 	s, _ := parseSLO("p99<1s,errors<1%")
-	if tr := none.Judge(1, 10, s); tr.Pass || tr.Why != "no requests measured" {
+	if tr := none.Judge(1, 10, s); tr.Pass || tr.Unreliable || tr.Why != "no requests measured" {
 		t.Errorf("no requests: pass %v, why %q", tr.Pass, tr.Why)
 	}
 	if got := fmt.Sprint(s); got != "p99<1s,errors<1%" {
@@ -112,8 +115,51 @@ func TestJudgeOwnCancellations(t *testing.T) {
 		rec.Add(nil, &result.Result{Intended: 9990 * time.Millisecond, Sent: 9990 * time.Millisecond, Latency: 2 * time.Second, Error: "canceled: run stopped"})
 		rec.Add(nil, &result.Result{Intended: 9995 * time.Millisecond, Flags: result.NotSent, Error: "canceled: run stopped"})
 	}
+	rec.AtCap = true // the server held the in-flight cap, so the unsent ticks are its backlog
 	tr := rec.Judge(1, 100, s)
 	if !tr.Pass || tr.Errors != 0 || tr.Canceled != 5 || tr.NotSent != 5 {
 		t.Errorf("trial %+v: want a pass with no errors, 5 cancelled and 5 not sent", tr)
 	}
+}
+
+// TestJudgeServerLatency: the SLO is judged on the server's latency, each
+// request's latency less surge's send lag; a trial whose send lag p99 is
+// beyond LagBound is unreliable, not a failure of the server. Before, 100 ms
+// of send lag on a 20 ms server broke p99<50ms.
+func TestJudgeServerLatency(t *testing.T) {
+	s, err := parseSLO("p99<50ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	judge := func(lag time.Duration) Trial {
+		rec := NewRecorder(0, 10*time.Second)
+		for i := 0; i < 1000; i++ {
+			r := result.Result{Seq: uint64(i), Intended: time.Duration(i) * 9 * time.Millisecond, Status: 200}
+			r.Sent = r.Intended + lag
+			r.Latency = lag + 20*time.Millisecond
+			rec.Add(nil, &r)
+		}
+		return rec.Judge(1, 100, s)
+	}
+	if tr := judge(5 * time.Millisecond); !tr.Pass || tr.Unreliable || tr.P99 != 20*time.Millisecond {
+		t.Errorf("5ms of send lag: %+v, want a pass at p99 20ms", tr)
+	}
+	tr := judge(100 * time.Millisecond)
+	if tr.Pass || !tr.Unreliable || !strings.HasPrefix(tr.Why, "generator behind: send lag p99 100ms > 12.5ms") {
+		t.Errorf("100ms of send lag: pass %v, unreliable %v, why %q; want unreliable, generator behind", tr.Pass, tr.Unreliable, tr.Why)
+	}
+	for slo, want := range map[string]int64{"p50<1s": 20, "p95<1s": 200, "p99<1s,errors<1%": 1000, "p99.9<1s": 10000, "mean<1s": 0} {
+		if got := MinRequests(mustParse(t, slo)); got != want {
+			t.Errorf("MinRequests(%s) = %d, want %d", slo, got, want)
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) threshold.SLO {
+	t.Helper()
+	slo, err := parseSLO(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slo
 }

@@ -17,8 +17,14 @@ func CapacityText(w io.Writer, c *capacity.Outcome) error {
 	fmt.Fprintln(tw, "Trial\tRate\tRequests\tp50\tp99\tErrors\tThroughput\tVerdict")
 	for _, t := range c.Trials {
 		v := "pass"
-		if !t.Pass {
+		switch {
+		case t.Unreliable:
+			v = "unreliable: " + t.Why
+		case !t.Pass:
 			v = "fail: " + t.Why
+		}
+		if t.Note != "" {
+			v += " [" + t.Note + "]"
 		}
 		fmt.Fprintf(tw, "%d\t%s/s\t%d\t%s\t%s\t%.2f%%\t%.1f/s\t%s\n", t.N, capacity.FormatRate(t.Rate), t.Requests,
 			latency.Round3(t.P50), latency.Round3(t.P99), 100*t.Errors, t.Throughput, v)

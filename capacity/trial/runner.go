@@ -44,6 +44,37 @@ type Runner struct {
 	Origin time.Time
 
 	seq uint64
+	// baseline is the server's p50 in the first trial that passed, probe
+	// the rate at which the recovery probe runs (see recovered).
+	baseline time.Duration
+	probe    float64
+}
+
+// Recovery probe; see docs/methods.md. Before every trial after the
+// first pass, a probeLength run at the first passing rate (at most
+// probeMaxRate) must show a server p50 within probeFactor × the baseline
+// + probeSlack; it is retried after each further cooldown up to
+// probeTries times, and a trial run on a server that never came back is
+// unreliable.
+const (
+	probeLength  = time.Second
+	probeMaxRate = 20.0
+	probeFactor  = 2
+	probeSlack   = 2 * time.Millisecond
+	probeTries   = 5
+)
+
+// Lengthen returns the length of a trial at rate for slo: step, or longer
+// so that its measured part (after warmup) holds capacity.MinRequests(slo)
+// requests; it also returns a note saying so, "" when not lengthened.
+func Lengthen(step, warmup time.Duration, rate float64, slo threshold.SLO) (time.Duration, string) {
+	need := capacity.MinRequests(slo)
+	if need == 0 || rate*(step-warmup).Seconds() >= float64(need) {
+		return step, ""
+	}
+	measured := time.Duration(math.Ceil(float64(need)/rate*10)) * 100 * time.Millisecond
+	return warmup + measured, fmt.Sprintf("lengthened to %s so that the SLO's percentile rests on 10 requests (%d measured)",
+		warmup+measured, need)
 }
 
 // trialRate turns requests/s into a schedule.Rate exact to 1/100 request/s.
@@ -55,15 +86,89 @@ func trialRate(perSecond float64) schedule.Rate {
 // that most requests fail is stopped at once and judged a hard failure.
 func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, error) {
 	if n > 1 && r.Cooldown > 0 {
-		select {
-		case <-time.After(r.Cooldown):
-		case <-ctx.Done():
-			return capacity.Trial{}, ctx.Err()
+		if err := sleep(ctx, r.Cooldown); err != nil {
+			return capacity.Trial{}, err
 		}
 	}
+	back, err := r.recovered(ctx)
+	if err != nil {
+		return capacity.Trial{}, err
+	}
+	step, note := Lengthen(r.Step, r.Warmup, rate, r.SLO)
+	tr, err := r.trial(ctx, n, rate, step)
+	if err != nil {
+		return tr, err
+	}
+	tr.Note = note
+	if back != "" && !tr.Hard {
+		tr.Unreliable, tr.Pass = true, false
+		tr.Why = back + "; " + tr.Why
+	}
+	if tr.Pass && r.baseline == 0 {
+		r.baseline, r.probe = max(tr.P50, time.Microsecond), min(rate, probeMaxRate)
+	}
+	if r.Progress != nil {
+		verdict := "pass"
+		switch {
+		case tr.Unreliable:
+			verdict = "UNRELIABLE"
+		case !tr.Pass:
+			verdict = "FAIL"
+		}
+		if note != "" {
+			note = " [" + note + "]"
+		}
+		fmt.Fprintf(r.Progress, "trial %d: %s/s: p50 %s, p99 %s (server), send lag p99 %s, errors %.2f%%: %s (%s)%s\n", n, capacity.FormatRate(rate),
+			latency.Round3(tr.P50), latency.Round3(tr.P99), latency.Round3(tr.SendLagP99), 100*tr.Errors, verdict, tr.Why, note)
+	}
+	return tr, nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// recovered probes the server until its p50 is back within probeFactor of
+// the baseline, waiting a cooldown between probes; it returns "" when it
+// is (or no trial passed yet), else why the next trial is unreliable.
+func (r *Runner) recovered(ctx context.Context) (string, error) {
+	if r.baseline == 0 {
+		return "", nil
+	}
+	bound := probeFactor*r.baseline + probeSlack
+	var p50 time.Duration
+	for i := 0; i < probeTries; i++ {
+		if i > 0 {
+			if err := sleep(ctx, max(r.Cooldown, probeLength)); err != nil {
+				return "", err
+			}
+		}
+		plan := run.Plan{Config: r.Config}
+		plan.Config.Rate, plan.Config.Duration = trialRate(r.probe), probeLength
+		rec := capacity.NewRecorder(0, probeLength)
+		if _, err := run.Do(ctx, plan, run.Outputs{Consumers: []result.Consumer{rec}}); err != nil {
+			return "", err
+		}
+		if p50 = rec.Judge(0, r.probe, nil).P50; p50 <= bound {
+			return "", nil
+		}
+	}
+	return fmt.Sprintf("server not recovered: probe p50 %s at %s/s > %d× the baseline %s + %s after %d probes",
+		latency.Round3(p50), capacity.FormatRate(r.probe), probeFactor, latency.Round3(r.baseline), probeSlack, probeTries), nil
+}
+
+// trial runs one trial of length step at rate and judges it.
+func (r *Runner) trial(ctx context.Context, n int, rate float64, step time.Duration) (capacity.Trial, error) {
 	plan := run.Plan{Config: r.Config}
-	plan.Config.Rate, plan.Config.Duration = trialRate(rate), r.Step
-	rec := capacity.NewRecorder(r.Warmup, r.Step)
+	plan.Config.Rate, plan.Config.Duration = trialRate(rate), step
+	rec := capacity.NewRecorder(r.Warmup, step)
+	rec.InTime = r.SLO.MaxLatency()
 	out := run.Outputs{Consumers: []result.Consumer{rec}}
 	if r.Output != nil {
 		if r.Origin.IsZero() {
@@ -76,9 +181,13 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 	// The trial ends with its schedule plus time to drain; requests still
 	// in flight then are far beyond any SLO and are cancelled.
 	drain := max(2*time.Second, 2*r.SLO.MaxLatency())
-	tctx, cancel := context.WithTimeout(ctx, r.Step+drain)
+	tctx, cancel := context.WithTimeout(ctx, step+drain)
 	defer cancel()
-	hard := &hardWatch{done: make(chan struct{})}
+	limit := int64(r.Config.Connections)
+	if limit <= 0 {
+		limit = attack.DefaultOpenConnections
+	}
+	hard := &hardWatch{done: make(chan struct{}), limit: limit}
 	out.Live = func(l *run.Live) ([]run.View, error) {
 		go hard.watch(l.Stats, l.Stop)
 		return []run.View{hard}, nil
@@ -96,18 +205,11 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 	if ctx.Err() != nil {
 		return capacity.Trial{}, ctx.Err()
 	}
+	rec.AtCap = hard.atCap.Load()
 	tr := rec.Judge(n, rate, r.SLO)
 	if hard.stopped.Load() {
-		tr.Stopped, tr.Hard, tr.Pass = true, true, false
+		tr.Stopped, tr.Hard, tr.Pass, tr.Unreliable = true, true, false, false
 		tr.Why = "hard failure, stopped early: " + tr.Why
-	}
-	if r.Progress != nil {
-		verdict := "pass"
-		if !tr.Pass {
-			verdict = "FAIL"
-		}
-		fmt.Fprintf(r.Progress, "trial %d: %s/s: p50 %s, p99 %s, errors %.2f%%: %s (%s)\n", n, capacity.FormatRate(rate),
-			latency.Round3(tr.P50), latency.Round3(tr.P99), 100*tr.Errors, verdict, tr.Why)
 	}
 	return tr, nil
 }
@@ -141,10 +243,12 @@ var (
 
 // hardWatch is the live view of a trial that stops it once at least 20
 // requests completed and most of them failed, checking every 200ms until
-// the engine ends.
+// the engine ends. It also notes whether requests in flight reached limit,
+// the in-flight cap (sampled at each check).
 type hardWatch struct {
-	stopped atomic.Bool
-	done    chan struct{}
+	stopped, atCap atomic.Bool
+	done           chan struct{}
+	limit          int64
 }
 
 func (h *hardWatch) watch(st *attack.Stats, stop func()) {
@@ -155,6 +259,9 @@ func (h *hardWatch) watch(st *attack.Stats, stop func()) {
 		case <-h.done:
 			return
 		case <-tick.C:
+			if st.InFlight.Load() >= h.limit {
+				h.atCap.Store(true)
+			}
 			// Ticks never sent are surge's, not the server's errors.
 			if d := st.Done.Load(); d >= 20 && float64(st.Errors.Load()-st.NotSent.Load()) > capacity.HardErrors*float64(d) {
 				h.stopped.Store(true)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -48,7 +50,7 @@ Examples:
 func runCapacity(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "capacity", capacityUsage)
 	var (
-		start    = rateFlag{schedule.Rate{Freq: 10, Per: time.Second}}
+		start    = rateFlag{}
 		maxRate  = rateFlag{schedule.Rate{Freq: 10000, Per: time.Second}}
 		load     capacityLoad
 		sloText  = fs.String("slo", "", "objectives, e.g. 'p99<500ms,errors<1%' (required)")
@@ -65,7 +67,7 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	load.format = fs.String("format", "auto", "targets format: auto, urls, http (vegeta), json (vegeta)")
 	load.timeout = fs.Duration("timeout", attack.DefaultTimeout, "per-request timeout")
 	fs.Var(positiveFlag{&load.conns}, "connections", "max requests in flight (default as attack)")
-	fs.Var(&start, "start", "first rate tried (10/1s)")
+	fs.Var(&start, "start", "first rate tried (default: 10/1s, or the rate at which a trial holds enough requests for the SLO's percentile)")
 	fs.Var(&maxRate, "max", "highest rate ever tried (10000/1s)")
 	fs.Var(&load.hdr, "header", "header added to every target, \"Key: Value\" (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -85,9 +87,6 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("-precision: %v", err)
 	}
-	if start.r.IsMax() || maxRate.r.IsMax() {
-		return usagef("-start and -max must be rates like 10/1s")
-	}
 	if *step <= 0 {
 		return usagef("-step-duration must be positive")
 	}
@@ -96,6 +95,15 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	}
 	if *warmup >= *step {
 		return usagef("-warmup %s leaves nothing of a %s trial", *warmup, *step)
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "start" })
+	if given && start.r.IsMax() || maxRate.r.IsMax() {
+		return usagef("-start and -max must be rates like 10/1s")
+	}
+	startRate, err := capacityStart(given, start.r.PerSecond(), slo, *step, *warmup)
+	if err != nil {
+		return err
 	}
 	if *typ != "text" && *typ != "json" {
 		return usagef("-type %q: expected text or json", *typ)
@@ -116,13 +124,13 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 		}
 		defer f.Close()
 		meta := surgerun.NewMeta(cfg, commandLine(fs))
-		meta.Profile = fmt.Sprintf("capacity search %s from %s to %s, %s trials", slo, start.r, maxRate.r, *step)
+		meta.Profile = fmt.Sprintf("capacity search %s from %s/s to %s, %s trials", slo, capacity.FormatRate(startRate), maxRate.r, *step)
 		if tr.Output, err = result.NewWriter(f, meta); err != nil {
 			return err
 		}
 		tr.Origin = time.Now()
 	}
-	c, err := capacity.Search(ctx, capacity.Options{Start: start.r.PerSecond(), Max: maxRate.r.PerSecond(),
+	c, err := capacity.Search(ctx, capacity.Options{Start: min(startRate, maxRate.r.PerSecond()), Max: maxRate.r.PerSecond(),
 		Precision: precision, MaxTrials: *trials}, slo, tr.Run)
 	if tr.Output != nil {
 		if cerr := tr.Output.Close(); err == nil {
@@ -139,7 +147,44 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if werr := write(e.stdout, c); err == nil {
 		err = werr
 	}
+	if err == nil && c.Unreliable {
+		err = errUnreliable
+	}
 	return err
+}
+
+// exitUnreliable is the exit code of a capacity search whose answer rests
+// on unreliable trials, so that it gives no rate.
+const exitUnreliable = 5
+
+// unreliableError ends a capacity search that gave no rate.
+type unreliableError struct{}
+
+var errUnreliable error = unreliableError{}
+
+func (unreliableError) Error() string { return "no rate: the answer rests on unreliable trials" }
+func (unreliableError) ExitCode() int { return exitUnreliable }
+
+// capacityMaxLengthen bounds how much longer than -step-duration the first
+// trial may be made to hold enough requests for the SLO's percentile.
+const capacityMaxLengthen = 10
+
+// capacityStart returns the first rate of the search: -start, or when not
+// given, 10/s or, if higher, the rate at which a trial's measured part
+// holds capacity.MinRequests(slo). A -start whose trial would have to be
+// lengthened more than tenfold is refused before any load.
+func capacityStart(given bool, r float64, slo threshold.SLO, step, warmup time.Duration) (float64, error) {
+	need := float64(capacity.MinRequests(slo))
+	measured := (step - warmup).Seconds()
+	if !given {
+		return max(10, math.Ceil(need/measured)), nil
+	}
+	if need/r > capacityMaxLengthen*measured {
+		return 0, usagef("-step-duration %s is too short for %s at -start %s/s: the percentile needs %.0f measured requests "+
+			"(10 above it), %.0fs of trial, over %d× the %s measured; raise -start to at least %.0f/s or -step-duration",
+			step, slo, capacity.FormatRate(r), need, need/r, capacityMaxLengthen, step-warmup, math.Ceil(need/(capacityMaxLengthen*measured)))
+	}
+	return r, nil
 }
 
 // capacityLoad holds the flags that say what every trial requests.

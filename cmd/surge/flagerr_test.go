@@ -50,6 +50,9 @@ func TestBadValuesSendNothing(t *testing.T) {
 		{[]string{"run", "-output", out, ftp}, exitError, `ftp.yaml:1: base_url: expected an absolute http:// or https:// URL, got "ftp://127.0.0.1/"`},
 		{[]string{"run", "-dry-run", ftp}, exitError, `ftp.yaml:1: base_url: expected an absolute http:// or https:// URL`},
 		{[]string{"capacity", "-connections", "0", srv.URL}, exitUsage, `-connections "0": expected a positive whole number`},
+		// A p99 on 0.8s measured at 10/s rests on 8 requests: refused before any load.
+		{[]string{"capacity", "-slo", "p99<500ms", "-start", "10/1s", "-step-duration", "1s", srv.URL}, exitUsage,
+			"-step-duration 1s is too short for p99<500ms at -start 10/s: the percentile needs 1000 measured requests"},
 	} {
 		code, _, stderr := surge(t, context.Background(), "GET "+srv.URL+"/\n", tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
