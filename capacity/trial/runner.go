@@ -42,6 +42,8 @@ type Runner struct {
 	// The caller closes it.
 	Output *result.Writer
 	Origin time.Time
+	// Probes bounds the recovery probes before a trial (0 = 5).
+	Probes int
 
 	seq uint64
 	// baseline is the server's p50 in the first trial that passed, probe
@@ -53,15 +55,15 @@ type Runner struct {
 // Recovery probe; see docs/methods.md. Before every trial after the
 // first pass, a probeLength run at the first passing rate (at most
 // probeMaxRate) must show a server p50 within probeFactor × the baseline
-// + probeSlack; it is retried after each further cooldown up to
-// probeTries times, and a trial run on a server that never came back is
-// unreliable.
+// + probeSlack; it is retried after each further cooldown (at least
+// probeLength) up to Runner.Probes times, and a trial run on a server that
+// never came back is unreliable.
 const (
 	probeLength  = time.Second
 	probeMaxRate = 20.0
 	probeFactor  = 2
 	probeSlack   = 2 * time.Millisecond
-	probeTries   = 5
+	probeTries   = 5 // the default of Runner.Probes
 )
 
 // Lengthen returns the length of a trial at rate for slo: step, or longer
@@ -143,7 +145,11 @@ func (r *Runner) recovered(ctx context.Context) (string, error) {
 	}
 	bound := probeFactor*r.baseline + probeSlack
 	var p50 time.Duration
-	for i := 0; i < probeTries; i++ {
+	tries := r.Probes
+	if tries <= 0 {
+		tries = probeTries
+	}
+	for i := 0; i < tries; i++ {
 		if i > 0 {
 			if err := sleep(ctx, max(r.Cooldown, probeLength)); err != nil {
 				return "", err
@@ -160,7 +166,7 @@ func (r *Runner) recovered(ctx context.Context) (string, error) {
 		}
 	}
 	return fmt.Sprintf("server not recovered: probe p50 %s at %s/s > %d× the baseline %s + %s after %d probes",
-		latency.Round3(p50), capacity.FormatRate(r.probe), probeFactor, latency.Round3(r.baseline), probeSlack, probeTries), nil
+		latency.Round3(p50), capacity.FormatRate(r.probe), probeFactor, latency.Round3(r.baseline), probeSlack, tries), nil
 }
 
 // trial runs one trial of length step at rate and judges it.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +113,37 @@ func mustSLO(t *testing.T, s string) threshold.SLO {
 		t.Fatal(err)
 	}
 	return slo
+}
+
+// TestRunnerRecovery: a server still slow after the previous trial (20ms
+// where its baseline was about 1ms) fails the recovery probe, and the next
+// trial is marked unreliable instead of judged; once it is back, the probe
+// passes at once. Before, the trial ran on the unrecovered server and
+// failed as if the rate were too high.
+func TestRunnerRecovery(t *testing.T) {
+	var slow atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if slow.Load() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	r := &Runner{Config: config(t, srv.URL), SLO: mustSLO(t, "max<1s"),
+		Step: 500 * time.Millisecond, Warmup: 100 * time.Millisecond, Cooldown: 50 * time.Millisecond, Probes: 2}
+	if tr, err := r.Run(context.Background(), 1, 40); err != nil || !tr.Pass {
+		t.Fatalf("first trial: %+v, %v; want a pass", tr, err)
+	}
+	slow.Store(true)
+	tr, err := r.Run(context.Background(), 2, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.Unreliable || tr.Pass || !strings.HasPrefix(tr.Why, "server not recovered: probe p50 ") {
+		t.Errorf("trial on a slow server: unreliable %v, pass %v, why %q; want unreliable, not recovered", tr.Unreliable, tr.Pass, tr.Why)
+	}
+	slow.Store(false)
+	if tr, err := r.Run(context.Background(), 3, 40); err != nil || !tr.Pass || tr.Unreliable {
+		t.Errorf("trial once recovered: %+v, %v; want a pass", tr, err)
+	}
 }
