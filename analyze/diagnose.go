@@ -55,6 +55,9 @@ func Diagnose(s *summary.Summary) *Findings {
 	for _, st := range s.Labels() {
 		f.Labels = append(f.Labels, diagnoseLabel(s, st))
 	}
+	for i := range f.Labels {
+		f.Labels[i].Spikes.discount(f.Generator)
+	}
 	return f
 }
 

@@ -60,10 +60,16 @@ type Spikes struct {
 	// Isolated counts the runs of windows over the threshold left out
 	// because they held fewer than 5 slow requests (spikeMinSlow): single
 	// slow requests, not an episode. IsolatedSlow is how many they held.
-	Isolated     int    `json:"isolated"`
-	IsolatedSlow int64  `json:"isolated_slow"`
-	Regular      bool   `json:"regular,omitempty"`
-	Text         string `json:"text"`
+	Isolated     int   `json:"isolated"`
+	IsolatedSlow int64 `json:"isolated_slow"`
+	// Unjudged, when set, says why the episodes are not claimed as the
+	// server's: the generator was limited or starved of CPU during the
+	// run, so a window's slowness may be the machine's (at max rate send
+	// lag is 0 by construction and cannot show it per window). The
+	// episodes are kept for reading.
+	Unjudged string `json:"unjudged,omitempty"`
+	Regular  bool   `json:"regular,omitempty"`
+	Text     string `json:"text"`
 }
 
 // Episode is a run of consecutive spike windows.
@@ -199,6 +205,20 @@ func (sp *Spikes) dropIsolated() {
 		kept = append(kept, e)
 	}
 	sp.Episodes = kept
+}
+
+// discount marks the episodes unjudged when g says the generator was
+// limited or starved of CPU: on a 2-core machine shared with other work,
+// clean nginx runs had episodes of 6–1,700 slow requests (p99 up to
+// 434ms against 1.6ms) while the machine held both processes off the
+// CPU, and only the run-level figures saw it.
+func (sp *Spikes) discount(g Generator) {
+	if sp == nil || len(sp.Episodes) == 0 || !g.Limited && !g.Starved {
+		return
+	}
+	sp.Unjudged = g.Text
+	sp.Text = fmt.Sprintf("spikes not judged: %d window run(s) rose over %s (steady p99 %s), but %s, so they may be the machine's, not the server's; rerun on a quieter machine",
+		len(sp.Episodes), latency.Round3(sp.Threshold), latency.Round3(sp.Level), g.Text)
 }
 
 func (sp *Spikes) sentence() string {

@@ -35,7 +35,9 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 		if lf.Stall != nil {
 			lines = append(lines, lf.Stall.Text)
 		}
-		if lf.Spikes != nil && len(lf.Spikes.Episodes) > 0 {
+		if lf.Spikes != nil && lf.Spikes.Unjudged != "" {
+			lines = append(lines, lf.Spikes.Text)
+		} else if lf.Spikes != nil && len(lf.Spikes.Episodes) > 0 {
 			lines = append(lines, lf.Spikes.Text)
 			for _, e := range lf.Spikes.Episodes {
 				lines = append(lines, fmt.Sprintf("  spike at +%s for %s: p99 %s, max %s, %d of %d requests slow (%.0f%% of all slow ones)",
