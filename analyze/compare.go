@@ -61,7 +61,19 @@ type CompareOptions struct {
 	Warmup time.Duration
 	// Seed seeds the resampling, so a comparison is reproducible.
 	Seed uint64
+	// IncludeLimited keeps the runs the generator limited in the verdicts;
+	// by default they are named in Comparison.Limited and left out.
+	IncludeLimited bool
 }
+
+// SingleRunMin is, per figure (indexed like Metrics), the smallest change
+// called when a side has one run, where the drift between runs cannot be
+// measured: relative for latencies and throughput (0.10 = 10 %), absolute
+// for the error rate (0.01 = 1 percentage point). It covers the drift of
+// same-vs-same pairs of single runs measured on the lab with and without a
+// CPU-bound background process (docs/methods.md, TestCompareLabNoise):
+// at these minimums at most 10 % of such pairs call any change.
+var SingleRunMin = [metricCount]float64{0, 0.01, 0.10, 0.10, 0.30, 0.50, 1.00, 0, 0.10}
 
 // Comparison is the result of Compare.
 type Comparison struct {
@@ -69,7 +81,8 @@ type Comparison struct {
 	// sides; ExcludedWhy says why.
 	Excluded    time.Duration `json:"excluded"`
 	ExcludedWhy string        `json:"excluded_why"`
-	// BeforeRuns and AfterRuns count the runs of each side.
+	// BeforeRuns and AfterRuns count the runs of each side judged (the
+	// limited ones left out).
 	BeforeRuns int `json:"before_runs"`
 	AfterRuns  int `json:"after_runs"`
 	// Block is the time-block width resampled, BlockLength the number of
@@ -79,6 +92,23 @@ type Comparison struct {
 	Resamples   int           `json:"resamples"`
 	Confidence  float64       `json:"confidence"`
 	MinChange   float64       `json:"min_change"`
+	// Hierarchical is true when both sides have several runs and the runs
+	// were resampled (the interval covers the drift between runs); false
+	// when a side has one run, and each figure's Metric.Min is its
+	// SingleRunMin. Widen is the factor the intervals were widened by for
+	// the few runs resampled (1 when not hierarchical); Noise says all
+	// this in a sentence.
+	Hierarchical bool `json:"hierarchical"`
+	// Jitter, with one run on a side, is the larger send-lag p99 of the
+	// runs: how late the machine ran surge's own timers meanwhile, which
+	// it does to the server's too. A latency figure that moved by less is
+	// not called. 0 when hierarchical (the runs' drift is measured).
+	Jitter time.Duration `json:"jitter"`
+	Widen  float64       `json:"widen"`
+	Noise  string        `json:"noise"`
+	// Limited names the runs the generator limited: left out of the
+	// verdicts unless CompareOptions.IncludeLimited.
+	Limited []LimitedRun `json:"limited"`
 	// Labels holds the total first (Label "", All true), then each label
 	// seen on both sides.
 	Labels []LabelComparison `json:"labels"`
@@ -106,8 +136,11 @@ type Metric struct {
 	Relative bool    `json:"relative"`
 	// HigherIsWorse is true for latencies and errors, false for
 	// throughput.
-	HigherIsWorse bool   `json:"higher_is_worse"`
-	Verdict       string `json:"verdict"`
+	HigherIsWorse bool `json:"higher_is_worse"`
+	// Min is the smallest change that could be called (see
+	// Comparison.Hierarchical).
+	Min     float64 `json:"min_change"`
+	Verdict string  `json:"verdict"`
 }
 
 // WorseBy returns by how much, at least, the metric got worse beyond noise:
@@ -123,110 +156,19 @@ func (m *Metric) WorseBy() float64 {
 	return -m.High
 }
 
-// stats are the figures of a set of blocks, indexed like Metrics.
-type stats [metricCount]float64
-
-var quantiles = [...]struct {
-	q   float64
-	idx int
-}{{0.5, 3}, {0.9, 4}, {0.95, 5}, {0.99, 6}}
-
-// accumulator merges blocks.
-type accumulator struct {
-	counts                 []int64
-	requests, sent, failed int64
-	sum                    float64
-	max                    time.Duration
-	span                   float64 // seconds
-}
-
-func newAccumulator() *accumulator { return &accumulator{counts: make([]int64, latency.SparseBuckets)} }
-
-func (a *accumulator) reset() {
-	clear(a.counts)
-	a.requests, a.sent, a.failed, a.sum, a.max, a.span = 0, 0, 0, 0, 0, 0
-}
-
-func (a *accumulator) add(b *frozen, width time.Duration) {
-	a.requests += b.Requests
-	a.sent += b.Sent
-	a.failed += b.Failed
-	a.sum += b.Sum
-	a.max = max(a.max, b.Max)
-	a.span += width.Seconds()
-	for _, bc := range b.buckets {
-		a.counts[bc.Index] += int64(bc.Count)
-	}
-}
-
-func (a *accumulator) stats() stats {
-	var s stats
-	s[0] = float64(a.requests)
-	if a.requests > 0 {
-		s[1] = float64(a.failed) / float64(a.requests)
-	}
-	if a.sent > 0 {
-		s[2] = a.sum / float64(a.sent)
-		qi := 0
-		var seen int64
-		for i, c := range a.counts {
-			if c == 0 {
-				continue
-			}
-			seen += c
-			for qi < len(quantiles) && seen >= int64(math.Ceil(quantiles[qi].q*float64(a.sent))) {
-				s[quantiles[qi].idx] = latency.SparseValue(i)
-				qi++
-			}
-			if qi == len(quantiles) {
-				break
-			}
-		}
-	}
-	s[7] = float64(a.max)
-	if a.span > 0 {
-		s[8] = float64(a.requests-a.failed) / a.span
-	}
-	return s
-}
-
-// blockLength is the number of consecutive blocks drawn together for n
-// blocks: n^(1/3), the order of the optimal length for the variance of a
-// mean (Hall, Horowitz and Jing 1995).
-func blockLength(n int) int { return max(1, int(math.Round(math.Cbrt(float64(n))))) }
-
-// resample draws, in each stratum independently, a circular block
-// bootstrap sample of its blocks and accumulates it.
-func resample(a *accumulator, strata []stratum, rng *rand.Rand) {
-	a.reset()
-	for _, st := range strata {
-		n := len(st.blocks)
-		l := blockLength(n)
-		for taken := 0; taken < n; {
-			start := rng.IntN(n)
-			for j := 0; j < l && taken < n; j++ {
-				a.add(&st.blocks[(start+j)%n], st.width)
-				taken++
-			}
-		}
-	}
-}
-
-func point(strata []stratum) stats {
-	a := newAccumulator()
-	for _, st := range strata {
-		for i := range st.blocks {
-			a.add(&st.blocks[i], st.width)
-		}
-	}
-	return a.stats()
-}
-
 // Compare compares the runs of before and after per label and overall,
-// with bootstrap confidence intervals over time blocks: requests close in
-// time share the server's state (a GC pause, a queue, a cache), so the unit
-// resampled is a run of consecutive blocks, within each run (runs are
-// independent and are resampled separately, then pooled).
+// with bootstrap confidence intervals. Requests close in time share the
+// server's state (a GC pause, a queue, a cache), so inside a run the unit
+// resampled is a stretch of consecutive time blocks; and two runs of the
+// same thing differ by more than the variation inside either (the
+// server's and the machine's state drift between runs), so with several
+// runs on each side the runs are resampled first, then blocks within each
+// (a hierarchical bootstrap), and the interval is widened for the few runs
+// there are (widen). With one run on a side the drift cannot be measured:
+// then only a change beyond that figure's SingleRunMin is called.
+//
+// A run the generator limited (GeneratorHealth) is named in
+// Comparison.Limited and left out unless o.IncludeLimited.
 func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	if o.Resamples <= 0 {
 		o.Resamples = DefaultResamples
@@ -237,13 +179,24 @@ func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	if o.MinChange == 0 {
 		o.MinChange = DefaultMinChange
 	}
-	o.MinChange = max(o.MinChange, 0)
-	c := &Comparison{BeforeRuns: len(before.Runs()), AfterRuns: len(after.Runs()), Resamples: o.Resamples,
-		Confidence: o.Confidence, MinChange: o.MinChange, Labels: []LabelComparison{},
-		Block: max(before.Width(), after.Width())}
+	c := &Comparison{Resamples: o.Resamples, Confidence: o.Confidence, MinChange: max(o.MinChange, 0),
+		Labels: []LabelComparison{}, Block: max(before.Width(), after.Width())}
+	br, bl := sound(before, "before", o.IncludeLimited)
+	ar, al := sound(after, "after", o.IncludeLimited)
+	c.Limited = append(bl, al...)
+	c.BeforeRuns, c.AfterRuns = len(br), len(ar)
+	c.Hierarchical = len(br) > 1 && len(ar) > 1
+	c.Widen = 1
+	if c.Hierarchical {
+		c.Widen = widen(len(br), len(ar), o.Confidence)
+	}
+	if !c.Hierarchical {
+		c.Jitter = jitter(br, ar)
+	}
+	c.Noise = noiseText(c)
 	switch {
 	case o.Warmup < 0:
-		c.Excluded = max(coldEnd(before), coldEnd(after))
+		c.Excluded = max(coldEnd(br), coldEnd(ar))
 		if c.Excluded > 0 {
 			c.ExcludedWhy = fmt.Sprintf("a cold phase was found; the first %s of every run on both sides is left out", latency.Round3(c.Excluded))
 		} else {
@@ -257,34 +210,50 @@ func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	c.Labels = append(c.Labels, compareStrata("", true,
-		strata(before, "", true, c.Excluded), strata(after, "", true, c.Excluded), o, rng, &c.BlockLength))
-	bl, al := before.Labels(), after.Labels()
-	if len(bl) > 1 || len(al) > 1 {
-		for _, l := range bl {
-			if !slices.Contains(al, l) {
+		strata(br, "", true, c.Excluded), strata(ar, "", true, c.Excluded), c, o, rng))
+	bls, als := before.Labels(), after.Labels()
+	if len(bls) > 1 || len(als) > 1 {
+		for _, l := range bls {
+			if !slices.Contains(als, l) {
 				continue
 			}
-			var ignore int
 			c.Labels = append(c.Labels, compareStrata(l, false,
-				strata(before, l, false, c.Excluded), strata(after, l, false, c.Excluded), o, rng, &ignore))
+				strata(br, l, false, c.Excluded), strata(ar, l, false, c.Excluded), c, o, rng))
 		}
 	}
 	return c
 }
 
-func compareStrata(label string, all bool, bs, as []stratum, o CompareOptions, rng *rand.Rand, blockLen *int) LabelComparison {
+// minChange returns the smallest change of metric k that can be called.
+func minChange(c *Comparison, o CompareOptions, k int) float64 {
+	switch {
+	case o.MinChange < 0:
+		return 0
+	case c.Hierarchical && k == 1:
+		// The error rate is judged in absolute terms, on its interval.
+		return 0
+	case c.Hierarchical:
+		return o.MinChange
+	default:
+		return max(o.MinChange, SingleRunMin[k])
+	}
+}
+
+func compareStrata(label string, all bool, bs, as []stratum, c *Comparison, o CompareOptions, rng *rand.Rand) LabelComparison {
 	lc := LabelComparison{Label: label, All: all}
 	pb, pa := point(bs), point(as)
-	for _, st := range bs {
-		*blockLen = max(*blockLen, blockLength(len(st.blocks)))
+	if all {
+		for _, st := range bs {
+			c.BlockLength = max(c.BlockLength, blockLength(len(st.blocks)))
+		}
 	}
 	// Bootstrap distribution of each metric's change.
 	changes := make([][]float64, metricCount)
 	accB, accA := newAccumulator(), newAccumulator()
 	if len(bs) > 0 && len(as) > 0 {
 		for range o.Resamples {
-			resample(accB, bs, rng)
-			resample(accA, as, rng)
+			resample(accB, bs, c.Hierarchical, rng)
+			resample(accA, as, c.Hierarchical, rng)
 			sb, sa := accB.stats(), accA.stats()
 			for k := range metricCount {
 				if ch, ok := change(k, sb[k], sa[k]); ok {
@@ -295,7 +264,8 @@ func compareStrata(label string, all bool, bs, as []stratum, o CompareOptions, r
 	}
 	alpha := (1 - o.Confidence) / 2
 	for k, name := range Metrics {
-		m := Metric{Name: name, Before: pb[k], After: pa[k], Relative: k != 1, HigherIsWorse: k != 8 && k != 0}
+		m := Metric{Name: name, Before: pb[k], After: pa[k], Relative: k != 1, HigherIsWorse: k != 8 && k != 0,
+			Min: minChange(c, o, k)}
 		switch k {
 		case 0:
 			m.Unit = "requests"
@@ -310,16 +280,21 @@ func compareStrata(label string, all bool, bs, as []stratum, o CompareOptions, r
 		m.Change = ch
 		if cs := changes[k]; len(cs) > 0 {
 			slices.Sort(cs)
-			m.Low, m.High = quantileOf(cs, alpha), quantileOf(cs, 1-alpha)
+			// Widened about the point estimate for the few runs resampled.
+			m.Low = ch - c.Widen*(ch-quantileOf(cs, alpha))
+			m.High = ch + c.Widen*(quantileOf(cs, 1-alpha)-ch)
 		}
 		switch {
 		case !ok || k == 0 || k == 7 || len(changes[k]) < o.Resamples/2:
 			// Count is set by the schedule, max is one request: shown, not
 			// judged; so is a change from zero.
 			m.Verdict = NotJudged
-		case m.Low > 0 && (!m.Relative || m.Change >= o.MinChange):
+		case m.Unit == "ns" && math.Abs(m.After-m.Before) < float64(c.Jitter):
+			// Within what the machine's own timing varied by in these runs.
+			m.Verdict = NoChange
+		case m.Low > 0 && m.Change >= m.Min:
 			m.Verdict = verdict(m.HigherIsWorse)
-		case m.High < 0 && (!m.Relative || m.Change <= -o.MinChange):
+		case m.High < 0 && m.Change <= -m.Min:
 			m.Verdict = verdict(!m.HigherIsWorse)
 		default:
 			m.Verdict = NoChange
@@ -346,18 +321,6 @@ func change(k int, b, a float64) (float64, bool) {
 		return 0, a == 0
 	}
 	return a/b - 1, true
-}
-
-// quantileOf returns the q-quantile (q in [0,1]) of sorted xs by linear
-// interpolation.
-func quantileOf(xs []float64, q float64) float64 {
-	pos := q * float64(len(xs)-1)
-	i := int(pos)
-	if i >= len(xs)-1 {
-		return xs[len(xs)-1]
-	}
-	f := pos - float64(i)
-	return xs[i]*(1-f) + xs[i+1]*f
 }
 
 // Regressions returns the metrics among names (every judged one when

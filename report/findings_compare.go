@@ -15,8 +15,12 @@ import (
 func CompareText(w io.Writer, c *analyze.Comparison) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Compared %d run(s) before with %d after; %s.\n", c.BeforeRuns, c.AfterRuns, c.ExcludedWhy)
-	fmt.Fprintf(ew, "Intervals: %.0f%% bootstrap over %s time blocks drawn %d at a time within each run (%d resamples); changes under %.0f%% are not called.\n\n",
-		100*c.Confidence, c.Block, c.BlockLength, c.Resamples, 100*c.MinChange)
+	for _, l := range limitedLines(c) {
+		fmt.Fprintln(ew, "WARNING: "+l)
+	}
+	fmt.Fprintf(ew, "Noise: %s.\n", c.Noise)
+	fmt.Fprintf(ew, "Intervals: %.0f%% bootstrap over %s time blocks drawn %d at a time within each run (%d resamples)%s.\n\n",
+		100*c.Confidence, c.Block, c.BlockLength, c.Resamples, minText(c))
 	for i, lc := range c.Labels {
 		if i > 0 {
 			fmt.Fprintln(ew)
@@ -36,8 +40,11 @@ func CompareText(w io.Writer, c *analyze.Comparison) error {
 // CompareMarkdown writes a comparison as Markdown tables for a pull request.
 func CompareMarkdown(w io.Writer, c *analyze.Comparison) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%d run(s) before, %d after; %s. %.0f%% bootstrap intervals over %s time blocks.\n",
-		c.BeforeRuns, c.AfterRuns, c.ExcludedWhy, 100*c.Confidence, c.Block)
+	fmt.Fprintf(ew, "%d run(s) before, %d after; %s. %.0f%% bootstrap intervals over %s time blocks. %s.\n",
+		c.BeforeRuns, c.AfterRuns, c.ExcludedWhy, 100*c.Confidence, c.Block, upper(c.Noise))
+	for _, l := range limitedLines(c) {
+		fmt.Fprintf(ew, "\n> **Warning:** %s\n", l)
+	}
 	for _, lc := range c.Labels {
 		fmt.Fprintf(ew, "\n**%s**\n\n| Metric | Before | After | Change | %.0f%% interval | Verdict |\n|---|---:|---:|---:|---|---|\n",
 			strings.ReplaceAll(labelTitle(lc), "|", `\|`), 100*c.Confidence)
@@ -64,6 +71,54 @@ func CompareJSON(w io.Writer, c *analyze.Comparison) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(c)
+}
+
+// limitedLines says, per run the generator limited, which run and why,
+// and whether it was judged all the same.
+func limitedLines(c *analyze.Comparison) []string {
+	var out []string
+	for _, l := range c.Limited {
+		name := fmt.Sprintf("%s run %d", l.Side, l.Run)
+		if l.Source != "" {
+			name += " (" + l.Source + ")"
+		}
+		what := "left out of the verdicts (-include-limited keeps it)"
+		if l.Included {
+			what = "judged all the same (-include-limited)"
+		}
+		out = append(out, fmt.Sprintf("%s: %s; %s", name, l.Why, what))
+	}
+	return out
+}
+
+// minText says which changes are too small to be called.
+func minText(c *analyze.Comparison) string {
+	if c.Hierarchical {
+		if c.MinChange > 0 {
+			return fmt.Sprintf("; changes under %.0f%% are not called", 100*c.MinChange)
+		}
+		return ""
+	}
+	if len(c.Labels) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, m := range c.Labels[0].Metrics {
+		if m.Verdict != analyze.NotJudged && m.Min > 0 {
+			parts = append(parts, m.Name+" "+changeString(m, m.Min))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; with one run a side, changes under " + strings.Join(parts, ", ") + " are not called"
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func labelTitle(lc analyze.LabelComparison) string {

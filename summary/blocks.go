@@ -80,6 +80,12 @@ func (s *BlockSeries) add(r *result.Result) {
 type RunBlocks struct {
 	Total  *BlockSeries
 	Labels map[string]*BlockSeries
+	// Summary holds the run's statistics, so that the health of the
+	// generator during the run can be judged (analyze.GeneratorHealth).
+	Summary *Summary
+	// Source names where the run came from (Blocks.Source when its first
+	// result came), e.g. a results file; "" when the caller did not say.
+	Source string
 }
 
 // Blocks collects results in time blocks per run and label, in bounded
@@ -87,6 +93,10 @@ type RunBlocks struct {
 // time share the server's state. Warm-up results are left out. It
 // implements result.Consumer and is not safe for concurrent use.
 type Blocks struct {
+	// Source names the input being read (a results file, say), recorded
+	// in every run whose first result comes while it is set.
+	Source string
+
 	width time.Duration
 	max   int
 	runs  []*RunBlocks
@@ -117,12 +127,13 @@ func (bs *Blocks) Add(m *result.Meta, r *result.Result) {
 		}
 		run, ok := bs.byID[key]
 		if !ok {
-			run = &RunBlocks{Total: bs.newSeries(), Labels: map[string]*BlockSeries{}}
+			run = &RunBlocks{Total: bs.newSeries(), Labels: map[string]*BlockSeries{}, Summary: New(Options{}), Source: bs.Source}
 			bs.byID[key] = run
 			bs.runs = append(bs.runs, run)
 		}
 		bs.last, bs.cur = m, run
 	}
+	bs.cur.Summary.Add(m, r)
 	ls, ok := bs.cur.Labels[r.Label]
 	if !ok {
 		ls = bs.newSeries()
@@ -132,8 +143,26 @@ func (bs *Blocks) Add(m *result.Meta, r *result.Result) {
 	bs.cur.Total.add(r)
 }
 
-// AddMarker implements result.Consumer; blocks keep no markers.
-func (bs *Blocks) AddMarker(*result.Meta, result.Marker) {}
+// AddMarker implements result.Consumer: the markers go to the run's
+// Summary (the generator's end-of-run figures among them); blocks keep
+// none. A marker of a run with no result yet is dropped.
+func (bs *Blocks) AddMarker(m *result.Meta, mk result.Marker) {
+	if run := bs.run(m); run != nil {
+		run.Summary.AddMarker(m, mk)
+	}
+}
+
+// run returns the run whose header is m, nil when none has been seen.
+func (bs *Blocks) run(m *result.Meta) *RunBlocks {
+	if m == bs.last && bs.cur != nil {
+		return bs.cur
+	}
+	var key any = m
+	if m != nil && m.ID != "" {
+		key = m.ID
+	}
+	return bs.byID[key]
+}
 
 func (bs *Blocks) newSeries() *BlockSeries { return &BlockSeries{Width: bs.width, max: bs.max} }
 

@@ -21,10 +21,18 @@ Compares runs before and after a change, per label and overall: count,
 error rate, mean, p50, p90, p95, p99, max and throughput, each before →
 after with its change, a bootstrap confidence interval and a verdict
 (improved, regressed, no significant change). Several files per side are
-repeated runs. Requests inside a run are not independent (they share GC
-pauses, queues, caches), so the intervals resample time blocks within each
-run, not single requests. Warm-up results are left out on both sides, and
-so is the same start of every run when a cold phase is found (-warmup).
+repeated runs (a file may hold several). Requests inside a run are not
+independent (they share GC pauses, queues, caches), so the intervals
+resample time blocks within each run, not single requests; and two runs of
+the same thing differ by more than either varies inside, so with several
+runs a side the runs are resampled too and the intervals cover the drift
+between runs. With one run on a side that drift cannot be measured: only
+changes beyond a figure's minimum (10 % for latencies and throughput, 1
+point of errors: the drift measured between runs of the same load) are
+called, and the output says so. A run the generator limited is named and
+left out of the verdicts (-include-limited keeps it). Warm-up results are
+left out on both sides, and so is the same start of every run when a cold
+phase is found (-warmup).
 
 Exit codes: 0, or 4 when -fail-on-regression is set and a -metrics figure
 got worse by more than the bound beyond noise (a CI gate).
@@ -73,6 +81,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	conf := fs.Float64("confidence", analyze.DefaultConfidence, "confidence level of the intervals, in (0,1)")
 	block := fs.Duration("block", summary.DefaultBlock, "time block width (blocks widen for runs longer than 512 blocks)")
 	output := fs.String("output", "stdout", "where to write the comparison")
+	includeLimited := fs.Bool("include-limited", false, "judge runs the generator limited too (by default they are named and left out)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -80,7 +89,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := analyze.CompareOptions{Resamples: *resamples, Confidence: *conf, Warmup: -1}
+	o := analyze.CompareOptions{Resamples: *resamples, Confidence: *conf, Warmup: -1, IncludeLimited: *includeLimited}
 	if *warmup != "auto" {
 		if o.Warmup, err = time.ParseDuration(*warmup); err != nil && *warmup != "0" {
 			return usagef("-warmup %q: expected auto, 0 or a duration like 5s", *warmup)
@@ -112,8 +121,11 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	}
 	sides := [2]*summary.Blocks{summary.NewBlocks(*block), summary.NewBlocks(*block)}
 	for i, files := range [2][]string{before, after} {
-		if err := readResults(e, files, sides[i], nil); err != nil {
-			return err
+		for _, f := range files {
+			sides[i].Source = f
+			if err := readResults(e, []string{f}, sides[i], nil); err != nil {
+				return err
+			}
 		}
 	}
 	c := analyze.Compare(sides[0], sides[1], o)
