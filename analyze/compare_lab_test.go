@@ -27,14 +27,14 @@ import (
 // docs/methods.md come from -compare.runs 80.
 var compareRuns = flag.Int("compare.runs", 8, "lab runs recorded per side-pool by TestCompareLabNoise (80 for the figures in docs/methods.md)")
 
-// hogEnv makes the test binary a CPU-bound background process
+// compareHogEnv makes the test binary a CPU-bound background process
 // (TestCompareHog) instead of running tests.
-const hogEnv = "SURGE_COMPARE_HOG"
+const compareHogEnv = "SURGE_COMPARE_HOG"
 
-// TestCompareHog is not a test: run as a child with hogEnv set, it spins
+// TestCompareHog is not a test: run as a child with compareHogEnv set, it spins
 // one core for at most 60 s, the background load of TestCompareLabNoise.
 func TestCompareHog(t *testing.T) {
-	if os.Getenv(hogEnv) == "" {
+	if os.Getenv(compareHogEnv) == "" {
 		t.Skip("the CPU-bound background process of TestCompareLabNoise")
 	}
 	x := 1.0
@@ -51,7 +51,7 @@ func TestCompareHog(t *testing.T) {
 func hog(t *testing.T) func() {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCompareHog$", "-test.count=1")
-	cmd.Env = append(os.Environ(), hogEnv+"=1")
+	cmd.Env = append(os.Environ(), compareHogEnv+"=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
