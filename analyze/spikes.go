@@ -208,17 +208,27 @@ func (sp *Spikes) dropIsolated() {
 }
 
 // discount marks the episodes unjudged when g says the generator was
-// limited or starved of CPU: on a 2-core machine shared with other work,
+// limited or starved of CPU, or that other processes competed for it
+// (CPU pressure over PressureLimit): on a 2-core machine shared with other work,
 // clean nginx runs had episodes of 6–1,700 slow requests (p99 up to
 // 434ms against 1.6ms) while the machine held both processes off the
 // CPU, and only the run-level figures saw it.
 func (sp *Spikes) discount(g Generator) {
-	if sp == nil || len(sp.Episodes) == 0 || !g.Limited && !g.Starved {
+	if sp == nil || len(sp.Episodes) == 0 {
 		return
 	}
-	sp.Unjudged = g.Text
+	why := g.Text
+	switch {
+	case g.Limited || g.Starved:
+	case g.Machine.Pressure > PressureLimit:
+		why = fmt.Sprintf("other processes competed for the CPU (some task waited for one %.0f%% of the run, over %.0f%%)",
+			100*g.Machine.Pressure, 100*PressureLimit)
+	default:
+		return
+	}
+	sp.Unjudged = why
 	sp.Text = fmt.Sprintf("spikes not judged: %d window run(s) rose over %s (steady p99 %s), but %s, so they may be the machine's, not the server's; rerun on a quieter machine",
-		len(sp.Episodes), latency.Round3(sp.Threshold), latency.Round3(sp.Level), g.Text)
+		len(sp.Episodes), latency.Round3(sp.Threshold), latency.Round3(sp.Level), why)
 }
 
 func (sp *Spikes) sentence() string {
