@@ -52,8 +52,9 @@ type Generator struct {
 	Machine Machine `json:"machine"`
 	// Limited is true when the generator, not the server, limited the run.
 	Limited bool `json:"limited"`
-	// Starved is true when other processes kept surge from the CPU for
-	// more than StarvedPressure of the run (or steal passed StealLimit)
+	// Starved is true when other processes kept surge waiting for the CPU
+	// more than StarvedWait of the time it was ready to run (or steal
+	// passed StealLimit)
 	// although its send lag stayed low: the latencies include time surge
 	// waited for the CPU to read the responses.
 	Starved bool   `json:"starved"`
@@ -99,7 +100,7 @@ func GeneratorHealth(s *summary.Summary) Generator {
 		}
 		g.Text = "the generator limited this run: " + strings.Join(why, ", ") +
 			"; " + advice + " before reading the latencies as the server's"
-	case starved && (g.Machine.Pressure > StarvedPressure || g.Machine.Steal > StealLimit):
+	case starved && g.Machine.starved():
 		g.Starved = true
 		g.Text = fmt.Sprintf("the generator was starved of CPU although send lag p99 was %s: %s; the latencies include time surge waited for the CPU",
 			latency.Round3(g.SendLagP99), starvedWhy)

@@ -19,11 +19,17 @@ const (
 	// StealLimit is the share of the machine's CPU time stolen by its
 	// hypervisor above which surge's CPU was taken from outside.
 	StealLimit = 0.1
-	// StarvedPressure is the CPU pressure above which a run counts as
-	// CPU-starved even when its send lag stayed under LagLimit: for more
-	// than half of the run some task waited for a CPU, and the response
-	// times surge read were late by as much as it waited.
-	StarvedPressure = 0.5
+	// StarvedWait is the share of the time surge's threads were ready to
+	// run that they waited for a CPU above which a run counts as
+	// CPU-starved even when its send lag stayed under LagLimit: surge
+	// waited for the CPU longer than it ran, and the response times it
+	// read were late by as much. Where the wait is not recorded, the CPU
+	// pressure stands in with the same threshold.
+	StarvedWait = 0.5
+	// WaitLimit is the share of the time surge's threads were ready to run
+	// that they spent waiting for a CPU above which other processes took
+	// the CPU from surge.
+	WaitLimit = 0.2
 	// ShareLimit is the fraction of a limit (descriptors, ephemeral ports)
 	// whose use counts as having reached it.
 	ShareLimit = 0.9
@@ -38,6 +44,8 @@ type Machine struct {
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	WallSeconds float64 `json:"wall_seconds"`
 	CPUs        float64 `json:"cpus"`
+	// CPUWait is the time its threads were runnable but waited for a CPU.
+	CPUWait float64 `json:"cpu_wait_seconds"`
 	// Involuntary and Voluntary count the process's context switches.
 	Involuntary float64 `json:"ctx_switches_involuntary"`
 	Voluntary   float64 `json:"ctx_switches_voluntary"`
@@ -72,7 +80,7 @@ func machineOf(runs []result.Meta) Machine {
 		how byte // s: sum, m: max, w: weighted by wall time
 	}{
 		{result.AttrCPUSeconds, &g.CPUSeconds, 's'}, {result.AttrWallSeconds, &g.WallSeconds, 's'}, {result.AttrCPUs, &g.CPUs, 'm'},
-		{result.AttrSwitchesInvoluntary, &g.Involuntary, 's'}, {result.AttrSwitchesVoluntary, &g.Voluntary, 's'},
+		{result.AttrCPUWaitSeconds, &g.CPUWait, 's'}, {result.AttrSwitchesInvoluntary, &g.Involuntary, 's'}, {result.AttrSwitchesVoluntary, &g.Voluntary, 's'},
 		{result.AttrMachineCPUs, &g.MachineCPUs, 'm'}, {result.AttrMachineBusy, &g.Busy, 'w'}, {result.AttrSteal, &g.Steal, 'w'},
 		{result.AttrCPUPressure, &g.Pressure, 'w'}, {result.AttrRunQueuePeak, &g.RunQueue, 'm'},
 		{result.AttrPeakInFlight, &g.PeakInFlight, 'm'}, {result.AttrInFlightCap, &g.Cap, 'm'},
@@ -110,16 +118,39 @@ func machineOf(runs []result.Meta) Machine {
 // contended reports whether other processes took the CPU from surge, and
 // says with which figures.
 func (g Machine) contended() (bool, string) {
-	if g.Pressure > PressureLimit || g.Steal > StealLimit {
+	if g.waitShare() > WaitLimit || g.Pressure > PressureLimit || g.Steal > StealLimit {
 		return true, g.cpuText() + ": other processes took the CPU — run surge with fewer competitors or on another machine"
 	}
 	return false, ""
 }
 
+// waitShare is the share of the time surge's threads were ready to run
+// that they waited for a CPU, -1 when not recorded.
+func (g Machine) waitShare() float64 {
+	if g.CPUWait < 0 || g.CPUSeconds < 0 || g.CPUWait+g.CPUSeconds <= 0 {
+		return -1
+	}
+	return g.CPUWait / (g.CPUWait + g.CPUSeconds)
+}
+
+// starved reports whether surge waited for a CPU more than StarvedWait of
+// the time it was ready to run (the CPU pressure standing in when the wait
+// is not recorded), or the hypervisor stole more than StealLimit.
+func (g Machine) starved() bool {
+	if w := g.waitShare(); w >= 0 {
+		return w > StarvedWait || g.Steal > StealLimit
+	}
+	return g.Pressure > StarvedWait || g.Steal > StealLimit
+}
+
 // cpuText states the CPU figures recorded, those the run has.
 func (g Machine) cpuText() string {
 	var p []string
-	if g.CPUSeconds >= 0 && g.WallSeconds > 0 && g.CPUs > 0 {
+	switch {
+	case g.CPUSeconds >= 0 && g.WallSeconds > 0 && g.CPUWait >= 0:
+		p = append(p, fmt.Sprintf("surge got %.2f CPU-seconds per second of the %.2f it asked for (it waited for a CPU %.0f%% of the time it was ready to run)",
+			g.CPUSeconds/g.WallSeconds, (g.CPUSeconds+g.CPUWait)/g.WallSeconds, 100*g.waitShare()))
+	case g.CPUSeconds >= 0 && g.WallSeconds > 0 && g.CPUs > 0:
 		p = append(p, fmt.Sprintf("surge got %.2f CPU-seconds per second of the %s it could use", g.CPUSeconds/g.WallSeconds, num(g.CPUs)))
 	}
 	if g.Involuntary >= 0 {
@@ -215,7 +246,7 @@ func GeneratorLimited(s *summary.Summary, run int) (bool, string) {
 		// closed run holds the cap by design; it limits an open run only
 		// when requests went out late, which s does not keep per run.
 		return true, "the generator limited run " + id + ": " + g.limit(cpu)
-	case g.Pressure > StarvedPressure || g.Steal > StealLimit:
+	case g.starved():
 		_, why := g.contended()
 		return true, "run " + id + " was starved of CPU: " + why
 	}

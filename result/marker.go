@@ -50,6 +50,10 @@ const (
 	// preemptions, the kernel giving the CPU to another task.
 	AttrSwitchesInvoluntary = "ctx_switches_involuntary"
 	AttrSwitchesVoluntary   = "ctx_switches_voluntary"
+	// AttrCPUWaitSeconds is the time the process's threads spent
+	// runnable but waiting for a CPU (/proc/self/task/*/schedstat): the
+	// CPU surge asked for and did not get.
+	AttrCPUWaitSeconds = "cpu_wait_seconds"
 	// AttrMachineCPUs is the CPUs of the machine (runtime.NumCPU).
 	AttrMachineCPUs = "machine_cpus"
 	// AttrMachineBusy and AttrSteal are the machine's busy and stolen

@@ -2,7 +2,6 @@ package run
 
 import (
 	"io"
-	"syscall"
 	"time"
 
 	"github.com/surge-dev/surge/result"
@@ -62,12 +61,3 @@ func (f *file) Err() error {
 }
 
 var _ result.BatchConsumer = (*file)(nil)
-
-// processCPU returns the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}

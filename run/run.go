@@ -2,7 +2,7 @@
 // trial — from a Plan: it builds the engine, fans the run's stream of
 // results and markers out to the consumers attached (the results file, the
 // live views, a summary), writes the run's own markers (the plan's, and the
-// generator's CPU at the end), and returns the Outcome. It prints nothing:
+// generator's health at the end), and returns the Outcome. It prints nothing:
 // commands build plans from flags and print outcomes.
 package run
 
@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/surge-dev/surge/attack"
@@ -115,7 +114,7 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 	for _, mk := range p.Markers {
 		s.all.AddMarker(s.meta, mk)
 	}
-	cpu0 := processCPU()
+	gauge := startGauge(a.Stats(), a.Connections())
 	err = s.all.Err()
 	if err == nil {
 		err = a.Run(ctx, s.batch)
@@ -123,12 +122,11 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 	for _, v := range views {
 		v.Stop()
 	}
+	health := gauge.end()
 	if err == nil {
-		// The generator's own CPU, for the report's generator-health check.
-		s.closing.AddMarker(s.meta, result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: map[string]string{
-			result.AttrCPUSeconds: strconv.FormatFloat((processCPU() - cpu0).Seconds(), 'f', 3, 64),
-			result.AttrCPUs:       strconv.Itoa(runtime.GOMAXPROCS(0)),
-		}})
+		// The generator's own figures, for the report's generator-health
+		// check: what names its limit when it fell behind.
+		s.closing.AddMarker(s.meta, result.Marker{At: time.Since(a.Stats().Started), Kind: result.MarkGenerator, Attrs: health})
 		err = s.closing.Err()
 	}
 	if s.file != nil {
