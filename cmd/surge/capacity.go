@@ -30,7 +30,21 @@ trials until they are within -precision. Each trial's first -warmup is
 discarded. A trial passes when every objective holds and the server kept
 up: it completed 95 % of the requests in time and its latency did not keep
 rising (a growing queue breaks any SLO given time). A hard failure (errors
-over 50 %, timeouts) stops the trial at once.
+over 50 %, timeouts) stops the trial at once. Trials are judged on the
+server's latency (latency less surge's send lag); requests surge cancels at
+a trial's end are not errors. The trials at the last pass and the first
+failure are run again, and a rate whose verdict changed does not bound the
+answer. Each trial holds at least 10/(1-q) measured requests for the SLO's
+pQ (p99: 1000): trials are lengthened to that, and without -start the
+search starts where -step-duration holds them; a -start needing trials
+over 10x longer is refused. Before each trial a 1s probe waits (up to 5
+cooldowns) for the server's p50 to be back within 2x its baseline + 2ms.
+A trial whose generator fell behind (send lag p99 over 10ms or a quarter
+of the SLO's tightest bound) is run again; an answer resting on such
+trials gives no rate, "unreliable: the generator limited the trials".
+
+Exit codes: 0 an answer, 1 an error, 2 a usage error (a -step-duration
+too short for the SLO's percentile), 5 no rate: unreliable trials.
 
 The load is one URL, a targets file (-targets), or a scenario (.yaml): its
 requests or flow then run as an open model at each trial's rate (one
@@ -73,15 +87,9 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *sloText == "" {
-		return usagef("-slo is required, e.g. -slo 'p99<500ms,errors<1%%'")
-	}
-	slo, err := threshold.ParseSLO(*sloText)
-	if err == nil {
-		err = capacity.CheckSLO(slo)
-	}
+	slo, err := capacitySLO(*sloText)
 	if err != nil {
-		return usagef("-slo: %v", err)
+		return err
 	}
 	precision, err := parseRatio(*prec)
 	if err != nil {
@@ -140,17 +148,41 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if c == nil {
 		return err
 	}
-	write := report.CapacityText
-	if *typ == "json" {
-		write = report.CapacityJSON
-	}
-	if werr := write(e.stdout, c); err == nil {
+	if werr := writeCapacity(e, *typ, c); err == nil {
 		err = werr
 	}
-	if err == nil && c.Unreliable {
-		err = errUnreliable
-	}
 	return err
+}
+
+// capacitySLO parses and checks the -slo flag.
+func capacitySLO(text string) (threshold.SLO, error) {
+	if text == "" {
+		return nil, usagef("-slo is required, e.g. -slo 'p99<500ms,errors<1%%'")
+	}
+	slo, err := threshold.ParseSLO(text)
+	if err == nil {
+		err = capacity.CheckSLO(slo)
+	}
+	if err != nil {
+		return nil, usagef("-slo: %v", err)
+	}
+	return slo, nil
+}
+
+// writeCapacity writes the outcome as text or JSON; an outcome that gives
+// no rate ends with errUnreliable.
+func writeCapacity(e *env, typ string, c *capacity.Outcome) error {
+	write := report.CapacityText
+	if typ == "json" {
+		write = report.CapacityJSON
+	}
+	if err := write(e.stdout, c); err != nil {
+		return err
+	}
+	if c.Unreliable {
+		return errUnreliable
+	}
+	return nil
 }
 
 // exitUnreliable is the exit code of a capacity search whose answer rests
