@@ -52,19 +52,27 @@ func abRun(t *testing.T, args ...string) (map[string]string, string, starvation.
 }
 
 // TestABLab: on the lab, /fixed?ms=10 against ms=11 (service time 10 %
-// longer) is called regressed on p50 and mean by 3 interleaved rounds of
-// 400 ms a side at 100/s (120 requests a side); the same URL on both
-// sides is called neither. The rounds run A B B A A B, each a run of its
-// side's file.
+// longer) is called regressed on p50 by 8 interleaved rounds of
+// 200 ms a side at 100/s (160 requests a side); the same URL on both
+// sides is called neither. The rounds run A B B A four times, each a run
+// of its side's file. Rounds the generator limited are left out by
+// compare; when the probe saw the process starved, a miss is logged, not
+// failed (starvation.Report.Fail).
 func TestABLab(t *testing.T) {
 	base := startLab(t)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.srg"), filepath.Join(dir, "b.srg")
-	load := []string{"-rounds", "3", "-round-duration", "400ms", "-rate", "100"}
+	load := []string{"-rounds", "8", "-round-duration", "200ms", "-rate", "100"}
 	v, stderr, machine := abVerdicts(t, append(load, "-a", base+"/fixed?ms=10", "-b", base+"/fixed?ms=11", "-output-a", a, "-output-b", b)...)
-	for _, m := range []string{"p50", "mean"} {
-		if v[m] != analyze.Regressed {
-			machine.Fail(t, analyze.LagLimit, "10%% slower B: %s %s, want regressed", m, v[m])
+	// p50 must be called; the mean and p90 of 160 requests can be moved
+	// by one stall of a loaded machine, so they must only not be called
+	// the wrong way.
+	if v["p50"] != analyze.Regressed {
+		machine.Fail(t, analyze.LagLimit, "10%% slower B: p50 %s, want regressed", v["p50"])
+	}
+	for _, m := range []string{"mean", "p90"} {
+		if v[m] == analyze.Improved {
+			machine.Fail(t, analyze.LagLimit, "10%% slower B: %s improved", m)
 		}
 	}
 	var order []string
@@ -73,27 +81,23 @@ func TestABLab(t *testing.T) {
 			order = append(order, strings.TrimSuffix(f[4], ","))
 		}
 	}
-	if got := strings.Join(order, ""); got != "ABBAAB" {
-		t.Errorf("round order %q, want ABBAAB:\n%s", got, stderr)
+	if got := strings.Join(order, ""); got != "ABBAABBAABBAABBA" {
+		t.Errorf("round order %q, want ABBA four times:\n%s", got, stderr)
 	}
 	for _, f := range []string{a, b} {
-		if runs, _, n := runsIn(t, f); runs != 3 || n != 120 {
-			t.Errorf("%s: %d runs, %d results; want 3 rounds of 40", filepath.Base(f), runs, n)
+		if runs, _, n := runsIn(t, f); runs != 8 || n != 160 {
+			t.Errorf("%s: %d runs, %d results; want 8 rounds of 20", filepath.Base(f), runs, n)
 		}
 	}
 
 	v, _, machine, drift := abRun(t, append(load, "-quiet", "-a", base+"/fixed?ms=10", "-b", base+"/fixed?ms=10")...)
+	if !drift {
+		machine.Fail(t, analyze.LagLimit, "8 rounds a side: compare's intervals do not cover the drift between rounds (not hierarchical)")
+	}
 	for _, m := range []string{"p50", "mean"} {
-		if v[m] != analyze.Regressed && v[m] != analyze.Improved {
-			continue
+		if v[m] == analyze.Regressed || v[m] == analyze.Improved {
+			machine.Fail(t, analyze.LagLimit, "same URL on both sides: %s %s, want no significant change", m, v[m])
 		}
-		if !drift {
-			// Intervals from within each run alone leave the drift
-			// between rounds out (issue 12): not a claim ab can make.
-			t.Logf("same URL on both sides: %s %s, from intervals that leave out the drift between runs", m, v[m])
-			continue
-		}
-		machine.Fail(t, analyze.LagLimit, "same URL on both sides: %s %s, want no significant change", m, v[m])
 	}
 }
 
