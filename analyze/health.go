@@ -96,7 +96,7 @@ func GeneratorHealth(s *summary.Summary) Generator {
 	switch {
 	case g.Limited:
 		if advice == "" {
-			advice = g.Machine.limit(g.CPU)
+			_, advice = g.Machine.limit(g.CPU)
 		}
 		g.Text = "the generator limited this run: " + strings.Join(why, ", ") +
 			"; " + advice + " before reading the latencies as the server's"

@@ -168,26 +168,27 @@ func (g Machine) cpuText() string {
 	return strings.Join(p, ", ")
 }
 
-// limit names what held a limited generator back, with its numbers, and
-// the advice that follows; cpu is its CPU use in [0,1] of its cores, -1
-// when not recorded. Only a peak in flight at the cap earns "raise
-// -connections".
-func (g Machine) limit(cpu float64) string {
+// limit names what held a limited generator back: cause in a few words
+// for a headline, and text with its numbers and the advice that follows;
+// cpu is its CPU use in [0,1] of its cores, -1 when not recorded. Only a
+// peak in flight at the cap earns "raise -connections".
+func (g Machine) limit(cpu float64) (cause, text string) {
 	if g.FDLimit > 0 && g.FDs >= ShareLimit*g.FDLimit {
-		return fmt.Sprintf("it held %s file descriptors of its limit of %s: raise the limit (ulimit -n) or lower -connections", num(g.FDs), num(g.FDLimit))
+		return "its file descriptors", fmt.Sprintf("it held %s file descriptors of its limit of %s: raise the limit (ulimit -n) or lower -connections", num(g.FDs), num(g.FDLimit))
 	}
 	if g.Ports > 0 && g.Sockets >= ShareLimit*g.Ports {
-		return fmt.Sprintf("the machine had %s TCP sockets open or in TIME_WAIT for %s ephemeral ports: keep connections alive, lower -connections, or widen net.ipv4.ip_local_port_range",
+		return "the machine's local ports", fmt.Sprintf("the machine had %s TCP sockets open or in TIME_WAIT for %s ephemeral ports: keep connections alive, lower -connections, or widen net.ipv4.ip_local_port_range",
 			num(g.Sockets), num(g.Ports))
 	}
 	if g.Cap > 0 && g.PeakInFlight >= g.Cap {
-		return fmt.Sprintf("%s requests were in flight, the cap (-connections %s): raise -connections, or the server is too slow for the rate asked", num(g.PeakInFlight), num(g.Cap))
+		return "its in-flight cap (-connections " + num(g.Cap) + ")",
+			fmt.Sprintf("%s requests were in flight, the cap (-connections %s): the server is too slow for the rate asked at this cap; raise -connections", num(g.PeakInFlight), num(g.Cap))
 	}
 	if ok, why := g.contended(); ok {
-		return why
+		return "other processes taking its CPU", why
 	}
 	if cpu > CPULimit {
-		return fmt.Sprintf("surge kept its %s CPUs %.0f%% busy with no competitor seen: give it more CPU (a bigger machine, or several generators) or lower the rate", num(g.CPUs), 100*cpu)
+		return "its own CPU", fmt.Sprintf("surge kept its %s CPUs %.0f%% busy with no competitor seen: give it more CPU (a bigger machine, or several generators) or lower the rate", num(g.CPUs), 100*cpu)
 	}
 	var p []string
 	if g.PeakInFlight >= 0 && g.Cap > 0 {
@@ -197,9 +198,21 @@ func (g Machine) limit(cpu float64) string {
 		p = append(p, t)
 	}
 	if len(p) == 0 {
-		return "the run did not record what limited it (an older surge): re-run with this one to name the limit"
+		return "the generator (what limited it was not recorded)", "the run did not record what limited it (an older surge): re-run with this one to name the limit"
 	}
-	return strings.Join(p, ", ") + ": none of the generator's recorded limits was reached; look for stalls of the machine (timers, swapping, a paused VM)"
+	return "the generator (none of its recorded limits was reached)",
+		strings.Join(p, ", ") + ": none of the generator's recorded limits was reached; look for stalls of the machine (timers, swapping, a paused VM)"
+}
+
+// GeneratorCause names, in a few words for a headline, what limited the
+// generator of the runs in s, from the figures they recorded: "its
+// in-flight cap (-connections 10)", "other processes taking its CPU", "its
+// own CPU", "its file descriptors", "the machine's local ports", or "the
+// generator" with why it cannot say more. It does not judge whether the
+// generator was limited: GeneratorHealth does.
+func GeneratorCause(s *summary.Summary) string {
+	cause, _ := machineOf(s.Runs).limit(cpuUse(s.Runs, s.Total))
+	return cause
 }
 
 // num formats x as an integer with thousands separators, or with two
@@ -245,7 +258,8 @@ func GeneratorLimited(s *summary.Summary, run int) (bool, string) {
 		// In flight at the cap is no limit by itself here: a max-rate or
 		// closed run holds the cap by design; it limits an open run only
 		// when requests went out late, which s does not keep per run.
-		return true, "the generator limited run " + id + ": " + g.limit(cpu)
+		_, why := g.limit(cpu)
+		return true, "the generator limited run " + id + ": " + why
 	case g.starved():
 		_, why := g.contended()
 		return true, "run " + id + " was starved of CPU: " + why

@@ -49,7 +49,7 @@ func TestGeneratorLimit(t *testing.T) {
 		{"contention", base(result.AttrCPUPressure, "0.45", result.AttrSwitchesInvoluntary, "14000", result.AttrRunQueuePeak, "6"),
 			"surge got 0.60 CPU-seconds per second of the 2 it could use, 14,000 involuntary context switches, run queue up to 6 on 2 CPUs, some task waited for a CPU 45% of the time, steal 0%: other processes took the CPU", "-connections"},
 		{"steal", base(result.AttrSteal, "0.3"), "steal 30%: other processes took the CPU", "-connections"},
-		{"cap", base(result.AttrPeakInFlight, "10", result.AttrInFlightCap, "10"), "10 requests were in flight, the cap (-connections 10): raise -connections", "other processes"},
+		{"cap", base(result.AttrPeakInFlight, "10", result.AttrInFlightCap, "10"), "10 requests were in flight, the cap (-connections 10): the server is too slow for the rate asked at this cap; raise -connections", "other processes"},
 		{"fds", base(result.AttrFDsPeak, "19500"), "it held 19,500 file descriptors of its limit of 20,000: raise the limit (ulimit -n)", "raise -connections"},
 		{"ports", base(result.AttrSocketsPeak, "28000"), "28,000 TCP sockets open or in TIME_WAIT for 28,232 ephemeral ports", "raise -connections"},
 		{"own CPU", base(result.AttrCPUSeconds, "1.95"), "surge kept its 2 CPUs 95% busy with no competitor seen", "-connections"},

@@ -270,8 +270,8 @@ func generatorWarning(s *summary.Summary) string {
 	}
 	var msg string
 	if len(parts) > 0 {
-		msg = strings.Join(parts, " and ") + ": the generator's in-flight cap (-connections) or its CPU " +
-			"limited this run, not the server; latencies include the wait (measured from the intended send time)"
+		msg = strings.Join(parts, " and ") + ": " + analyze.GeneratorCause(s) +
+			" limited this run, not the server; latencies include the wait (measured from the intended send time)"
 	}
 	if sh := analyze.LocalShortage(st); sh.NotSent > 0 {
 		local := fmt.Sprintf("%s could not be sent: the generator ran out of %s (%s), which limited this run, not the server; "+
