@@ -268,12 +268,12 @@ func TestClientErrorsAddUp(t *testing.T) {
 }
 
 // A run whose requests went out 50 ms late is the generator's, not the
-// server's: it is named and left out, so 3 runs against 3 where one
-// after-run was limited compare 3 with 2; -include-limited judges it.
+// server's: it is named and left out, so 3 runs against 4 where one
+// after-run was limited compare 3 with 3; -include-limited judges it.
 func TestCompareLeavesOutLimited(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	before := side(rng, 3, 100, 4*time.Second, 20*ms)
-	after := side(rng, 2, 100, 4*time.Second, 20*ms)
+	after := side(rng, 3, 100, 4*time.Second, 20*ms)
 	m := &result.Meta{ID: "late"}
 	for i := range 400 {
 		at := time.Duration(i) * 10 * ms
@@ -281,25 +281,26 @@ func TestCompareLeavesOutLimited(t *testing.T) {
 		after.Add(m, &r)
 	}
 	c := Compare(before, after, CompareOptions{Warmup: 0, Resamples: 200})
-	if len(c.Limited) != 1 || c.Limited[0].Side != "after" || c.Limited[0].Run != 3 || c.Limited[0].Included ||
+	if len(c.Limited) != 1 || c.Limited[0].Side != "after" || c.Limited[0].Run != 4 || c.Limited[0].Included ||
 		!strings.Contains(c.Limited[0].Why, "send lag p99 was 50ms") {
-		t.Fatalf("limited %+v, want after run 3 named for its send lag", c.Limited)
+		t.Fatalf("limited %+v, want after run 4 named for its send lag", c.Limited)
 	}
-	if c.BeforeRuns != 3 || c.AfterRuns != 2 || !c.Hierarchical {
-		t.Errorf("%d runs before, %d after, hierarchical %v; want 3, 2, true", c.BeforeRuns, c.AfterRuns, c.Hierarchical)
+	if c.BeforeRuns != 3 || c.AfterRuns != 3 || !c.Hierarchical {
+		t.Errorf("%d runs before, %d after, hierarchical %v; want 3, 3, true", c.BeforeRuns, c.AfterRuns, c.Hierarchical)
 	}
 	if v := verdicts(c); v[MetricP50] == Regressed || v[MetricMean] == Regressed {
 		t.Errorf("the limited run's latencies were judged: %v", v)
 	}
 	c = Compare(before, after, CompareOptions{Warmup: 0, Resamples: 200, IncludeLimited: true})
-	if c.AfterRuns != 3 || len(c.Limited) != 1 || !c.Limited[0].Included {
-		t.Errorf("-include-limited: %d runs after, limited %+v; want 3, included", c.AfterRuns, c.Limited)
+	if c.AfterRuns != 4 || len(c.Limited) != 1 || !c.Limited[0].Included {
+		t.Errorf("-include-limited: %d runs after, limited %+v; want 4, included", c.AfterRuns, c.Limited)
 	}
 }
 
 // One run a side: the drift between runs cannot be measured, so a change
 // inside SingleRunMin is not called however narrow the interval, and the
 // comparison says why.
+// With 2 runs a side the runs are not resampled either (MinRuns).
 func TestCompareSingleRunMinimum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	c := Compare(side(rng, 1, 200, 10*time.Second, 20*ms), side(rng, 1, 200, 10*time.Second, 21*ms), CompareOptions{Warmup: 0})
@@ -311,5 +312,17 @@ func TestCompareSingleRunMinimum(t *testing.T) {
 			t.Errorf("p50 %+.1f%% [%+.1f%%, %+.1f%%] %s, min %.2f; want a 5%% change not called under the single-run minimum",
 				100*m.Change, 100*m.Low, 100*m.High, m.Verdict, m.Min)
 		}
+	}
+	c = Compare(side(rng, 2, 200, 5*time.Second, 20*ms), side(rng, 2, 200, 5*time.Second, 21*ms), CompareOptions{Warmup: 0})
+	if c.Hierarchical || !strings.Contains(c.Noise, "too few to measure the drift") {
+		t.Errorf("2 runs a side: hierarchical %v, noise %q; want the too-few caveat", c.Hierarchical, c.Noise)
+	}
+}
+
+// Widening a relative interval keeps its bounds above −100 %.
+func TestWidened(t *testing.T) {
+	lo, hi := widened(-0.9, -0.95, -0.5, 3, true)
+	if lo <= -1 || lo >= -0.95 || hi <= -0.5 {
+		t.Errorf("widened(−90%% in [−95%%, −50%%], ×3) = [%+.1f%%, %+.1f%%]; want a wider interval above −100%%", 100*lo, 100*hi)
 	}
 }

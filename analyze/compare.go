@@ -66,9 +66,14 @@ type CompareOptions struct {
 	IncludeLimited bool
 }
 
+// MinRuns is the number of runs each side needs for the runs to be
+// resampled: with 2 against 2 every ordering of the runs has a chance of
+// 1 in 3, so no resampling of them can support a 95 % claim.
+const MinRuns = 3
+
 // SingleRunMin is, per figure (indexed like Metrics), the smallest change
-// called when a side has one run, where the drift between runs cannot be
-// measured: relative for latencies and throughput (0.10 = 10 %), absolute
+// called when a side has fewer than MinRuns runs, where the drift between
+// runs cannot be measured: relative for latencies and throughput (0.10 = 10 %), absolute
 // for the error rate (0.01 = 1 percentage point). It covers the drift of
 // same-vs-same pairs of single runs measured on the lab with and without a
 // CPU-bound background process (docs/methods.md, TestCompareLabNoise):
@@ -92,14 +97,14 @@ type Comparison struct {
 	Resamples   int           `json:"resamples"`
 	Confidence  float64       `json:"confidence"`
 	MinChange   float64       `json:"min_change"`
-	// Hierarchical is true when both sides have several runs and the runs
-	// were resampled (the interval covers the drift between runs); false
-	// when a side has one run, and each figure's Metric.Min is its
-	// SingleRunMin. Widen is the factor the intervals were widened by for
+	// Hierarchical is true when both sides have MinRuns runs or more and
+	// the runs were resampled (the interval covers the drift between
+	// runs); false when a side has fewer, and each figure's Metric.Min is
+	// its SingleRunMin. Widen is the factor the intervals were widened by for
 	// the few runs resampled (1 when not hierarchical); Noise says all
 	// this in a sentence.
 	Hierarchical bool `json:"hierarchical"`
-	// Jitter, with one run on a side, is the larger send-lag p99 of the
+	// Jitter, with fewer than MinRuns runs on a side, is the larger send-lag p99 of the
 	// runs: how late the machine ran surge's own timers meanwhile, which
 	// it does to the server's too. A latency figure that moved by less is
 	// not called. 0 when hierarchical (the runs' drift is measured).
@@ -185,7 +190,7 @@ func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	ar, al := sound(after, "after", o.IncludeLimited)
 	c.Limited = append(bl, al...)
 	c.BeforeRuns, c.AfterRuns = len(br), len(ar)
-	c.Hierarchical = len(br) > 1 && len(ar) > 1
+	c.Hierarchical = len(br) >= MinRuns && len(ar) >= MinRuns
 	c.Widen = 1
 	if c.Hierarchical {
 		c.Widen = widen(len(br), len(ar), o.Confidence)
@@ -280,9 +285,7 @@ func compareStrata(label string, all bool, bs, as []stratum, c *Comparison, o Co
 		m.Change = ch
 		if cs := changes[k]; len(cs) > 0 {
 			slices.Sort(cs)
-			// Widened about the point estimate for the few runs resampled.
-			m.Low = ch - c.Widen*(ch-quantileOf(cs, alpha))
-			m.High = ch + c.Widen*(quantileOf(cs, 1-alpha)-ch)
+			m.Low, m.High = widened(ch, quantileOf(cs, alpha), quantileOf(cs, 1-alpha), c.Widen, m.Relative)
 		}
 		switch {
 		case !ok || k == 0 || k == 7 || len(changes[k]) < o.Resamples/2:
@@ -302,6 +305,20 @@ func compareStrata(label string, all bool, bs, as []stratum, c *Comparison, o Co
 		lc.Metrics = append(lc.Metrics, m)
 	}
 	return lc
+}
+
+// widened widens the interval [lo, hi] about the change ch by the factor
+// w: for a relative change on the scale of log(1+change), so that a bound
+// never passes −100 %.
+func widened(ch, lo, hi, w float64, relative bool) (float64, float64) {
+	if w == 1 {
+		return lo, hi
+	}
+	if !relative || ch <= -1 || lo <= -1 {
+		return ch - w*(ch-lo), ch + w*(hi-ch)
+	}
+	l, c, h := math.Log1p(lo), math.Log1p(ch), math.Log1p(hi)
+	return math.Expm1(c - w*(c-l)), math.Expm1(c + w*(h-c))
 }
 
 func verdict(worse bool) string {

@@ -65,11 +65,18 @@ func tQuantile(z, df float64) float64 {
 
 // noiseText says in a sentence what the intervals cover.
 func noiseText(c *Comparison) string {
+	if c.BeforeRuns == 0 || c.AfterRuns == 0 {
+		return "a side has no run left to judge (every run on it was left out), so nothing is called"
+	}
 	if c.Hierarchical {
 		return fmt.Sprintf("%d runs before and %d after: the intervals resample the runs, then time blocks within each, so they cover the drift between runs (widened ×%.2f for so few runs)",
 			c.BeforeRuns, c.AfterRuns, c.Widen)
 	}
-	return fmt.Sprintf("one run on a side: the drift between runs cannot be measured from it, so only changes beyond a figure's minimum (mean, p50 and throughput 10%%, p90 30%%, p95 50%%, p99 100%%, errors 1 point: the drift measured between single runs of the same load), and latencies only when they moved by more than the machine's timing jitter in these runs (send lag p99 %s), are called; record several runs a side (-repeat) for a sharper answer", latency.Round3(c.Jitter))
+	few := "one run on a side: the drift between runs cannot be measured from it"
+	if c.BeforeRuns > 1 && c.AfterRuns > 1 {
+		few = fmt.Sprintf("%d runs before and %d after: too few to measure the drift between runs (%d a side are needed)", c.BeforeRuns, c.AfterRuns, MinRuns)
+	}
+	return fmt.Sprintf("%s, so only changes beyond a figure's minimum (mean, p50 and throughput 10%%, p90 30%%, p95 50%%, p99 100%%, errors 1 point: the drift measured between single runs of the same load), and latencies only when they moved by more than the machine's timing jitter in these runs (send lag p99 %s), are called; record %d or more runs a side (-repeat) for a sharper answer", few, latency.Round3(c.Jitter), MinRuns)
 }
 
 // jitter returns the largest send-lag p99 of the runs.

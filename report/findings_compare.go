@@ -111,7 +111,8 @@ func minText(c *analyze.Comparison) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "; with one run a side, changes under " + strings.Join(parts, ", ") + " are not called"
+	return fmt.Sprintf("; with fewer than %d runs a side, changes under %s (and latency changes under the send lag p99, %s) are not called",
+		analyze.MinRuns, strings.Join(parts, ", "), round(c.Jitter))
 }
 
 func upper(s string) string {
