@@ -285,15 +285,15 @@ func TestCompareLeavesOutLimited(t *testing.T) {
 		!strings.Contains(c.Limited[0].Why, "send lag p99 was 50ms") {
 		t.Fatalf("limited %+v, want after run 4 named for its send lag", c.Limited)
 	}
-	if c.BeforeRuns != 3 || c.AfterRuns != 3 || !c.Hierarchical {
-		t.Errorf("%d runs before, %d after, hierarchical %v; want 3, 3, true", c.BeforeRuns, c.AfterRuns, c.Hierarchical)
+	if c.BeforeJudged != 3 || c.AfterJudged != 3 || c.AfterRuns != 4 || !c.Hierarchical {
+		t.Errorf("%d runs judged before, %d of %d after, hierarchical %v; want 3, 3 of 4, true", c.BeforeJudged, c.AfterJudged, c.AfterRuns, c.Hierarchical)
 	}
 	if v := verdicts(c); v[MetricP50] == Regressed || v[MetricMean] == Regressed {
 		t.Errorf("the limited run's latencies were judged: %v", v)
 	}
 	c = Compare(before, after, CompareOptions{Warmup: 0, Resamples: 200, IncludeLimited: true})
-	if c.AfterRuns != 4 || len(c.Limited) != 1 || !c.Limited[0].Included {
-		t.Errorf("-include-limited: %d runs after, limited %+v; want 4, included", c.AfterRuns, c.Limited)
+	if c.AfterJudged != 4 || len(c.Limited) != 1 || !c.Limited[0].Included {
+		t.Errorf("-include-limited: %d runs judged after, limited %+v; want 4, included", c.AfterJudged, c.Limited)
 	}
 }
 

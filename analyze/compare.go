@@ -86,10 +86,13 @@ type Comparison struct {
 	// sides; ExcludedWhy says why.
 	Excluded    time.Duration `json:"excluded"`
 	ExcludedWhy string        `json:"excluded_why"`
-	// BeforeRuns and AfterRuns count the runs of each side judged (the
-	// limited ones left out).
-	BeforeRuns int `json:"before_runs"`
-	AfterRuns  int `json:"after_runs"`
+	// BeforeRuns and AfterRuns count the runs of each side; BeforeJudged
+	// and AfterJudged those judged (the limited ones left out, see
+	// Limited).
+	BeforeRuns   int `json:"before_runs"`
+	AfterRuns    int `json:"after_runs"`
+	BeforeJudged int `json:"before_judged"`
+	AfterJudged  int `json:"after_judged"`
 	// Block is the time-block width resampled, BlockLength the number of
 	// consecutive blocks drawn together.
 	Block       time.Duration `json:"block"`
@@ -104,10 +107,12 @@ type Comparison struct {
 	// the few runs resampled (1 when not hierarchical); Noise says all
 	// this in a sentence.
 	Hierarchical bool `json:"hierarchical"`
-	// Jitter, with fewer than MinRuns runs on a side, is the larger send-lag p99 of the
-	// runs: how late the machine ran surge's own timers meanwhile, which
-	// it does to the server's too. A latency figure that moved by less is
-	// not called. 0 when hierarchical (the runs' drift is measured).
+	// Jitter, with fewer than MinRuns runs on a side, is the larger
+	// send-lag p99 of the runs: how late the machine ran surge's own
+	// timers meanwhile, which it does to the server's too. A latency
+	// figure that moved by less than the same figure of the send lag
+	// (Metric.Jitter: its mean for the mean, its p90 for p90 …) is not
+	// called. 0 when hierarchical (the runs' drift is measured).
 	Jitter time.Duration `json:"jitter"`
 	Widen  float64       `json:"widen"`
 	Noise  string        `json:"noise"`
@@ -144,8 +149,12 @@ type Metric struct {
 	HigherIsWorse bool `json:"higher_is_worse"`
 	// Min is the smallest change that could be called (see
 	// Comparison.Hierarchical).
-	Min     float64 `json:"min_change"`
-	Verdict string  `json:"verdict"`
+	Min float64 `json:"min_change"`
+	// Jitter, with fewer than MinRuns runs a side, is the same figure of
+	// the runs' send lag (the larger side's), under which a latency change
+	// is not called (see Comparison.Jitter).
+	Jitter  time.Duration `json:"jitter"`
+	Verdict string        `json:"verdict"`
 }
 
 // WorseBy returns by how much, at least, the metric got worse beyond noise:
@@ -189,14 +198,15 @@ func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	br, bl := sound(before, "before", o.IncludeLimited)
 	ar, al := sound(after, "after", o.IncludeLimited)
 	c.Limited = append(bl, al...)
-	c.BeforeRuns, c.AfterRuns = len(br), len(ar)
+	c.BeforeRuns, c.AfterRuns = len(before.Runs()), len(after.Runs())
+	c.BeforeJudged, c.AfterJudged = len(br), len(ar)
 	c.Hierarchical = len(br) >= MinRuns && len(ar) >= MinRuns
 	c.Widen = 1
 	if c.Hierarchical {
 		c.Widen = widen(len(br), len(ar), o.Confidence)
 	}
 	if !c.Hierarchical {
-		c.Jitter = jitter(br, ar)
+		c.Jitter = jitter(MetricP99, br, ar)
 	}
 	c.Noise = noiseText(c)
 	switch {
@@ -214,16 +224,14 @@ func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 		c.ExcludedWhy = "nothing left out (-warmup 0)"
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
-	c.Labels = append(c.Labels, compareStrata("", true,
-		strata(br, "", true, c.Excluded), strata(ar, "", true, c.Excluded), c, o, rng))
+	c.Labels = append(c.Labels, compareStrata("", true, br, ar, c, o, rng))
 	bls, als := before.Labels(), after.Labels()
 	if len(bls) > 1 || len(als) > 1 {
 		for _, l := range bls {
 			if !slices.Contains(als, l) {
 				continue
 			}
-			c.Labels = append(c.Labels, compareStrata(l, false,
-				strata(br, l, false, c.Excluded), strata(ar, l, false, c.Excluded), c, o, rng))
+			c.Labels = append(c.Labels, compareStrata(l, false, br, ar, c, o, rng))
 		}
 	}
 	return c
@@ -244,7 +252,8 @@ func minChange(c *Comparison, o CompareOptions, k int) float64 {
 	}
 }
 
-func compareStrata(label string, all bool, bs, as []stratum, c *Comparison, o CompareOptions, rng *rand.Rand) LabelComparison {
+func compareStrata(label string, all bool, bruns, aruns []*summary.RunBlocks, c *Comparison, o CompareOptions, rng *rand.Rand) LabelComparison {
+	bs, as := strata(bruns, label, all, c.Excluded), strata(aruns, label, all, c.Excluded)
 	lc := LabelComparison{Label: label, All: all}
 	pb, pa := point(bs), point(as)
 	if all {
@@ -271,6 +280,9 @@ func compareStrata(label string, all bool, bs, as []stratum, c *Comparison, o Co
 	for k, name := range Metrics {
 		m := Metric{Name: name, Before: pb[k], After: pa[k], Relative: k != 1, HigherIsWorse: k != 8 && k != 0,
 			Min: minChange(c, o, k)}
+		if !c.Hierarchical && k >= 2 && k <= 6 {
+			m.Jitter = jitter(name, bruns, aruns)
+		}
 		switch k {
 		case 0:
 			m.Unit = "requests"
@@ -292,7 +304,7 @@ func compareStrata(label string, all bool, bs, as []stratum, c *Comparison, o Co
 			// Count is set by the schedule, max is one request: shown, not
 			// judged; so is a change from zero.
 			m.Verdict = NotJudged
-		case m.Unit == "ns" && math.Abs(m.After-m.Before) < float64(c.Jitter):
+		case m.Unit == "ns" && math.Abs(m.After-m.Before) < float64(m.Jitter):
 			// Within what the machine's own timing varied by in these runs.
 			m.Verdict = NoChange
 		case m.Low > 0 && m.Change >= m.Min:

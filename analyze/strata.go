@@ -65,28 +65,37 @@ func tQuantile(z, df float64) float64 {
 
 // noiseText says in a sentence what the intervals cover.
 func noiseText(c *Comparison) string {
-	if c.BeforeRuns == 0 || c.AfterRuns == 0 {
+	if c.BeforeJudged == 0 || c.AfterJudged == 0 {
 		return "a side has no run left to judge (every run on it was left out), so nothing is called"
 	}
 	if c.Hierarchical {
 		return fmt.Sprintf("%d runs before and %d after: the intervals resample the runs, then time blocks within each, so they cover the drift between runs (widened ×%.2f for so few runs)",
-			c.BeforeRuns, c.AfterRuns, c.Widen)
+			c.BeforeJudged, c.AfterJudged, c.Widen)
 	}
 	few := "one run on a side: the drift between runs cannot be measured from it"
-	if c.BeforeRuns > 1 && c.AfterRuns > 1 {
-		few = fmt.Sprintf("%d runs before and %d after: too few to measure the drift between runs (%d a side are needed)", c.BeforeRuns, c.AfterRuns, MinRuns)
+	if c.BeforeJudged > 1 && c.AfterJudged > 1 {
+		few = fmt.Sprintf("%d runs before and %d after: too few to measure the drift between runs (%d a side are needed)", c.BeforeJudged, c.AfterJudged, MinRuns)
 	}
-	return fmt.Sprintf("%s, so only changes beyond a figure's minimum (mean, p50 and throughput 10%%, p90 30%%, p95 50%%, p99 100%%, errors 1 point: the drift measured between single runs of the same load), and latencies only when they moved by more than the machine's timing jitter in these runs (send lag p99 %s), are called; record %d or more runs a side (-repeat) for a sharper answer", few, latency.Round3(c.Jitter), MinRuns)
+	return fmt.Sprintf("%s, so only changes beyond a figure's minimum (mean, p50 and throughput 10%%, p90 30%%, p95 50%%, p99 100%%, errors 1 point: the drift measured between single runs of the same load), and latencies only when they moved by more than the same figure of the runs' send lag (the machine's timing jitter in these runs: p99 %s), are called; record %d or more runs a side (-repeat) for a sharper answer", few, latency.Round3(c.Jitter), MinRuns)
 }
 
-// jitter returns the largest send-lag p99 of the runs.
-func jitter(sides ...[]*summary.RunBlocks) time.Duration {
+// jitter returns the largest of the runs' send lag figure (a metric name:
+// mean, p50, p90, p95 or p99).
+func jitter(figure string, sides ...[]*summary.RunBlocks) time.Duration {
 	var j time.Duration
 	for _, runs := range sides {
 		for _, run := range runs {
-			if run.Summary != nil {
-				j = max(j, run.Summary.Total.SendLag.Quantile(0.99))
+			if run.Summary == nil {
+				continue
 			}
+			lag := run.Summary.Total.SendLag
+			v := lag.Mean()
+			for _, q := range quantiles {
+				if Metrics[q.idx] == figure {
+					v = lag.Quantile(q.q)
+				}
+			}
+			j = max(j, v)
 		}
 	}
 	return j

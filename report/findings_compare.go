@@ -14,7 +14,7 @@ import (
 // → after, its change with the confidence interval, and the verdict.
 func CompareText(w io.Writer, c *analyze.Comparison) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "Compared %d run(s) before with %d after; %s.\n", c.BeforeRuns, c.AfterRuns, c.ExcludedWhy)
+	fmt.Fprintf(ew, "Compared %d run(s) before with %d after%s; %s.\n", c.BeforeRuns, c.AfterRuns, judgedText(c), c.ExcludedWhy)
 	for _, l := range limitedLines(c) {
 		fmt.Fprintln(ew, "WARNING: "+l)
 	}
@@ -40,8 +40,8 @@ func CompareText(w io.Writer, c *analyze.Comparison) error {
 // CompareMarkdown writes a comparison as Markdown tables for a pull request.
 func CompareMarkdown(w io.Writer, c *analyze.Comparison) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%d run(s) before, %d after; %s. %.0f%% bootstrap intervals over %s time blocks. %s.\n",
-		c.BeforeRuns, c.AfterRuns, c.ExcludedWhy, 100*c.Confidence, c.Block, upper(c.Noise))
+	fmt.Fprintf(ew, "%d run(s) before, %d after%s; %s. %.0f%% bootstrap intervals over %s time blocks. %s.\n",
+		c.BeforeRuns, c.AfterRuns, judgedText(c), c.ExcludedWhy, 100*c.Confidence, c.Block, upper(c.Noise))
 	for _, l := range limitedLines(c) {
 		fmt.Fprintf(ew, "\n> **Warning:** %s\n", l)
 	}
@@ -91,6 +91,14 @@ func limitedLines(c *analyze.Comparison) []string {
 	return out
 }
 
+// judgedText says how many runs were judged when some were left out.
+func judgedText(c *analyze.Comparison) string {
+	if c.BeforeJudged == c.BeforeRuns && c.AfterJudged == c.AfterRuns {
+		return ""
+	}
+	return fmt.Sprintf(" (%d and %d judged)", c.BeforeJudged, c.AfterJudged)
+}
+
 // minText says which changes are too small to be called.
 func minText(c *analyze.Comparison) string {
 	if c.Hierarchical {
@@ -111,7 +119,7 @@ func minText(c *analyze.Comparison) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; with fewer than %d runs a side, changes under %s (and latency changes under the send lag p99, %s) are not called",
+	return fmt.Sprintf("; with fewer than %d runs a side, changes under %s (and latency changes under the same figure of the send lag, p99 %s) are not called",
 		analyze.MinRuns, strings.Join(parts, ", "), round(c.Jitter))
 }
 
