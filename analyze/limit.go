@@ -26,9 +26,16 @@ const (
 	// read were late by as much. Where the wait is not recorded, the CPU
 	// pressure stands in with the same threshold.
 	StarvedWait = 0.5
+	// StarvedWaitFloor is the wait for a CPU, in seconds per second of
+	// the run summed over surge's threads, that a starved run must also
+	// reach: a light run that wakes thousands of times a second waits a
+	// few microseconds each time even on an idle machine, a large share of
+	// its little CPU time but about 1 % of the run.
+	StarvedWaitFloor = 0.05
 	// WaitLimit is the share of the time surge's threads were ready to run
 	// that they spent waiting for a CPU above which other processes took
-	// the CPU from surge.
+	// the CPU from surge. Where the wait is recorded it is judged instead
+	// of PressureLimit, which is the machine's and not surge's.
 	WaitLimit = 0.2
 	// ShareLimit is the fraction of a limit (descriptors, ephemeral ports)
 	// whose use counts as having reached it.
@@ -118,7 +125,13 @@ func machineOf(runs []result.Meta) Machine {
 // contended reports whether other processes took the CPU from surge, and
 // says with which figures.
 func (g Machine) contended() (bool, string) {
-	if g.waitShare() > WaitLimit || g.Pressure > PressureLimit || g.Steal > StealLimit {
+	busy := g.Pressure > PressureLimit
+	if w := g.waitShare(); w >= 0 {
+		// surge's own wait, where recorded, rather than the machine's
+		// pressure, which other processes waiting for each other raise.
+		busy = w > WaitLimit
+	}
+	if busy || g.Steal > StealLimit {
 		return true, g.cpuText() + ": other processes took the CPU — run surge with fewer competitors or on another machine"
 	}
 	return false, ""
@@ -134,11 +147,12 @@ func (g Machine) waitShare() float64 {
 }
 
 // starved reports whether surge waited for a CPU more than StarvedWait of
-// the time it was ready to run (the CPU pressure standing in when the wait
-// is not recorded), or the hypervisor stole more than StealLimit.
+// the time it was ready to run and more than StarvedWaitFloor of the run
+// (the CPU pressure standing in when the wait is not recorded), or the
+// hypervisor stole more than StealLimit.
 func (g Machine) starved() bool {
-	if w := g.waitShare(); w >= 0 {
-		return w > StarvedWait || g.Steal > StealLimit
+	if w := g.waitShare(); w >= 0 && g.WallSeconds > 0 {
+		return w > StarvedWait && g.CPUWait/g.WallSeconds > StarvedWaitFloor || g.Steal > StealLimit
 	}
 	return g.Pressure > StarvedWait || g.Steal > StealLimit
 }

@@ -68,3 +68,44 @@ func TestGeneratorLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestGeneratorStarved checks the verdict on runs whose send lag stayed
+// low: starved when surge waited for a CPU longer than it ran and for more
+// than StarvedWaitFloor of the run, clean otherwise, however busy the
+// machine was for others.
+func TestGeneratorStarved(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		cpu, wait     string
+		pressure      string
+		starved, lag  bool
+		want, notWant string
+	}{
+		{"starved", "0.2", "0.6", "0.9", true, false, "starved of CPU although send lag p99 was 0s: surge got 0.20 CPU-seconds per second of the 0.80 it asked for (it waited for a CPU 75%", "-connections"},
+		{"short waits of a light run", "0.02", "0.03", "0.1", false, false, "the generator kept up", "starved"},
+		{"busy machine, surge not waiting", "0.2", "0.01", "0.95", false, false, "the generator kept up", "starved"},
+		{"lagged, busy machine, surge not waiting", "0.2", "0.01", "0.95", false, true, "none of the generator's recorded limits was reached", "other processes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			attrs := map[string]string{result.AttrCPUSeconds: tc.cpu, result.AttrCPUs: "2", result.AttrWallSeconds: "1",
+				result.AttrCPUWaitSeconds: tc.wait, result.AttrCPUPressure: tc.pressure, result.AttrPeakInFlight: "3", result.AttrInFlightCap: "10000"}
+			s := laggedRun(attrs)
+			if !tc.lag {
+				s = summary.New(summary.Options{})
+				m := &result.Meta{ID: "r", Duration: time.Second}
+				for i := range 100 {
+					at := time.Duration(i) * 10 * ms
+					s.Add(m, &result.Result{Seq: uint64(i), Intended: at, Sent: at, Latency: ms, Status: 200})
+				}
+				s.AddMarker(m, result.Marker{Kind: result.MarkGenerator, Attrs: attrs})
+			}
+			g := GeneratorHealth(s)
+			if g.Starved != tc.starved || !strings.Contains(g.Text, tc.want) || strings.Contains(g.Text, tc.notWant) {
+				t.Errorf("starved %v, finding %q\nwant starved %v, containing %q and not %q", g.Starved, g.Text, tc.starved, tc.want, tc.notWant)
+			}
+			if lim, _ := GeneratorLimited(s, 0); lim != (tc.starved || tc.lag) {
+				t.Errorf("GeneratorLimited = %v, want %v", lim, tc.starved || tc.lag)
+			}
+		})
+	}
+}
