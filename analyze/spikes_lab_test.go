@@ -114,30 +114,40 @@ func TestLabMaxRateNoSaturation(t *testing.T) {
 }
 
 // /fixed?ms=20&jitter=5 at 100/s for 6 s, with a CPU-bound child process
-// competing for the cores. Truth: no spike, no saturation. A run the probe
-// found starved (its sleeps overran by more than LagLimit at p99) or that
-// surge called generator-limited is counted, not judged.
+// competing for the cores. Truth: no spike, no saturation. What is judged
+// is what surge claims: an episode it reports as the server's (not
+// discounted because its own generator health saw the machine) or a
+// saturation. A claim in a run the probe found starved (sleeps overran by
+// more than LagLimit at p99) is logged and counted, not failed.
 func TestLabFixedUnderLoad(t *testing.T) {
 	startHog(t)
-	var judged, starved, spikes, sats int
+	var starved, discounted, claims, starvedClaims int
 	for i := range *cleanRuns {
 		f, _, machine := labRun(t, "/fixed?ms=20&jitter=5", attack.Config{Rate: rate100, Duration: 6 * time.Second})
 		lf := f.Labels[0]
 		if machine.Starved(analyze.LagLimit) {
 			starved++
-			t.Logf("run %d: starved, not judged (%s)", i, machine)
+		}
+		sp := lf.Spikes
+		if sp != nil && sp.Unjudged != "" {
+			discounted++
+		}
+		var claim string
+		switch {
+		case sp != nil && len(sp.Episodes) > 0 && sp.Unjudged == "":
+			claim = sp.Text
+		case lf.Saturation != nil && lf.Saturation.Detected:
+			claim = lf.Saturation.Text
+		default:
 			continue
 		}
-		judged++
-		if lf.Spikes != nil && len(lf.Spikes.Episodes) > 0 {
-			spikes++
-			t.Errorf("run %d: invented a spike: %s", i, lf.Spikes.Text)
+		if machine.Starved(analyze.LagLimit) {
+			starvedClaims++
+		} else {
+			claims++
 		}
-		if lf.Saturation != nil && lf.Saturation.Detected {
-			sats++
-			t.Errorf("run %d: invented saturation: %s", i, lf.Saturation.Text)
-		}
+		machine.Fail(t, analyze.LagLimit, "run %d: invented a finding: %s", i, claim)
 	}
-	t.Logf("/fixed under background CPU load: %d runs judged (%d starved, not judged): %d with spikes, %d with saturation",
-		judged, starved, spikes, sats)
+	t.Logf("/fixed beside a CPU hog: %d runs, %d starved by the probe; %d with spikes discounted by surge's generator health; "+
+		"findings claimed: %d in healthy runs, %d in starved runs", *cleanRuns, starved, discounted, claims, starvedClaims)
 }
