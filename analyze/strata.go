@@ -9,8 +9,8 @@ import (
 	"github.com/surge-dev/surge/summary"
 )
 
-// LimitedRun is a run whose generator limited it: its latencies are the
-// generator's as much as the server's.
+// LimitedRun is a run whose generator limited it, or that other processes
+// starved of CPU: its latencies are the machine's as much as the server's.
 type LimitedRun struct {
 	// Side is "before" or "after"; Run numbers the run on its side from 1,
 	// Source says where it came from (a file), "" when unknown.
@@ -24,14 +24,14 @@ type LimitedRun struct {
 }
 
 // sound returns the runs of bs to judge, and names the ones the generator
-// limited (GeneratorHealth on each run's own summary), which are left out
-// unless include.
+// limited or other processes starved of CPU (GeneratorHealth on each run's
+// own summary: Limited or Starved), which are left out unless include.
 func sound(bs *summary.Blocks, side string, include bool) ([]*summary.RunBlocks, []LimitedRun) {
 	var keep []*summary.RunBlocks
 	var limited []LimitedRun
 	for i, run := range bs.Runs() {
 		if run.Summary != nil {
-			if g := GeneratorHealth(run.Summary); g.Limited {
+			if g := GeneratorHealth(run.Summary); g.Limited || g.Starved {
 				limited = append(limited, LimitedRun{Side: side, Run: i + 1, Source: run.Source, Why: g.Text, Included: include})
 				if !include {
 					continue
