@@ -29,6 +29,10 @@ const (
 	// threshold too; a slow stretch after a start at the steady level is a
 	// stall, not a cold phase.
 	coldPrefix = 4
+	// coldSettle: the cold phase ends where the requests come down, for
+	// good, to the threshold or to the steady median plus this fraction of
+	// the way up to the cold median, whichever is higher.
+	coldSettle = 0.1
 )
 
 // ColdPhase is a slower phase at the start of a run, found in the server
@@ -179,6 +183,37 @@ func startsSlow(bs []batch, c cut) bool {
 	return median(first) > c.thresh
 }
 
+// settle moves c's end back to where the requests reach the steady level
+// for good: the first batch j ≥ coldMinBatches at or under the settle level
+// such that the median of the batches from j to c's end is too. The level
+// is the threshold, or the steady median plus coldSettle of the way up to
+// the cold median when that is higher. MSER alone can run on through a
+// stretch after the cold phase that is slower than the steady state but
+// nothing like the cold phase (on /cold with n=400 at max rate, CPU
+// contention at 7–10ms against 4ms made it cut 576 and 672 requests in);
+// the decay itself ends where it meets that level. c is kept when the
+// shorter cut fails the rule.
+func settle(bs []batch, c cut) cut {
+	level := max(c.thresh, c.med+coldSettle*(c.coldMed-c.med))
+	rest := make([]float64, 0, c.d)
+	for j := coldMinBatches; j < c.d; j++ {
+		if bs[j].mean() > level {
+			continue
+		}
+		rest = rest[:0]
+		for _, b := range bs[j:c.d] {
+			rest = append(rest, b.mean())
+		}
+		if median(rest) <= level {
+			if s, ok := judge(bs, j); ok {
+				return s
+			}
+			return c
+		}
+	}
+	return c
+}
+
 // findCut looks for a cold phase in bs: the MSER truncation point, and when
 // that fails its threshold, the best shorter one, and so on (a long cut can
 // fail where a short cold phase, such as a JVM's first 48 requests, is
@@ -196,6 +231,7 @@ func findCut(bs []batch) (cold, stall *cut) {
 		}
 		if c, ok := judge(bs, d); ok {
 			if startsSlow(bs, c) {
+				c = settle(bs, c)
 				return &c, stall
 			}
 			if stall == nil {
