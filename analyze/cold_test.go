@@ -59,14 +59,24 @@ func TestColdSendLagIsNot(t *testing.T) {
 // requests took 1.9–3.0 s, then 1.2ms at 833/s for 60,000 requests. The
 // request-order series is 64 requests a bucket by then, so the cold phase
 // is less than one bucket: it is found in the series' head, 48 ± 20 %.
+// At max rate a request is due when a connection is free: the first 50 at
+// once, the rest from when the first ones ended, 1.9 s on.
 func TestColdShortInLongRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	s := synthLag(60000, 833, func(i int, _ time.Duration) (time.Duration, time.Duration) {
-		if i < 48 {
-			return 1900*ms + time.Duration(rng.Float64()*float64(1100*ms)), 0
+	s := summary.New(summary.Options{})
+	m := &result.Meta{ID: "synthetic", Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for i := range 60000 {
+		at := 1900*ms + time.Duration(float64(i-50)/833*float64(time.Second))
+		lat := 1200*time.Microsecond + time.Duration(rng.Float64()*float64(200*time.Microsecond))
+		if i < 50 {
+			at = 0
 		}
-		return 1200*time.Microsecond + time.Duration(rng.Float64()*float64(200*time.Microsecond)), 0
-	})
+		if i < 48 {
+			lat = 1900*ms + time.Duration(rng.Float64()*float64(1100*ms))
+		}
+		r := result.Result{Seq: uint64(i), Label: "GET /x", Intended: at, Sent: at, Latency: lat, Status: 200}
+		s.Add(m, &r)
+	}
 	c := Diagnose(s).Labels[0].Cold
 	if c == nil || math.Abs(float64(c.Requests)-48) > 0.2*48 {
 		t.Fatalf("cold phase %+v, want 48 ± 20%% requests", c)
