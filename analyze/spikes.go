@@ -209,7 +209,8 @@ func (sp *Spikes) dropIsolated() {
 
 // discount marks the episodes unjudged when g says the generator was
 // limited or starved of CPU, or that other processes competed for it
-// (CPU pressure over PressureLimit): on a 2-core machine shared with other work,
+// (surge's wait for a CPU over WaitLimit of its ready time, or the
+// machine's CPU pressure over PressureLimit): on a 2-core machine shared with other work,
 // clean nginx runs had episodes of 6–1,700 slow requests (p99 up to
 // 434ms against 1.6ms) while the machine held both processes off the
 // CPU, and only the run-level figures saw it.
@@ -218,9 +219,15 @@ func (sp *Spikes) discount(g Generator) {
 		return
 	}
 	why := g.Text
+	busy, busyWhy := g.Machine.contended()
 	switch {
 	case g.Limited || g.Starved:
+	case busy:
+		// surge's own wait for a CPU, judged as the generator health
+		// judges it.
+		why = busyWhy
 	case g.Machine.Pressure > PressureLimit:
+		// The machine's pressure: a server on the same machine waited too.
 		why = fmt.Sprintf("other processes competed for the CPU (some task waited for one %.0f%% of the run, over %.0f%%)",
 			100*g.Machine.Pressure, 100*PressureLimit)
 	default:

@@ -67,6 +67,7 @@ func TestSpikesDiscount(t *testing.T) {
 		{Starved: true, Text: "the generator was starved of CPU"},
 		{Limited: true, Text: "the generator limited this run"},
 		{Machine: Machine{Pressure: 0.3}, Text: "the generator kept up"},
+		{Machine: Machine{Pressure: -1, CPUWait: 1, CPUSeconds: 1, Steal: -1}, Text: "the generator kept up"},
 	} {
 		sp := &Spikes{Episodes: []Episode{{Slow: 10}}}
 		sp.discount(g)
