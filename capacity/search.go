@@ -124,28 +124,25 @@ func Search(ctx context.Context, o Options, slo threshold.SLO, trial TrialFunc) 
 }
 
 // answer sets the outcome from the trials, given the search's last pass lo
-// and first failure hi: a rate bounds the answer only when every trial at
-// it agreed, so a disagreeing repeat moves lo down to the next rate whose
-// trials all passed and hi up to the next whose trials all failed.
+// and first failure hi. Unreliable trials are no verdict on the server. A
+// rate bounds the answer only when all its reliable trials agreed, so a
+// disagreeing repeat moves lo down to the next rate whose trials all
+// passed and hi up to the next whose trials all failed. An answer whose
+// failure bound has only unreliable trials, or that found no reliable
+// failure because unreliable trials stopped the search, gives no rate.
 func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
-	all := func(r float64, pass bool) bool {
-		n := 0
-		for _, t := range c.Trials {
-			if t.Rate == r {
-				n++
-				if t.Pass != pass {
-					return false
-				}
-			}
-		}
-		return n > 0
-	}
 	var mixed []string
-	for lo > 0 && !all(lo, true) {
+	for lo > 0 {
+		if p, f, _ := c.count(lo); p > 0 && f == 0 {
+			break
+		}
 		mixed = append(mixed, FormatRate(lo))
 		lo = c.below(lo)
 	}
-	for hi > 0 && !all(hi, false) {
+	for hi > 0 {
+		if p, f, u := c.count(hi); p == 0 && (f > 0 || u > 0) {
+			break
+		}
 		mixed = append(mixed, FormatRate(hi))
 		hi = c.above(hi)
 	}
@@ -153,7 +150,7 @@ func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
 	if len(mixed) > 0 {
 		note = fmt.Sprintf("; the verdict at %s/s changed between repeated trials", strings.Join(mixed, "/s and "))
 	}
-	if u := c.unreliableAt(hi); u != nil {
+	if u := c.unreliableBound(lo, hi, o.Max); u != nil {
 		c.Unreliable, c.Held = true, lo
 		c.Text = fmt.Sprintf("unreliable: %s (trial %d at %s/s: %s); the server held %s up to at least %.1f/s",
 			unreliableCause(u.Why), u.N, FormatRate(u.Rate), u.Why, slo, lo)
@@ -161,9 +158,11 @@ func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
 	}
 	c.MaxRate, c.Fail = lo, hi
 	switch {
-	case hi == 0:
+	case hi == 0 && lo >= o.Max:
 		c.Bounded = true
 		c.Text = fmt.Sprintf("every trial held %s up to the -max of %.1f/s: capacity is at least %.1f/s%s", slo, o.Max, lo, note)
+	case hi == 0:
+		c.Text = fmt.Sprintf("capacity is at least %.1f/s: no rate tried failed %s on every trial%s", lo, slo, note)
 	case lo == 0:
 		c.Text = fmt.Sprintf("no rate tried held %s: even %.2f/s failed%s", slo, hi, note)
 	default:
@@ -171,6 +170,43 @@ func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
 		c.Text = fmt.Sprintf("max rate holding %s: %.1f requests/s (%.1f/s failed; the capacity lies in between, margin %.1f/s = %.0f%%, from trials repeated at both%s)",
 			slo, lo, hi, c.Margin, 100*c.Margin/lo, note)
 	}
+}
+
+// count returns how many reliable trials at rate r passed and failed, and
+// how many were unreliable.
+func (c *Outcome) count(r float64) (pass, fail, unreliable int) {
+	for _, t := range c.Trials {
+		switch {
+		case t.Rate != r:
+		case t.Unreliable:
+			unreliable++
+		case t.Pass:
+			pass++
+		default:
+			fail++
+		}
+	}
+	return pass, fail, unreliable
+}
+
+// unreliableBound returns the unreliable trial the answer rests on, nil
+// for none: the last at the failure bound hi when no reliable trial there
+// failed, or, when no failure bound is left (hi 0) short of max, the last
+// unreliable trial above lo.
+func (c *Outcome) unreliableBound(lo, hi, max float64) *Trial {
+	var last *Trial
+	for i := range c.Trials {
+		t := &c.Trials[i]
+		if t.Unreliable && (hi > 0 && t.Rate == hi || hi == 0 && lo < max && t.Rate > lo) {
+			last = t
+		}
+	}
+	if last != nil && hi > 0 {
+		if _, f, _ := c.count(hi); f > 0 {
+			return nil
+		}
+	}
+	return last
 }
 
 // below returns the highest rate tried under r, 0 for none; above the
@@ -193,21 +229,6 @@ func (c *Outcome) above(r float64) float64 {
 		}
 	}
 	return a
-}
-
-// unreliableAt returns the last unreliable trial at rate r (0: none), or
-// nil when the last trial at r was reliable: the answer rests on it.
-func (c *Outcome) unreliableAt(r float64) *Trial {
-	var last *Trial
-	for i := range c.Trials {
-		if r > 0 && c.Trials[i].Rate == r {
-			last = &c.Trials[i]
-		}
-	}
-	if last != nil && last.Unreliable {
-		return last
-	}
-	return nil
 }
 
 // unreliableCause names what made a trial unreliable, from its Why.

@@ -88,3 +88,26 @@ func TestSearchRepeats(t *testing.T) {
 		t.Errorf("max rate %.1f, fail %.1f, text %q: want the margin widened below the noisy rate", c.MaxRate, c.Fail, c.Text)
 	}
 }
+
+// TestSearchUnreliableThenPass: above 90/s the generator falls behind,
+// except that the third trial at a rate (the repeat next to the answer)
+// happens to pass. Before, the failure bound then moved up to no rate and
+// the search said "every trial held … up to the -max" (seen on the lab
+// pool at 100/s, truth 200/s, on a loaded machine); it gives no rate.
+func TestSearchUnreliableThenPass(t *testing.T) {
+	seen := map[float64]int{}
+	trial := func(_ context.Context, n int, rate float64) (Trial, error) {
+		seen[rate]++
+		if rate > 90 && seen[rate] < 3 {
+			return Trial{N: n, Rate: rate, Unreliable: true, Why: "generator behind: send lag p99 391ms > 125ms"}, nil
+		}
+		return Trial{N: n, Rate: rate, Pass: true}, nil
+	}
+	c, err := Search(context.Background(), Options{Start: 10, Max: 2000}, mustSLO(t, "p95<500ms"), trial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Unreliable || c.Bounded || !strings.HasPrefix(c.Text, "unreliable: the generator limited the trials") {
+		t.Errorf("outcome %q (bounded %v), want unreliable", c.Text, c.Bounded)
+	}
+}
