@@ -261,21 +261,7 @@ func compareStrata(label string, all bool, bruns, aruns []*summary.RunBlocks, c 
 			c.BlockLength = max(c.BlockLength, blockLength(len(st.blocks)))
 		}
 	}
-	// Bootstrap distribution of each metric's change.
-	changes := make([][]float64, metricCount)
-	accB, accA := newAccumulator(), newAccumulator()
-	if len(bs) > 0 && len(as) > 0 {
-		for range o.Resamples {
-			resample(accB, bs, c.Hierarchical, rng)
-			resample(accA, as, c.Hierarchical, rng)
-			sb, sa := accB.stats(), accA.stats()
-			for k := range metricCount {
-				if ch, ok := change(k, sb[k], sa[k]); ok {
-					changes[k] = append(changes[k], ch)
-				}
-			}
-		}
-	}
+	changes := bootstrap(bs, as, c.Hierarchical, o.Resamples, rng)
 	alpha := (1 - o.Confidence) / 2
 	for k, name := range Metrics {
 		m := Metric{Name: name, Before: pb[k], After: pa[k], Relative: k != 1, HigherIsWorse: k != 8 && k != 0,
@@ -283,16 +269,7 @@ func compareStrata(label string, all bool, bruns, aruns []*summary.RunBlocks, c 
 		if !c.Hierarchical && k >= 2 && k <= 6 {
 			m.Jitter = jitter(name, bruns, aruns)
 		}
-		switch k {
-		case 0:
-			m.Unit = "requests"
-		case 1:
-			m.Unit = "ratio"
-		case 8:
-			m.Unit = "req/s"
-		default:
-			m.Unit = "ns"
-		}
+		m.Unit = units[k]
 		ch, ok := change(k, pb[k], pa[k])
 		m.Change = ch
 		if cs := changes[k]; len(cs) > 0 {
@@ -317,6 +294,30 @@ func compareStrata(label string, all bool, bruns, aruns []*summary.RunBlocks, c 
 		lc.Metrics = append(lc.Metrics, m)
 	}
 	return lc
+}
+
+// units are the metrics' units, indexed like Metrics.
+var units = [metricCount]string{"requests", "ratio", "ns", "ns", "ns", "ns", "ns", "ns", "req/s"}
+
+// bootstrap returns, per metric, the change of every resample of bs and
+// as in which it is defined.
+func bootstrap(bs, as []stratum, runs bool, resamples int, rng *rand.Rand) [][]float64 {
+	changes := make([][]float64, metricCount)
+	if len(bs) == 0 || len(as) == 0 {
+		return changes
+	}
+	accB, accA := newAccumulator(), newAccumulator()
+	for range resamples {
+		resample(accB, bs, runs, rng)
+		resample(accA, as, runs, rng)
+		sb, sa := accB.stats(), accA.stats()
+		for k := range metricCount {
+			if ch, ok := change(k, sb[k], sa[k]); ok {
+				changes[k] = append(changes[k], ch)
+			}
+		}
+	}
+	return changes
 }
 
 // widened widens the interval [lo, hi] about the change ch by the factor

@@ -116,11 +116,11 @@ func labRuns(t *testing.T, base, path string, n int, withHog bool) (runs [][]res
 }
 
 // soundRuns returns the indexes of the runs compare judges (those the
-// generator did not limit), and of those the ones the probe also found
+// generator did not limit and the machine did not starve), and of those the ones the probe also found
 // not starved of CPU.
 func soundRuns(runs [][]result.Result, starved []bool) (judged, fed []int) {
 	for i := range runs {
-		if analyze.GeneratorHealth(sideOf(runs, i).Runs()[0].Summary).Limited {
+		if g := analyze.GeneratorHealth(sideOf(runs, i).Runs()[0].Summary); g.Limited || g.Starved {
 			continue
 		}
 		judged = append(judged, i)
@@ -186,7 +186,7 @@ func TestCompareLabNoise(t *testing.T) {
 	t.Logf("recorded %d + %d runs in %s", len(same), len(slower), time.Since(start).Round(time.Millisecond))
 	judged, fed := soundRuns(same, sameStarved)
 	_, slowerFed := soundRuns(slower, slowerStarved)
-	t.Logf("ms=40: %d runs, %d judged (the rest limited by the generator, left out by compare), %d of them not starved by the probe's measure; ms=44: %d not starved",
+	t.Logf("ms=40: %d runs, %d judged (the rest limited or starved, left out by compare), %d of them not starved by the probe's measure; ms=44: %d not starved",
 		len(same), len(judged), len(fed), len(slowerFed))
 	opts := func(seed int) analyze.CompareOptions {
 		return analyze.CompareOptions{Warmup: -1, Seed: uint64(seed), Resamples: 400}
