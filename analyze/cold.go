@@ -65,6 +65,10 @@ type ColdPhase struct {
 	ColdMedian   time.Duration `json:"cold_median"`
 	SteadyMedian time.Duration `json:"steady_median"`
 	Threshold    time.Duration `json:"threshold"`
+	// Unjudged, when not empty, says why the cold phase was not judged:
+	// what the run recorded of the machine says it may be the machine's
+	// (see machineBusy). Nothing is then cut from the steady state.
+	Unjudged string `json:"unjudged,omitempty"`
 	// Text says it in a sentence.
 	Text string `json:"text"`
 }
@@ -84,7 +88,10 @@ type Stall struct {
 	Mean       time.Duration `json:"mean"`
 	SteadyMean time.Duration `json:"steady_mean"`
 	Slowdown   float64       `json:"slowdown"`
-	Text       string        `json:"text"`
+	// Unjudged, when not empty, says why the stall was not judged, as for
+	// ColdPhase.
+	Unjudged string `json:"unjudged,omitempty"`
+	Text     string `json:"text"`
 }
 
 type batch struct {
@@ -278,36 +285,41 @@ func detectStart(s *summary.Sequence) (*ColdPhase, *Stall) {
 		return nil, nil
 	}
 	all := batches(s.Buckets)
-	bs := all
-	c, st := findCut(bs)
-	if s.Stride > 1 && (c == nil || span(bs[:c.d]).n <= summary.HeadLen/2) {
+	total := batch{}
+	if len(all) > 0 {
+		total = span(all)
+	}
+	var cold *ColdPhase
+	var stall *Stall
+	k, st := findCut(all)
+	if k != nil {
+		cold = coldPhase(all, *k, total)
+	}
+	if st != nil {
+		stall = stallOf(all, *st, total)
+	}
+	if s.Stride > 1 && (cold == nil || cold.Requests <= summary.HeadLen/2) {
 		head := batches(s.Head)
-		hc, hst := findCut(head)
-		if hc != nil {
-			bs, c = head, hc
-		}
-		if st == nil && hst != nil {
-			st = hst
-			if c == nil {
-				bs = head
+		hk, hst := findCut(head)
+		// The head's cut is judged against the head's steady part; it
+		// must also be clearly slower than the rest of the whole run (a
+		// head cut once read 7.64ms "against 116ms after them").
+		if hk != nil {
+			if c := coldPhase(head, *hk, total); c.Slowdown > 1+coldMinRatio {
+				cold = c
 			}
 		}
+		if stall == nil && hst != nil {
+			stall = stallOf(head, *hst, total)
+		}
 	}
-	var total batch
-	for _, b := range all {
-		total.n += b.n
-		total.server += b.server
+	if cold != nil {
+		return cold, nil
 	}
-	switch {
-	case c != nil:
-		return coldPhase(bs, *c, total), nil
-	case st != nil:
-		return nil, stallOf(bs, *st, total)
-	}
-	return nil, nil
+	return nil, stall
 }
 
-// span sums bs into one batch.
+// span sums bs, not empty, into one batch.
 func span(bs []batch) batch {
 	out := batch{first: bs[0].first, last: bs[len(bs)-1].last}
 	for _, b := range bs {
@@ -364,6 +376,9 @@ func stallOf(bs []batch, k cut, total batch) *Stall {
 		Mean:       dur(slow.mean()),
 		SteadyMean: rest(total, slow),
 	}
+	if st.Duration < coldMinDuration {
+		return nil
+	}
 	if st.SteadyMean > 0 {
 		st.Slowdown = float64(st.Mean) / float64(st.SteadyMean)
 	}
@@ -374,4 +389,44 @@ func stallOf(bs []batch, k cut, total batch) *Stall {
 		latency.Round3(st.Start), latency.Round3(st.Duration), st.Requests, latency.Round3(st.Mean), latency.Round3(st.SteadyMean),
 		st.Slowdown, bs[0].n, latency.Round3(dur(bs[0].mean())), latency.Round3(dur(k.thresh)), latency.Round3(dur(k.med)))
 	return st
+}
+
+// machineBusy returns why the machine rather than the server may have made
+// requests slow, "" when nothing the run recorded says so: the generator
+// limited or starved of CPU, surge's own wait for a CPU, or the machine's
+// CPU pressure (the grounds on which spikes are left unjudged too). On a
+// 2-core machine shared with other work, clean nginx runs at 500/s had
+// starts 13× slower for 1.9 s in server time while the run queue reached
+// 20 on 2 CPUs.
+func machineBusy(g Generator) string {
+	if g.Limited || g.Starved {
+		return g.Text
+	}
+	if busy, why := g.Machine.contended(); busy {
+		return why
+	}
+	if g.Machine.Pressure > PressureLimit {
+		return fmt.Sprintf("other processes competed for the CPU (some task waited for one %.0f%% of the run, over %.0f%%)",
+			100*g.Machine.Pressure, 100*PressureLimit)
+	}
+	return ""
+}
+
+// unjudge marks c not judged because of why: the slow start may be the
+// machine's, so nothing is cut from the steady state.
+func (c *ColdPhase) unjudge(why string) {
+	c.Unjudged = why
+	c.Text = fmt.Sprintf("cold phase not judged: the first %d requests (%s of the schedule) were slower in server time, "+
+		"mean %s against %s after them (%.1f× slower), but %s, so they may be the machine's, not the server's; "+
+		"nothing is cut from the steady state; rerun on a quieter machine",
+		c.Requests, latency.Round3(c.Duration), latency.Round3(c.ColdMean), latency.Round3(c.SteadyMean), c.Slowdown, why)
+}
+
+// unjudge marks st not judged because of why, as ColdPhase.unjudge.
+func (st *Stall) unjudge(why string) {
+	st.Unjudged = why
+	st.Text = fmt.Sprintf("stall not judged: from +%s for %s of the schedule, %d requests were slower in server time, "+
+		"mean %s against %s in the rest of the run (%.1f× slower), but %s, so it may be the machine's, not the server's",
+		latency.Round3(st.Start), latency.Round3(st.Duration), st.Requests, latency.Round3(st.Mean), latency.Round3(st.SteadyMean),
+		st.Slowdown, why)
 }

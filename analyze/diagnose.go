@@ -53,7 +53,7 @@ type Steady struct {
 func Diagnose(s *summary.Summary) *Findings {
 	f := &Findings{Generator: GeneratorHealth(s), Labels: []LabelFindings{}}
 	for _, st := range s.Labels() {
-		f.Labels = append(f.Labels, diagnoseLabel(s, st))
+		f.Labels = append(f.Labels, diagnoseLabel(s, st, f.Generator))
 	}
 	for i := range f.Labels {
 		f.Labels[i].Spikes.discount(f.Generator)
@@ -61,7 +61,7 @@ func Diagnose(s *summary.Summary) *Findings {
 	return f
 }
 
-func diagnoseLabel(s *summary.Summary, st *summary.Stats) LabelFindings {
+func diagnoseLabel(s *summary.Summary, st *summary.Stats, g Generator) LabelFindings {
 	seq := st.Sequence
 	lf := LabelFindings{Label: st.Label, Judged: []string{}}
 	lf.Cold, lf.Stall = detectStart(seq)
@@ -69,7 +69,13 @@ func diagnoseLabel(s *summary.Summary, st *summary.Stats) LabelFindings {
 		lf.Judged = append(lf.Judged, "cold_phase")
 	}
 	var skip func(time.Time) bool
-	if c := lf.Cold; c != nil {
+	why := machineBusy(g)
+	if lf.Stall != nil && why != "" {
+		lf.Stall.unjudge(why)
+	}
+	if lf.Cold != nil && why != "" {
+		lf.Cold.unjudge(why)
+	} else if c := lf.Cold; c != nil {
 		skip = func(from time.Time) bool {
 			for _, m := range s.Runs {
 				if !from.Before(m.Start.Add(-st.Series.Width)) && from.Before(m.Start.Add(c.End)) {

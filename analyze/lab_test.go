@@ -139,7 +139,9 @@ func TestLabColdPhase(t *testing.T) {
 	if math.Abs(c.Duration.Seconds()-3) > 0.6 {
 		machine.Fail(t, analyze.LagLimit, "cold phase lasted %s, want 3s ± 20%%", c.Duration)
 	}
-	if st := f.Labels[0].Steady; st == nil {
+	if st := f.Labels[0].Steady; st == nil && c.Unjudged != "" {
+		t.Logf("the cold phase was left unjudged, so nothing was cut: %s", c.Text)
+	} else if st == nil {
 		t.Error("no steady state after the cold phase")
 	} else if st.P50 > 10*time.Millisecond {
 		machine.Fail(t, analyze.LagLimit, "steady state p50 should be near 5ms: %+v", st)
@@ -165,7 +167,7 @@ func machineSpike(t *testing.T, e analyze.Episode, level time.Duration, machine 
 func TestLabFixedClean(t *testing.T) {
 	f, _, machine := labRun(t, "/fixed?ms=20&jitter=5", attack.Config{Rate: rate100, Duration: 7 * time.Second})
 	lf := f.Labels[0]
-	if lf.Cold != nil {
+	if lf.Cold != nil && lf.Cold.Unjudged == "" {
 		machine.Fail(t, analyze.LagLimit, "invented a cold phase: %s", lf.Cold.Text)
 	}
 	if lf.Spikes == nil {
@@ -240,8 +242,8 @@ func TestLabPauseSpikes(t *testing.T) {
 			machine.Fail(t, analyze.LagLimit, "period %s, want 3s", sp.Period)
 		}
 	}
-	if f.Labels[0].Cold != nil {
-		machine.Fail(t, analyze.LagLimit, "a pause is not a cold phase: %s", f.Labels[0].Cold.Text)
+	if c := f.Labels[0].Cold; c != nil && c.Unjudged == "" {
+		machine.Fail(t, analyze.LagLimit, "a pause is not a cold phase: %s", c.Text)
 	}
 }
 
