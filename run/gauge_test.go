@@ -62,3 +62,21 @@ func TestGaugeRecords(t *testing.T) {
 		t.Errorf("fds peak %v, want at least the 3 connections", fds)
 	}
 }
+
+// BenchmarkGaugeSample is the cost of one reading of the machine's peaks,
+// taken once a second, and of the counters read at the start and the end.
+func BenchmarkGaugeSample(b *testing.B) {
+	g := &gauge{runQueue: -1, fds: -1, sockets: -1}
+	b.Run("peaks", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			g.sampleProc()
+		}
+	})
+	b.Run("usage", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			readUsage()
+		}
+	})
+}
