@@ -162,7 +162,7 @@ var judgedFigures = []string{analyze.MetricErrors, analyze.MetricMean, analyze.M
 
 // TestCompareLabNoise measures compare against known truth on the lab:
 // same-vs-same, the same /fixed?ms=40 load in every run (a CPU-bound
-// background process running during a third of them), any call is a false
+// background process running during half of them), any call is a false
 // positive — per figure the rate must be ≤ 5 % and per pair (any figure)
 // ≤ 10 %, for pairs of single runs and for 3 runs against 3; and power,
 // /fixed?ms=40 against ms=44 (service time +10 %), 3 runs a side, must be

@@ -24,15 +24,16 @@ after with its change, a bootstrap confidence interval and a verdict
 repeated runs (a file may hold several). Requests inside a run are not
 independent (they share GC pauses, queues, caches), so the intervals
 resample time blocks within each run, not single requests; and two runs of
-the same thing differ by more than either varies inside, so with several
+the same thing differ by more than either varies inside, so with 3 or more
 runs a side the runs are resampled too and the intervals cover the drift
-between runs. With one run on a side that drift cannot be measured: only
-changes beyond a figure's minimum (10 % for latencies and throughput, 1
-point of errors: the drift measured between runs of the same load) are
-called, and the output says so. A run the generator limited is named and
-left out of the verdicts (-include-limited keeps it). Warm-up results are
-left out on both sides, and so is the same start of every run when a cold
-phase is found (-warmup).
+between runs. With fewer that drift cannot be measured: only changes
+beyond a figure's minimum (mean, p50 and throughput 10 %, p90 30 %, p95
+50 %, p99 100 %, errors 1 point: the drift measured between single runs of
+the same load) and beyond the same figure of the runs' send lag are called,
+and the output says so. A run the generator limited, or that other
+processes starved of CPU, is named and left out of the verdicts
+(-include-limited keeps it). Warm-up results are left out on both sides,
+and so is the same start of every run when a cold phase is found (-warmup).
 
 Exit codes: 0, or 4 when -fail-on-regression is set and a -metrics figure
 got worse by more than the bound beyond noise (a CI gate).
@@ -81,7 +82,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	conf := fs.Float64("confidence", analyze.DefaultConfidence, "confidence level of the intervals, in (0,1)")
 	block := fs.Duration("block", summary.DefaultBlock, "time block width (blocks widen for runs longer than 512 blocks)")
 	output := fs.String("output", "stdout", "where to write the comparison")
-	includeLimited := fs.Bool("include-limited", false, "judge runs the generator limited too (by default they are named and left out)")
+	includeLimited := fs.Bool("include-limited", false, "judge the runs the generator limited or the machine starved of CPU too (by default they are named and left out)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
