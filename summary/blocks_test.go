@@ -37,3 +37,19 @@ func TestBlocks(t *testing.T) {
 		t.Errorf("labels %v, want [x y]", got)
 	}
 }
+
+// BenchmarkBlocksAdd measures what compare pays per result read: its
+// blocks and, since compare judges each run's generator health, the
+// run's own Summary.
+func BenchmarkBlocksAdd(b *testing.B) {
+	bs := NewBlocks(0)
+	m := &result.Meta{ID: "a"}
+	r := result.Result{Label: "x", Latency: time.Millisecond, Status: 200}
+	b.ReportAllocs()
+	for i := range b.N {
+		r.Seq = uint64(i)
+		r.Intended = time.Duration(i%100000) * 100 * time.Microsecond
+		r.Sent = r.Intended
+		bs.Add(m, &r)
+	}
+}
