@@ -13,12 +13,14 @@ import (
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
+	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/target"
 )
 
 const abUsage = `ab [flags] -a URL_A -b URL_B
+       surge ab [flags] -scenario file.yaml -a BASE_URL_A -b BASE_URL_B
 
 Interleaved A/B: compares two live versions side by side. Sends the same
 load to A and to B in short alternating rounds, in the order A B B A A B B A
@@ -37,12 +39,14 @@ options. Ctrl-C stops after the round in progress and compares what ran.
 Examples:
   surge ab -a 'http://127.0.0.1:8088/fixed?ms=10' -b 'http://127.0.0.1:8089/fixed?ms=10'
   surge ab -a http://old.internal:8080/api/items -b http://new.internal:8080/api/items -rounds 10 -round-duration 3s -rate 200 -output-a a.srg -output-b b.srg
-  surge ab -a "$OLD/search?q=x&page=2" -b "$NEW/search?q=x&page=2" -header "Authorization: Bearer $TOKEN" -type markdown`
+  surge ab -a "$OLD/search?q=x&page=2" -b "$NEW/search?q=x&page=2" -header "Authorization: Bearer $TOKEN" -type markdown
+  surge ab -scenario examples/search.yaml -a http://old.internal:8080 -b http://new.internal:8080 -rounds 6 -round-duration 5s`
 
 // abOptions are the flags of surge ab.
 type abOptions struct {
 	urls, outputs [2]string
 	method, typ   string
+	scenario      string
 	rounds        int
 	round, pause  time.Duration
 	rate          rateFlag
@@ -57,6 +61,7 @@ func runAB(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.urls[0], "a", "", "URL of version A, the baseline (before)")
 	fs.StringVar(&o.urls[1], "b", "", "URL of version B, compared against A (after)")
 	fs.StringVar(&o.method, "method", "GET", "HTTP method of both")
+	fs.StringVar(&o.scenario, "scenario", "", "run this scenario file in every round instead of one URL; -a and -b are then the two base URLs (its load profile is cut at -round-duration; -rate and the load flags do not apply)")
 	fs.IntVar(&o.rounds, "rounds", 10, "rounds per side")
 	fs.DurationVar(&o.round, "round-duration", 3*time.Second, "length of each round")
 	fs.DurationVar(&o.pause, "round-pause", 0, "wait this long between rounds")
@@ -78,20 +83,11 @@ func runAB(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var cfgs [2]attack.Config
-	for i, u := range o.urls {
-		ts, err := target.Parse(strings.NewReader(u), fmt.Sprintf("-%c", 'a'+i), target.FormatURLs)
-		if err != nil || len(ts) != 1 {
-			return usagef("-%c %q: expected one URL (%v)", 'a'+i, u, err)
-		}
-		ts[0].Method = o.method
-		target.ApplyDefaults(ts, o.hdr.h, nil)
-		if cfgs[i], err = o.opts.config(ts, o.rate.r); err != nil {
-			return err
-		}
-		cfgs[i].Duration = o.round
+	cfgs, err := o.configs(commandLine(fs))
+	if err != nil {
+		return err
 	}
-	sides, err := o.rounds2(ctx, e, cfgs, commandLine(fs))
+	sides, err := o.rounds2(ctx, e, cfgs)
 	if err != nil {
 		return err
 	}
@@ -100,6 +96,51 @@ func runAB(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Interleaved A/B, rounds of %s in the order ABBA: A = %s, B = %s.\n", o.round, target.RedactURL(o.urls[0]), target.RedactURL(o.urls[1]))
 	return render(e.stdout, analyze.Compare(sides[0], sides[1], analyze.CompareOptions{Warmup: -1}))
+}
+
+// abSide is what a round of one side runs: its engine config and a fresh
+// header for each round.
+type abSide struct {
+	cfg  attack.Config
+	meta func() *result.Meta
+}
+
+// configs builds the two sides: one URL each, or the scenario with each
+// side's base URL.
+func (o *abOptions) configs(command []string) ([2]abSide, error) {
+	var sides [2]abSide
+	for i, u := range o.urls {
+		flag := fmt.Sprintf("-%c", 'a'+i)
+		if o.scenario != "" {
+			sc, err := scenario.Load(o.scenario)
+			if err != nil {
+				return sides, err
+			}
+			if err := sc.SetBaseURL(u); err != nil {
+				return sides, usagef("%s: %v", flag, err)
+			}
+			cfg := sc.EngineConfig(sc.Seed | 1)
+			if err := scenarioClient(&cfg, sc, o.opts.client); err != nil {
+				return sides, err
+			}
+			cfg.Duration = o.round
+			sides[i] = abSide{cfg, func() *result.Meta { return surgerun.ScenarioMeta(sc, cfg, sc.Seed|1, command) }}
+			continue
+		}
+		ts, err := target.Parse(strings.NewReader(u), flag, target.FormatURLs)
+		if err != nil || len(ts) != 1 {
+			return sides, usagef("%s %q: expected one URL (%v)", flag, u, err)
+		}
+		ts[0].Method = o.method
+		target.ApplyDefaults(ts, o.hdr.h, nil)
+		cfg, err := o.opts.config(ts, o.rate.r)
+		if err != nil {
+			return sides, err
+		}
+		cfg.Duration = o.round
+		sides[i] = abSide{cfg, func() *result.Meta { return surgerun.NewMeta(cfg, command) }}
+	}
+	return sides, nil
 }
 
 // check validates the flags and returns the renderer of -type.
@@ -138,7 +179,7 @@ func abOrder(i int) int {
 // rounds2 runs 2·o.rounds rounds in ABBA order, each a run.Do of its
 // side's config, and returns each side's time blocks. It stops after the
 // round in progress when ctx ends.
-func (o *abOptions) rounds2(ctx context.Context, e *env, cfgs [2]attack.Config, command []string) ([2]*summary.Blocks, error) {
+func (o *abOptions) rounds2(ctx context.Context, e *env, cfgs [2]abSide) ([2]*summary.Blocks, error) {
 	sides := [2]*summary.Blocks{summary.NewBlocks(0), summary.NewBlocks(0)}
 	var files [2]*os.File
 	for i, name := range o.outputs {
@@ -165,13 +206,16 @@ func (o *abOptions) rounds2(ctx context.Context, e *env, cfgs [2]attack.Config, 
 		}
 		side := abOrder(i)
 		n[side]++
-		meta := surgerun.NewMeta(cfgs[side], command)
-		meta.Attrs = map[string]string{"ab": fmt.Sprintf("%c round %d of %d", 'A'+side, n[side], o.rounds)}
+		meta := cfgs[side].meta()
+		if meta.Attrs == nil {
+			meta.Attrs = map[string]string{}
+		}
+		meta.Attrs["ab"] = fmt.Sprintf("%c round %d of %d", 'A'+side, n[side], o.rounds)
 		out := surgerun.Outputs{Consumers: []result.Consumer{sides[side]}}
 		if files[side] != nil {
 			out.Results = files[side]
 		}
-		oc, err := surgerun.Do(ctx, surgerun.Plan{Config: cfgs[side], Meta: meta, ReserveProcs: true}, out)
+		oc, err := surgerun.Do(ctx, surgerun.Plan{Config: cfgs[side].cfg, Meta: meta, ReserveProcs: true}, out)
 		if err != nil {
 			return sides, err
 		}

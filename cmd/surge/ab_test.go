@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,6 +120,37 @@ func TestABFlags(t *testing.T) {
 	} {
 		if code, _, stderr := surge(t, context.Background(), "", args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d: %s", args, code, exitUsage, stderr)
+		}
+	}
+}
+
+// TestABScenario: with -scenario, -a and -b are base URLs: every round of
+// A goes to the first lab, every round of B to the second, each a run of
+// its side's file cut at -round-duration.
+func TestABScenario(t *testing.T) {
+	labs := [2]string{startLab(t), startLab(t)}
+	dir := t.TempDir()
+	scn := writeFile(t, dir, "s.yaml", `name: ab
+base_url: http://127.0.0.1:1
+requests:
+  - {name: fixed, url: '/fixed?ms=1', checks: [{status: 200}]}
+load: {model: open, rate: 50/1s, duration: 1m}
+`)
+	files := [2]string{filepath.Join(dir, "a.srg"), filepath.Join(dir, "b.srg")}
+	code, out, stderr := surge(t, context.Background(), "", "ab", "-quiet", "-scenario", scn, "-rounds", "2", "-round-duration", "200ms",
+		"-a", labs[0], "-b", labs[1], "-output-a", files[0], "-output-b", files[1])
+	if code != 0 || !strings.Contains(out, "Compared") {
+		t.Fatalf("ab -scenario: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for i, f := range files {
+		runs, _, n := runsIn(t, f)
+		// 50/s for 200 ms: 10 ticks a round, 11 when the profile's tick at
+		// the cut is due too.
+		if runs != 2 || n < 20 || n > 22 {
+			t.Errorf("%s: %d runs, %d results; want 2 rounds of 10 or 11", filepath.Base(f), runs, n)
+		}
+		if data, _ := os.ReadFile(f); !strings.Contains(string(data), labs[i]+"/fixed") || strings.Contains(string(data), labs[1-i]+"/fixed") {
+			t.Errorf("%s does not name only %s in its targets", filepath.Base(f), labs[i])
 		}
 	}
 }
