@@ -195,7 +195,7 @@ func (r *Runner) trial(ctx context.Context, n int, rate float64, step time.Durat
 	}
 	hard := &hardWatch{done: make(chan struct{}), limit: limit}
 	out.Live = func(l *run.Live) ([]run.View, error) {
-		go hard.watch(l.Stats, l.Stop)
+		go hard.watch(l.Stats, l.Stop, step)
 		return []run.View{hard}, nil
 	}
 	o, err := run.Do(tctx, plan, out)
@@ -249,7 +249,7 @@ var (
 
 // hardWatch is the live view of a trial that stops it once at least 20
 // requests completed and most of them failed, checking every 200ms until
-// the engine ends. It also notes whether requests in flight reached limit,
+// the trial's schedule ends. It also notes whether requests in flight reached limit,
 // the in-flight cap (sampled at each check).
 type hardWatch struct {
 	stopped, atCap atomic.Bool
@@ -257,12 +257,18 @@ type hardWatch struct {
 	limit          int64
 }
 
-func (h *hardWatch) watch(st *attack.Stats, stop func()) {
+func (h *hardWatch) watch(st *attack.Stats, stop func(), step time.Duration) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	// After the schedule, requests still in flight are cancelled by surge
+	// when the trial's drain ends; the engine counts those as errors, but
+	// they are not the server's, so the watch ends with the schedule.
+	end := time.After(step)
 	for {
 		select {
 		case <-h.done:
+			return
+		case <-end:
 			return
 		case <-tick.C:
 			if st.InFlight.Load() >= h.limit {

@@ -147,3 +147,30 @@ func TestRunnerRecovery(t *testing.T) {
 		t.Errorf("trial once recovered: %+v, %v; want a pass", tr, err)
 	}
 }
+
+// TestRunnerOwnCancellations: a server that holds every request past the
+// trial's drain has them cancelled by surge. Before, the hard-failure watch
+// read those cancellations as the server's errors and called the trial a
+// hard failure ("1000 cancelled", errors 0.00%); it is a trial that fell
+// behind, with the cancellations named and no errors.
+func TestRunnerOwnCancellations(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	r := &Runner{Config: config(t, srv.URL), SLO: mustSLO(t, "max<100ms"),
+		Step: 300 * time.Millisecond, Warmup: 50 * time.Millisecond}
+	r.Config.Timeout = 10 * time.Second
+	tr, err := r.Run(context.Background(), 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Hard || tr.Stopped || tr.Pass || tr.Errors != 0 || tr.Canceled == 0 || !strings.Contains(tr.Why, "cancelled") {
+		t.Errorf("trial %+v: want a failure that fell behind, with surge's cancellations and no errors or hard failure", tr)
+	}
+}
