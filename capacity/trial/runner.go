@@ -46,7 +46,7 @@ type Runner struct {
 	Probes int
 
 	seq uint64
-	// baseline is the server's p50 in the first trial that passed, probe
+	// baseline is the lowest server p50 of the trials that passed, probe
 	// the rate at which the recovery probe runs (see recovered).
 	baseline time.Duration
 	probe    float64
@@ -55,6 +55,7 @@ type Runner struct {
 // Recovery probe; see docs/methods.md. Before every trial after the
 // first pass, a probeLength run at the first passing rate (at most
 // probeMaxRate) must show a server p50 within probeFactor × the baseline
+// (the lowest p50 of the passing trials)
 // + probeSlack; it is retried after each further cooldown (at least
 // probeLength) up to Runner.Probes times, and a trial run on a server that
 // never came back is unreliable.
@@ -106,8 +107,13 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 		tr.Unreliable, tr.Pass = true, false
 		tr.Why = back + "; " + tr.Why
 	}
+	// The baseline is the lowest p50 of the passing trials: the first pass
+	// may itself have run on a server still draining the failures before.
 	if tr.Pass && r.baseline == 0 {
-		r.baseline, r.probe = max(tr.P50, time.Microsecond), min(rate, probeMaxRate)
+		r.probe = min(rate, probeMaxRate)
+	}
+	if tr.Pass && (r.baseline == 0 || tr.P50 < r.baseline) {
+		r.baseline = max(tr.P50, time.Microsecond)
 	}
 	if r.Progress != nil {
 		verdict := "pass"
