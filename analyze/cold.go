@@ -399,8 +399,11 @@ func stallOf(bs []batch, k cut, total batch) *Stall {
 // starts 13× slower for 1.9 s in server time while the run queue reached
 // 20 on 2 CPUs.
 func machineBusy(g Generator) string {
-	if g.Limited || g.Starved {
-		return g.Text
+	switch {
+	case g.Limited:
+		return "the generator limited this run (see the generator line)"
+	case g.Starved:
+		return "the generator was starved of CPU (see the generator line)"
 	}
 	if busy, why := g.Machine.contended(); busy {
 		return why

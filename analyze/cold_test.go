@@ -160,3 +160,27 @@ func TestColdWholeRun(t *testing.T) {
 		t.Errorf("cold phase text contradicts itself or hides the missing steady state: %s", lf.Cold.Text)
 	}
 }
+
+// TestColdUnjudgedWhenLimited: a cold start in server time in a run whose
+// send lag says the generator limited it is printed as not judged, with
+// the reason, and nothing is cut from the steady state.
+func TestColdUnjudgedWhenLimited(t *testing.T) {
+	s := synthLag(3000, 200, func(i int, _ time.Duration) (time.Duration, time.Duration) {
+		lag := 30 * ms
+		if i < 300 {
+			return lag + 200*ms, lag
+		}
+		return lag + 5*ms, lag
+	})
+	f := Diagnose(s)
+	if !f.Generator.Limited {
+		t.Fatalf("generator not limited: %s", f.Generator.Text)
+	}
+	lf := f.Labels[0]
+	if lf.Cold == nil || lf.Cold.Unjudged == "" || !strings.HasPrefix(lf.Cold.Text, "cold phase not judged") {
+		t.Fatalf("cold phase %+v, want one not judged", lf.Cold)
+	}
+	if lf.Steady != nil {
+		t.Errorf("a steady state cut for an unjudged cold phase: %s", lf.Steady.Text)
+	}
+}
