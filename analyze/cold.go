@@ -368,6 +368,11 @@ func stallOf(bs []batch, k cut, total batch) *Stall {
 	for from < k.d-1 && bs[from].mean() <= k.thresh {
 		from++
 	}
+	if from == 0 {
+		// Slow from its first batch but not in its first quarter: neither
+		// a clear start-up nor a stall after a steady start.
+		return nil
+	}
 	slow := span(bs[from:k.d])
 	st := &Stall{
 		Start:      bs[from].first,

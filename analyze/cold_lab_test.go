@@ -65,11 +65,14 @@ func TestLabColdErrorRates(t *testing.T) {
 				if maxRate {
 					cfg = attack.Config{Connections: 50, Duration: 2 * time.Second}
 				}
-				fp := 0
+				fp, fpStarved := 0, 0
 				for range *coldRuns {
 					f, _, machine := labRun(t, "/fixed?ms=20&jitter=5", cfg)
 					if lf := f.Labels[0]; (lf.Cold != nil && lf.Cold.Unjudged == "") || (lf.Stall != nil && lf.Stall.Unjudged == "") {
 						fp++
+						if machine.Starved(analyze.LagLimit) {
+							fpStarved++
+						}
 						var text string
 						if lf.Cold != nil {
 							text = lf.Cold.Text
@@ -79,15 +82,18 @@ func TestLabColdErrorRates(t *testing.T) {
 						machine.Fail(t, analyze.LagLimit, "invented a cold phase or stall: %s", text)
 					}
 				}
-				t.Logf("cold-phase false positives, /fixed %s: %d of %d", name, fp, *coldRuns)
+				t.Logf("cold-phase false positives, /fixed %s: %d of %d (%d of them in runs the probe found starved)", name, fp, *coldRuns, fpStarved)
 				if maxRate {
-					miss := 0
+					miss, missStarved := 0, 0
 					for range *coldRuns {
-						if got, _ := coldFound(t, 200, 3*time.Second); got < 160 || got > 240 {
+						if got, starved := coldFound(t, 200, 3*time.Second); got < 160 || got > 240 {
 							miss++
+							if starved {
+								missStarved++
+							}
 						}
 					}
-					t.Logf("cold-phase misses (not found or off by over 20 %%), /cold n=200 %s: %d of %d", name, miss, *coldRuns)
+					t.Logf("cold-phase misses (not found or off by over 20 %%), /cold n=200 %s: %d of %d (%d of them in runs the probe found starved)", name, miss, *coldRuns, missStarved)
 				}
 			})
 		}
