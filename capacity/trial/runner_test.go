@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/capacity"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/target"
 	"github.com/surge-dev/surge/threshold"
@@ -131,11 +132,25 @@ func TestRunnerRecovery(t *testing.T) {
 	defer srv.Close()
 	r := &Runner{Config: config(t, srv.URL), SLO: mustSLO(t, "max<1s"),
 		Step: 500 * time.Millisecond, Warmup: 100 * time.Millisecond, Cooldown: 50 * time.Millisecond, Probes: 2}
-	if tr, err := r.Run(context.Background(), 1, 40); err != nil || !tr.Pass {
-		t.Fatalf("first trial: %+v, %v; want a pass", tr, err)
+	// A trial of 16 measured requests can fail the latency-trend rule when
+	// the machine stalls the test for a few milliseconds (seen under
+	// stress-ng: p50 672µs → 4.85ms); the passing trials around the one
+	// under test are preconditions, so each is given a few tries.
+	pass := func(n int) {
+		t.Helper()
+		var tr capacity.Trial
+		var err error
+		for try := 0; try < 4; try++ {
+			if tr, err = r.Run(context.Background(), n+try, 40); err == nil && tr.Pass && !tr.Unreliable {
+				return
+			}
+			t.Logf("trial %d: %s (trying again)", n+try, tr.Why)
+		}
+		t.Fatalf("trial %d on a fast server did not pass in 4 tries: %+v, %v", n, tr, err)
 	}
+	pass(1)
 	slow.Store(true)
-	tr, err := r.Run(context.Background(), 2, 40)
+	tr, err := r.Run(context.Background(), 5, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +158,7 @@ func TestRunnerRecovery(t *testing.T) {
 		t.Errorf("trial on a slow server: unreliable %v, pass %v, why %q; want unreliable, not recovered", tr.Unreliable, tr.Pass, tr.Why)
 	}
 	slow.Store(false)
-	if tr, err := r.Run(context.Background(), 3, 40); err != nil || !tr.Pass || tr.Unreliable {
-		t.Errorf("trial once recovered: %+v, %v; want a pass", tr, err)
-	}
+	pass(10)
 }
 
 // TestRunnerOwnCancellations: a server that holds every request past the
