@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/internal/proc"
 	"github.com/surge-dev/surge/result"
 )
 
@@ -43,16 +44,9 @@ type usage struct {
 	cpu                 time.Duration
 	involuntary, volunt int64
 	switchesOK          bool
-	machine             cpuTimes
+	machine             proc.CPUTimes
 	pressure            time.Duration // cumulative; -1 when absent
 	wait                time.Duration // cumulative; -1 when absent
-}
-
-// cpuTimes are the machine's CPU times (/proc/stat, in clock ticks): all
-// of them, the busy part (not idle or waiting for I/O) and the stolen part.
-type cpuTimes struct {
-	total, busy, steal uint64
-	ok                 bool
 }
 
 // startGauge starts sampling the engine whose counters are stats and
@@ -118,10 +112,9 @@ func (g *gauge) end() map[string]string {
 		a[result.AttrSwitchesInvoluntary] = d(now.involuntary - g.start.involuntary)
 		a[result.AttrSwitchesVoluntary] = d(now.volunt - g.start.volunt)
 	}
-	if m0, m1 := g.start.machine, now.machine; m0.ok && m1.ok && m1.total > m0.total {
-		all := float64(m1.total - m0.total)
-		a[result.AttrMachineBusy] = f(float64(m1.busy-m0.busy) / all)
-		a[result.AttrSteal] = f(float64(m1.steal-m0.steal) / all)
+	if busy, steal, ok := g.start.machine.Shares(now.machine); ok {
+		a[result.AttrMachineBusy] = f(busy)
+		a[result.AttrSteal] = f(steal)
 	}
 	if g.start.pressure >= 0 && now.pressure >= 0 && wall > 0 {
 		a[result.AttrCPUPressure] = f(min(1, float64(now.pressure-g.start.pressure)/float64(wall)))
@@ -153,7 +146,7 @@ func readUsage() usage {
 		u.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		u.involuntary, u.volunt, u.switchesOK = int64(ru.Nivcsw), int64(ru.Nvcsw), true
 	}
-	u.machine = machineCPU()
+	u.machine = proc.MachineCPU()
 	if p, ok := cpuPressure(); ok {
 		u.pressure = p
 	}

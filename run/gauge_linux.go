@@ -10,37 +10,6 @@ import (
 	"time"
 )
 
-// machineCPU reads the machine's CPU times from the first line of
-// /proc/stat: user nice system idle iowait irq softirq steal ...
-func machineCPU() cpuTimes {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return cpuTimes{}
-	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	f := strings.Fields(string(line))
-	if len(f) < 9 || f[0] != "cpu" {
-		return cpuTimes{}
-	}
-	var t cpuTimes
-	for i, s := range f[1:min(len(f), 9)] {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return cpuTimes{}
-		}
-		t.total += n
-		switch i {
-		case 3, 4: // idle, iowait
-		case 7:
-			t.steal = n
-		default:
-			t.busy += n
-		}
-	}
-	t.ok = true
-	return t
-}
-
 // cpuPressure reads the cumulative time some task waited for a CPU from
 // /proc/pressure/cpu (Linux 4.20 and later, when PSI is enabled).
 func cpuPressure() (time.Duration, bool) {

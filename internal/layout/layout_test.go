@@ -32,10 +32,11 @@ var allowed = map[string][]string{
 	"analyze":             {"latency", "result", "summary"},
 	"capacity":            {"latency", "result", "threshold"},
 	"capacity/trial":      {"attack", "capacity", "latency", "result", "run", "schedule", "threshold"},
-	"run":                 {"attack", "result", "scenario", "schedule", "summary", "target", "threshold"},
+	"run":                 {"attack", "internal/proc", "result", "scenario", "schedule", "summary", "target", "threshold"},
 	"report":              {"analyze", "capacity", "latency", "result", "summary"},
 	"dashboard":           {"report", "result", "summary"},
-	"internal/starvation": {"latency"},
+	"internal/starvation": {"internal/proc", "latency"},
+	"internal/proc":       {},
 	"bench/runner":        {"result"},
 	"bench/target":        {},
 	"cmd/surge":           nil, // the CLI may import any package but cmd
