@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -226,10 +227,15 @@ func (p *parser) checkLoad(l *schedule.Profile, nodes []*yaml.Node, paths, kinds
 }
 
 // parseRate parses a stage's rate in the grammar of schedule.ParseRate and
-// returns it in iterations per second.
+// returns it in iterations per second. Its error drops ParseRate's
+// leading "rate", which the field's path (load.rate) already says:
+// `load.rate: "fast/1s": expected …`, as the CLI says `-rate "fast": …`.
 func parseRate(s string) (float64, error) {
 	r, err := schedule.ParseRate(s)
 	if err != nil {
+		if why := errors.Unwrap(err); why != nil {
+			return 0, fmt.Errorf("%q: %w", strings.TrimSpace(s), why)
+		}
 		return 0, err
 	}
 	return r.PerSecond(), nil

@@ -38,7 +38,7 @@ func TestAbsurdRateRefused(t *testing.T) {
 	}{
 		{[]string{"attack", "-rate", "1000000000/1s", "-duration", "1s", "-output", out}, exitUsage, "above the ceiling of 1000000/s"},
 		{[]string{"attack", "-ramp", "10/1s..2000000/1s", "-duration", "1s", "-output", out}, exitUsage, "-ramp"},
-		{[]string{"run", "-output", out, scn}, exitError, "fast.yaml:4: load.rate: rate \"100000000000/1ns\": 1e+20/s is above the ceiling of 1000000/s"},
+		{[]string{"run", "-output", out, scn}, exitError, "fast.yaml:4: load.rate: \"100000000000/1ns\": 1e+20/s is above the ceiling of 1000000/s"},
 	} {
 		start := time.Now()
 		code, _, stderr := surge(t, context.Background(), "GET "+srv.URL+"/\n", tc.args...)
