@@ -9,6 +9,7 @@ import (
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/internal/starvation"
 )
 
 // coldRuns is how many runs of each kind TestLabColdErrorRates makes;
@@ -59,7 +60,7 @@ func TestLabColdErrorRates(t *testing.T) {
 			name := fmt.Sprintf("hog=%v/max=%v", hog, maxRate)
 			t.Run(name, func(t *testing.T) {
 				if hog {
-					startHog(t)
+					starvation.Hog(t)
 				}
 				cfg := attack.Config{Rate: rate100, Duration: 4 * time.Second}
 				if maxRate {

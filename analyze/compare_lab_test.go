@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -27,40 +25,6 @@ import (
 // docs/methods.md come from -compare.runs 80.
 var compareRuns = flag.Int("compare.runs", 8, "lab runs recorded per side-pool by TestCompareLabNoise (80 for the figures in docs/methods.md)")
 
-// compareHogEnv makes the test binary a CPU-bound background process
-// (TestCompareHog) instead of running tests.
-const compareHogEnv = "SURGE_COMPARE_HOG"
-
-// TestCompareHog is not a test: run as a child with compareHogEnv set, it spins
-// one core for at most 60 s, the background load of TestCompareLabNoise.
-func TestCompareHog(t *testing.T) {
-	if os.Getenv(compareHogEnv) == "" {
-		t.Skip("the CPU-bound background process of TestCompareLabNoise")
-	}
-	x := 1.0
-	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); {
-		for range 1 << 20 {
-			x = x*1.0000001 + 1e-9
-		}
-	}
-	fmt.Println(x)
-}
-
-// hog starts the CPU-bound background process and returns its stop,
-// which kills it by its PID.
-func hog(t *testing.T) func() {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCompareHog$", "-test.count=1")
-	cmd.Env = append(os.Environ(), compareHogEnv+"=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-}
-
 // labRuns records n runs of path at 200/s for 1 s each on one lab, the
 // CPU-bound background process running during every run whose index i
 // has (i/3)%2 == 1 when withHog (so some pairs of neighbours straddle a
@@ -73,7 +37,7 @@ func labRuns(t *testing.T, base, path string, n int, withHog bool) (runs [][]res
 		on := withHog && (i/3)%2 == 1
 		switch {
 		case on && stop == nil:
-			stop = hog(t)
+			stop = starvation.Hog(t)
 			time.Sleep(100 * time.Millisecond)
 		case !on && stop != nil:
 			stop()

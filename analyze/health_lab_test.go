@@ -88,7 +88,7 @@ func TestLabGeneratorAdvice(t *testing.T) {
 
 		stop := make([]func(), 0, runtime.NumCPU())
 		for range runtime.NumCPU() {
-			stop = append(stop, hog(t))
+			stop = append(stop, starvation.Hog(t))
 		}
 		g, _ = healthRun(t, "/fixed?ms=2", attack.Config{Rate: rate, Duration: 2 * time.Second})
 		for _, f := range stop {

@@ -2,49 +2,18 @@ package analyze_test
 
 import (
 	"flag"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/internal/starvation"
 	"github.com/surge-dev/surge/schedule"
 )
 
 // cleanRuns is how many background-loaded /fixed runs TestLabFixedUnderLoad
 // makes; docs/methods.md quotes the figures of -spikes.runs 10.
 var cleanRuns = flag.Int("spikes.runs", 2, "runs of TestLabFixedUnderLoad (each 6s)")
-
-// hogEnv, when set in a child's environment, makes TestCPUHogChild spin.
-const hogEnv = "SURGE_TEST_CPU_HOG"
-
-// TestCPUHogChild is the CPU-bound background process the load tests
-// start: it spins one core until killed, for 60 s at most. Run directly it
-// does nothing.
-func TestCPUHogChild(t *testing.T) {
-	if os.Getenv(hogEnv) == "" {
-		t.Skip("the background CPU hog of TestLabFixedUnderLoad; runs only as its child")
-	}
-	end := time.Now().Add(time.Minute)
-	for x := 0; time.Now().Before(end); x++ {
-	}
-}
-
-// startHog starts this test binary as a CPU-bound child and kills it, by
-// its PID, when the test ends.
-func startHog(t *testing.T) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCPUHogChild$")
-	cmd.Env = append(os.Environ(), hogEnv+"=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-}
 
 var rate20 = schedule.Rate{Freq: 20, Per: time.Second}
 
@@ -122,7 +91,7 @@ func TestLabMaxRateNoSaturation(t *testing.T) {
 // run the probe found starved (sleeps overran by more than LagLimit at
 // p99) is logged and counted, not failed.
 func TestLabFixedUnderLoad(t *testing.T) {
-	startHog(t)
+	starvation.Hog(t)
 	var starved, discounted, machineClaims, claims, starvedClaims int
 	for i := range *cleanRuns {
 		f, _, machine := labRun(t, "/fixed?ms=20&jitter=5", attack.Config{Rate: rate100, Duration: 6 * time.Second})

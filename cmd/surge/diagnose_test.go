@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -210,20 +209,6 @@ func checkCapacity(t *testing.T, got float64, size int, hold time.Duration, tol 
 	}
 }
 
-// capacityHogEnv, set in a child's environment, makes it the CPU-bound
-// background process of TestCapacityLabLoaded.
-const capacityHogEnv = "SURGE_TEST_CAPACITY_HOG"
-
-// TestCapacityHogChild spins one core for 60 s at most, until killed, as
-// the child of TestCapacityLabLoaded. Run directly it does nothing.
-func TestCapacityHogChild(t *testing.T) {
-	if os.Getenv(capacityHogEnv) == "" {
-		t.Skip("the background CPU load of TestCapacityLabLoaded; runs only as its child")
-	}
-	for end := time.Now().Add(time.Minute); time.Now().Before(end); {
-	}
-}
-
 // TestCapacityLabLoaded is TestCapacityLab beside a CPU-bound child that
 // the test starts and kills by its PID: the answer is within 10 % of the
 // measured truth, or "unreliable: the generator limited the trials" (exit
@@ -232,15 +217,7 @@ func TestCapacityHogChild(t *testing.T) {
 func TestCapacityLabLoaded(t *testing.T) {
 	t.Parallel()
 	base := startLab(t)
-	hog := exec.Command(os.Args[0], "-test.run=^TestCapacityHogChild$")
-	hog.Env = append(os.Environ(), capacityHogEnv+"=1")
-	if err := hog.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = hog.Process.Kill()
-		_ = hog.Wait()
-	}()
+	defer starvation.Hog(t)()
 	probe := starvation.Start(0)
 	code, js, stderr := surge(t, context.Background(), "", "capacity", "-slo", "p90<500ms,errors<1%",
 		"-max", "400/1s", "-step-duration", "2s", "-warmup", "500ms", "-cooldown", "200ms", "-max-trials", "14",
