@@ -234,7 +234,7 @@ func (c *Outcome) above(r float64) float64 {
 // unreliableCause names what made a trial unreliable, from its Why.
 func unreliableCause(why string) string {
 	switch {
-	case strings.Contains(why, "generator behind"):
+	case strings.Contains(why, "generator behind"), strings.Contains(why, "generator bursts"):
 		return "the generator limited the trials"
 	case strings.Contains(why, "not recovered"):
 		return "the server had not recovered from the previous trial"

@@ -180,9 +180,10 @@ func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
 // server kept up: it completed at least 95 % of the measured requests in
 // time, and the second half's p50 is not above 1.2× the first half's + 2ms
 // (a queue building up breaks any SLO given time, even if this trial was
-// too short to show it). A trial whose generator fell behind, or that
-// would pass on fewer than MinRequests(slo), is Unreliable and does not
-// pass.
+// too short to show it). A trial whose generator fell behind, that
+// failed on latency alone by no more than its send lag could account for
+// (bursts), or that would pass on fewer than MinRequests(slo), is
+// Unreliable and does not pass.
 func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
 		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts, Canceled: t.canceled, NotSent: t.notSent,
@@ -199,7 +200,8 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	if t.due == 0 {
 		why = append(why, "no requests measured")
 	}
-	why = append(why, t.broken(&tr, slo)...)
+	broken, lagged := t.broken(&tr, slo)
+	why = append(why, broken...)
 	if t.due > 0 && !tr.KeptUp {
 		w := fmt.Sprintf("fell behind: %d of %d completed in time", t.completedOK, t.due-t.failed)
 		if t.canceled+t.notSent > 0 {
@@ -207,9 +209,13 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 		}
 		why = append(why, w)
 	}
-	if t.h1.Count() > 0 && t.h2.Count() > 0 && float64(tr.SecondP50) > trialTrend*float64(tr.FirstP50)+float64(trialTrendSlack) {
+	latencyOnly := len(why) == len(broken) && len(broken) == len(lagged)
+	if t.h1.Count() > 0 && t.h2.Count() > 0 && rising(tr.FirstP50, tr.SecondP50, 0) {
 		why = append(why, fmt.Sprintf("latency rising: p50 %s → %s within the trial (a queue is building)",
 			latency.Round3(tr.FirstP50), latency.Round3(tr.SecondP50)))
+		if !rising(tr.FirstP50, tr.SecondP50, tr.SendLagP99) {
+			lagged = append(lagged, fmt.Sprintf("p50 %s → %s", latency.Round3(tr.FirstP50), latency.Round3(tr.SecondP50)))
+		}
 	}
 	tr.Hard = tr.Errors > HardErrors || tr.Timeouts > 0
 	tr.Pass = len(why) == 0
@@ -217,11 +223,30 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	if tr.Pass {
 		tr.Why = "SLO holds and the server kept up"
 	}
+	if latencyOnly && len(lagged) == len(why) {
+		bursts(&tr, lagged)
+	}
 	if u := t.unreliable(&tr, slo); u != "" && !tr.Hard {
 		tr.Unreliable, tr.Pass = true, false
 		tr.Why = u + "; " + tr.Why
 	}
 	return tr
+}
+
+// bursts marks the failed trial tr unreliable when the generator's send
+// lag could account for every figure it failed on (lagged): a generator
+// that sends late by up to L bunches the requests of L together, and a
+// server below its capacity drains such a bunch within L, so the bunch
+// adds at most L to the server's latency. A figure that, less the send
+// lag p99, would have held may then be the generator's doing, not the
+// server's (docs/methods.md).
+func bursts(tr *Trial, lagged []string) {
+	if tr.Pass || tr.Hard || tr.SendLagP99 <= 0 || len(lagged) == 0 {
+		return
+	}
+	tr.Unreliable = true
+	tr.Why = fmt.Sprintf("generator bursts: send lag p99 %s could account for %s (less the lag, it holds); %s",
+		latency.Round3(tr.SendLagP99), strings.Join(lagged, " and "), tr.Why)
 }
 
 // unreliable says why the trial tr cannot judge the server, "" when it
@@ -242,15 +267,29 @@ func (t *Recorder) unreliable(tr *Trial, slo threshold.SLO) string {
 	return strings.Join(why, "; ")
 }
 
-// broken returns a sentence for each objective of slo that tr breaks.
-func (t *Recorder) broken(tr *Trial, slo threshold.SLO) []string {
-	var why []string
+// broken returns a sentence for each objective of slo that tr breaks,
+// and the figures among them that the trial's send lag could account
+// for: latency objectives whose figure less the send lag p99 holds.
+func (t *Recorder) broken(tr *Trial, slo threshold.SLO) (why, lagged []string) {
+	lag := tr.SendLagP99.Seconds()
 	for _, v := range threshold.Check(slo, t.measure(tr)) {
-		if !v.Pass {
-			why = append(why, missed(v))
+		if v.Pass {
+			continue
+		}
+		why = append(why, missed(v))
+		if o := v.Threshold; v.Err == nil && o.IsLatency() && v.Value-lag < o.Duration().Seconds() {
+			got := time.Duration(math.Round(v.Value * 1e9))
+			lagged = append(lagged, fmt.Sprintf("%s %s", o.Name(), latency.Round3(got)))
 		}
 	}
-	return why
+	return why, lagged
+}
+
+// rising reports whether a trial's p50 went from first to second by more
+// than the trend allows once lag is taken off the second: second − lag >
+// 1.2 × first + 2ms. With lag 0 it is the trend check itself.
+func rising(first, second, lag time.Duration) bool {
+	return float64(second-lag) > trialTrend*float64(first)+float64(trialTrendSlack)
 }
 
 // measure measures the metrics of an SLO on the trial tr being judged:
