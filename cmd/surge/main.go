@@ -79,6 +79,9 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
+	if args[0] == "-version" || args[0] == "--version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
@@ -184,12 +187,4 @@ func flagError(fs *flag.FlagSet, err error) string {
 		}
 	}
 	return fmt.Sprintf("-%s %s: %s", name, val, want)
-}
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func runVersion(ctx context.Context, e *env, args []string) error {
-	fmt.Fprintln(e.stdout, "surge", version)
-	return nil
 }
