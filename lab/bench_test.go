@@ -82,3 +82,18 @@ func BenchmarkMe(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMetrics is a scrape of /metrics with the Go runtime's figures and
+// a few parameter sets, as surge's -scrape makes every second.
+func BenchmarkMetrics(b *testing.B) {
+	l := lab.New(lab.Config{})
+	w := &discardWriter{h: http.Header{}}
+	for _, p := range []string{"/fixed?ms=0", "/pool?ms=0", "/error?ms=0", "/pause?ms=0"} {
+		l.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p, nil))
+	}
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.ServeHTTP(w, req)
+	}
+}

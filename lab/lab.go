@@ -5,7 +5,8 @@
 // a server whose truth is known. A few API-shaped endpoints (/users, /search,
 // /login, /me) add state that spans requests: unique emails, a cost that grows
 // with a date range, bearer tokens. It exposes its own figures at /metrics in the
-// Prometheus text format.
+// Prometheus text format, after the Go runtime's and the process's, named as the
+// Prometheus Go client names them.
 //
 // Every endpoint keeps one state per parameter set (the endpoint and its
 // canonical query), created by that set's first request: /cold?n=10 and
@@ -94,6 +95,7 @@ type state struct {
 	set     settings  // parsed parameters
 	created time.Time // first request; origin of the pause windows
 	ident   []byte    // `"endpoint":"…","params":"…"` for response bodies
+	labels  string    // `{endpoint="…",params="…"}` for /metrics
 	pool    *pool     // /pool only
 
 	requests atomic.Uint64 // counted on arrival; also the 1-based arrival index
@@ -226,6 +228,7 @@ func (s *Server) lookup(ep endpointID, raw string) (*state, error) {
 		st = &state{ep: ep, params: canon, set: set, created: s.now()}
 		st.ident = append([]byte(`"endpoint":`), marshal(endpoints[ep].name)...)
 		st.ident = append(append(st.ident, `,"params":`...), marshal(canon)...)
+		st.labels = `{endpoint="` + escapeLabel(endpoints[ep].name) + `",params="` + escapeLabel(canon) + `"}`
 		if ep == epPool {
 			st.pool = newPool(set.size)
 		}

@@ -7,11 +7,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // metricsType is the Content-Type of the Prometheus text exposition format.
 const metricsType = "text/plain; version=0.0.4; charset=utf-8"
+
+var (
+	metricsTypes = []string{metricsType} // shared, as jsonType
+	metricsBuf   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 // family is one metric family of /metrics. A labelled family has value, which
 // returns a state's sample and whether the state has one (pool figures exist
@@ -81,7 +87,8 @@ var families = []family{
 }
 
 // serveMetrics writes the lab's figures in the Prometheus text exposition
-// format 0.0.4: families sorted by name, samples by endpoint then params.
+// format 0.0.4: the Go runtime's and the process's own (runtime.go), then the
+// lab's; families sorted by name, samples by endpoint then params.
 func (s *Server) serveMetrics(w http.ResponseWriter) {
 	now := s.now()
 	s.mu.Lock()
@@ -93,30 +100,34 @@ func (s *Server) serveMetrics(w http.ResponseWriter) {
 	slices.SortFunc(sts, func(a, b *state) int {
 		return cmp.Or(strings.Compare(endpoints[a.ep].name, endpoints[b.ep].name), strings.Compare(a.params, b.params))
 	})
-	labels := make([]string, len(sts))
-	for i, st := range sts {
-		labels[i] = `{endpoint="` + escapeLabel(endpoints[st.ep].name) + `",params="` + escapeLabel(st.params) + `"}`
-	}
 
-	var b bytes.Buffer
+	b := metricsBuf.Get().(*bytes.Buffer)
+	b.Reset()
+	processStats.write(b) // go_* and process_* sort before surge_lab_*
 	for _, f := range families {
-		b.WriteString("# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.typ + "\n")
+		writeHead(b, f.name, f.typ, f.help)
 		if f.global != nil {
-			writeSample(&b, f.name, "", f.global(s, now))
+			writeSample(b, f.name, "", f.global(s, now))
 			continue
 		}
-		for i, st := range sts {
+		for _, st := range sts {
 			if v, ok := f.value(s, st, now); ok {
-				writeSample(&b, f.name, labels[i], v)
+				writeSample(b, f.name, st.labels, v)
 			}
 		}
 	}
-	w.Header().Set("Content-Type", metricsType)
+	w.Header()["Content-Type"] = metricsTypes
 	_, _ = w.Write(b.Bytes())
+	metricsBuf.Put(b)
 }
 
+// writeSample writes one sample line without allocating.
 func writeSample(b *bytes.Buffer, name, labels string, v float64) {
-	b.WriteString(name + labels + " " + strconv.FormatFloat(v, 'f', -1, 64) + "\n")
+	b.WriteString(name)
+	b.WriteString(labels)
+	b.WriteByte(' ')
+	b.Write(strconv.AppendFloat(b.AvailableBuffer(), v, 'f', -1, 64))
+	b.WriteByte('\n')
 }
 
 // escapeLabel escapes a label value as the text format requires: backslash,

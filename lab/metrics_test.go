@@ -29,6 +29,7 @@ var (
 func parseMetrics(text string) (map[string]float64, error) {
 	samples := map[string]float64{}
 	helped, typed := map[string]bool{}, map[string]bool{}
+	typ := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -45,12 +46,13 @@ func parseMetrics(text string) (map[string]float64, error) {
 				return nil, fmt.Errorf("line %d: bad, repeated or unannounced TYPE: %q", n, line)
 			}
 			typed[m[1]] = true
+			typ[m[1]] = m[2]
 		default:
 			m := sampleLine.FindStringSubmatch(line)
 			if m == nil {
 				return nil, fmt.Errorf("line %d: not a sample: %q", n, line)
 			}
-			if !typed[m[1]] {
+			if !typed[m[1]] && !typed[family(m[1], typ)] {
 				return nil, fmt.Errorf("line %d: sample of %s before its HELP and TYPE", n, m[1])
 			}
 			v, err := strconv.ParseFloat(m[3], 64)
@@ -65,6 +67,30 @@ func parseMetrics(text string) (map[string]float64, error) {
 		}
 	}
 	return samples, sc.Err()
+}
+
+// family returns the family a sample named name belongs to when it is the
+// _sum, _count or _bucket of a summary or histogram announced in typ, else name.
+func family(name string, typ map[string]string) string {
+	for _, suffix := range []string{"_sum", "_count", "_bucket"} {
+		base, ok := strings.CutSuffix(name, suffix)
+		if ok && (typ[base] == "histogram" || typ[base] == "summary" && suffix != "_bucket") {
+			return base
+		}
+	}
+	return name
+}
+
+// labOnly keeps the lab's own samples (surge_lab_*), leaving out the Go
+// runtime's and the process's, which move by themselves.
+func labOnly(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "surge_lab_") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // scrape fetches /metrics and parses it, failing the test on any format error.
@@ -91,7 +117,7 @@ func scrape(t *testing.T, base string) map[string]float64 {
 
 func TestMetrics(t *testing.T) {
 	_, base := newLab(t, lab.Config{})
-	m := scrape(t, base)
+	m := labOnly(scrape(t, base))
 	if len(m) != 2 { // uptime and ready only
 		t.Errorf("fresh lab has samples %v, want uptime and ready only", m)
 	}
@@ -109,7 +135,7 @@ func TestMetrics(t *testing.T) {
 	get(t, base, "/fixed?ms=bad") // 400: not counted
 	get(t, base, "/nowhere")      // 404: not counted
 
-	m = scrape(t, base)
+	m = labOnly(scrape(t, base))
 	if up := m["surge_lab_uptime_seconds"]; up <= 0 || up > 60 {
 		t.Errorf("uptime %v", up)
 	}
@@ -155,7 +181,14 @@ func TestMetricsDeterministic(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return string(b)
+		var lab []string // the runtime's own figures move by themselves
+		for _, line := range strings.SplitAfter(string(b), "\n") {
+			if !strings.Contains(line, " go_") && !strings.Contains(line, " process_") &&
+				!strings.HasPrefix(line, "go_") && !strings.HasPrefix(line, "process_") {
+				lab = append(lab, line)
+			}
+		}
+		return strings.Join(lab, "")
 	}
 	first := read()
 	for range 5 {
@@ -190,6 +223,8 @@ func TestParseMetricsRejects(t *testing.T) {
 		"# HELP a x\n# TYPE a gauge\na 1 2 3\n",
 		"# HELP a x\n# TYPE a gauge\na one\n",
 		"# TYPE a gauge\na 1\n",
+		"# HELP a x\n# TYPE a gauge\na_sum 1\n",                // _sum of a gauge
+		"# HELP a x\n# TYPE a summary\na_bucket{le=\"1\"} 1\n", // bucket of a summary
 	} {
 		if _, err := parseMetrics(text); err == nil {
 			t.Errorf("parseMetrics accepted %q", text)
