@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"fmt"
 	"math"
 	"time"
 )
@@ -27,36 +26,6 @@ func (s *Scenario) all() []*Request {
 		return s.Steps
 	}
 	return s.Requests
-}
-
-// SetBaseURL points the scenario at another base URL, as if base_url had
-// been written so: relative request URLs are joined to u from now on. It
-// returns an error, changing nothing, when u is not an absolute http(s) URL.
-func (s *Scenario) SetBaseURL(u string) error {
-	old := s.BaseURL
-	s.BaseURL = u
-	if _, err := s.absoluteURL(u); err != nil {
-		s.BaseURL = old
-		return fmt.Errorf("base URL: %w", err)
-	}
-	abs := make([]string, len(s.all()))
-	for i, r := range s.all() {
-		if !r.url.isConst() {
-			continue
-		}
-		a, err := s.absoluteURL(r.URL)
-		if err != nil {
-			s.BaseURL = old
-			return fmt.Errorf("%s: %w", r.Name, err)
-		}
-		abs[i] = a
-	}
-	for i, r := range s.all() {
-		if r.url.isConst() {
-			r.abs = abs[i]
-		}
-	}
-	return nil
 }
 
 // Scale multiplies every duration of the load profile (delay, stages) and

@@ -198,3 +198,29 @@ func readFile(name string) (string, error) {
 	b, err := os.ReadFile(name)
 	return string(b), err
 }
+
+// TestBaseURLOption: a file whose request URLs are relative and that has no
+// base_url is read when the base URL is given (-base-url), which replaces
+// the file's own base_url when it has one; without either, the error says
+// how to give one.
+func TestBaseURLOption(t *testing.T) {
+	src := "requests:\n  - {name: a, url: /users}\n  - {name: b, url: 'items?id={{seq}}'}\n"
+	s, err := ParseWith(strings.NewReader(src), "scn.yaml", "", Options{BaseURL: "http://127.0.0.1:9000/api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Requests[0].abs; got != "http://127.0.0.1:9000/api/users" {
+		t.Errorf("joined URL %q", got)
+	}
+	over := "base_url: http://other.invalid:1\n" + src
+	if s, err = ParseWith(strings.NewReader(over), "scn.yaml", "", Options{BaseURL: "http://127.0.0.1:9000"}); err != nil || s.BaseURL != "http://127.0.0.1:9000" {
+		t.Errorf("-base-url over base_url: base %q, err %v", s.BaseURL, err)
+	}
+	_, err = Parse(strings.NewReader(src), "scn.yaml", "")
+	if err == nil || !strings.Contains(err.Error(), "scn.yaml:2: requests[0].url:") || !strings.Contains(err.Error(), "pass -base-url") {
+		t.Errorf("no base URL: %v", err)
+	}
+	if _, err = ParseWith(strings.NewReader(src), "scn.yaml", "", Options{BaseURL: "ftp://h"}); err == nil {
+		t.Error("an ftp base URL was taken")
+	}
+}

@@ -512,7 +512,7 @@ func (s *Scenario) absoluteURL(u string) (string, error) {
 	// Any scheme makes u absolute: ftp://h is refused, not joined as a path.
 	if !strings.Contains(u, "://") {
 		if s.BaseURL == "" {
-			return "", fmt.Errorf("URL %q is relative and base_url is not set", u)
+			return "", fmt.Errorf("URL %q is relative and base_url is not set (set it in the file, or pass -base-url)", u)
 		}
 		u = strings.TrimRight(s.BaseURL, "/") + "/" + strings.TrimLeft(u, "/")
 	}

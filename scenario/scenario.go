@@ -74,21 +74,37 @@ func (s *Scenario) Reset() {
 	}
 }
 
+// Options change how a scenario file is read.
+type Options struct {
+	// BaseURL, when set, replaces the file's base_url (-base-url): relative
+	// request URLs are joined to it, so a file without base_url can use
+	// them. It must be an absolute http(s) URL.
+	BaseURL string
+}
+
 // Load reads, parses, compiles and validates the scenario file at path.
 // Relative feeder and body_file paths resolve against the file's directory.
 // Every error is an *Error.
-func Load(path string) (*Scenario, error) {
+func Load(path string) (*Scenario, error) { return LoadWith(path, Options{}) }
+
+// LoadWith is Load with options. Every error is an *Error.
+func LoadWith(path string, o Options) (*Scenario, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: "cannot read scenario", Err: err}
 	}
-	return Parse(bytes.NewReader(b), path, filepath.Dir(path))
+	return ParseWith(bytes.NewReader(b), path, filepath.Dir(path), o)
 }
 
 // Parse reads a scenario from r. name is the file name for error messages;
 // relative file paths in the scenario resolve against dir ("" means the
 // current directory). Every error is an *Error.
 func Parse(r io.Reader, name, dir string) (*Scenario, error) {
+	return ParseWith(r, name, dir, Options{})
+}
+
+// ParseWith is Parse with options. Every error is an *Error.
+func ParseWith(r io.Reader, name, dir string, o Options) (*Scenario, error) {
 	d := &decoder{file: name}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(r)
@@ -102,7 +118,7 @@ func Parse(r io.Reader, name, dir string) (*Scenario, error) {
 	if err := dec.Decode(&extra); err != io.EOF {
 		return nil, &Error{File: name, Line: extra.Line, Msg: "expected one YAML document, found another (remove the ---)"}
 	}
-	p := &parser{d: d, dir: dir, s: &Scenario{File: name, Header: http.Header{}, clock: time.Now}}
+	p := &parser{d: d, dir: dir, base: o.BaseURL, s: &Scenario{File: name, Header: http.Header{}, clock: time.Now}}
 	p.c = newCompiler(d)
 	p.s.c = p.c
 	root := &doc
@@ -121,6 +137,7 @@ type parser struct {
 	c              *compiler
 	s              *Scenario
 	dir            string
+	base           string // Options.BaseURL
 	defaultHeaders []field
 	thinkMin       time.Duration
 	thinkMax       time.Duration
@@ -148,10 +165,16 @@ func (p *parser) top(n *yaml.Node) error {
 		if s.BaseURL, err = d.str(v, "base_url"); err != nil {
 			return err
 		}
-		if s.BaseURL != "" {
+		if s.BaseURL != "" && p.base == "" {
 			if _, err := s.absoluteURL(s.BaseURL); err != nil {
 				return d.errorf(v, "base_url", "%v", err)
 			}
+		}
+	}
+	if p.base != "" {
+		s.BaseURL = p.base
+		if _, err := s.absoluteURL(p.base); err != nil {
+			return &Error{File: d.file, Msg: "base URL given in place of base_url", Err: err}
 		}
 	}
 	if v := m.get("timeout"); v != nil {

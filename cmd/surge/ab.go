@@ -112,12 +112,12 @@ func (o *abOptions) configs(command []string) ([2]abSide, error) {
 	for i, u := range o.urls {
 		flag := fmt.Sprintf("-%c", 'a'+i)
 		if o.scenario != "" {
-			sc, err := scenario.Load(o.scenario)
+			if err := target.CheckURL(u); err != nil {
+				return sides, usagef("%s: %v", flag, err)
+			}
+			sc, err := scenario.LoadWith(o.scenario, scenario.Options{BaseURL: u})
 			if err != nil {
 				return sides, err
-			}
-			if err := sc.SetBaseURL(u); err != nil {
-				return sides, usagef("%s: %v", flag, err)
 			}
 			cfg := sc.EngineConfig(sc.Seed | 1)
 			if err := scenarioClient(&cfg, sc, o.opts.client); err != nil {

@@ -88,14 +88,14 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if *scale <= 0 {
 		return usagef("-scale %v: expected a positive factor", *scale)
 	}
-	s, err := scenario.Load(fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	if *base != "" {
-		if err := s.SetBaseURL(*base); err != nil {
+		if err := target.CheckURL(*base); err != nil {
 			return usagef("-base-url: %v", err)
 		}
+	}
+	s, err := scenario.LoadWith(fs.Arg(0), scenario.Options{BaseURL: *base})
+	if err != nil {
+		return err
 	}
 	s.Scale(*scale)
 	if *dry {
