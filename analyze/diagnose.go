@@ -27,8 +27,11 @@ type LabelFindings struct {
 	Steady     *Steady     `json:"steady_state"`
 	Spikes     *Spikes     `json:"spikes"`
 	Saturation *Saturation `json:"saturation"`
+	// Ceiling is the server's concurrency ceiling by Little's law, nil
+	// when saturation is not judged.
+	Ceiling *Ceiling `json:"ceiling"`
 	// Judged names the analyses that had enough data to run: "cold_phase",
-	// "spikes", "saturation".
+	// "spikes", "saturation", "ceiling".
 	Judged []string `json:"judged"`
 }
 
@@ -104,11 +107,15 @@ func diagnoseLabel(s *summary.Summary, st *summary.Stats, g Generator) LabelFind
 	}
 	lf.Spikes = DetectSpikes(st.Series, skip)
 	lf.Saturation = DetectSaturation(st.Series, skip)
+	lf.Ceiling = DetectCeiling(st, skip, g)
 	if lf.Spikes != nil {
 		lf.Judged = append(lf.Judged, "spikes")
 	}
 	if lf.Saturation != nil && !lf.Saturation.Unscheduled {
 		lf.Judged = append(lf.Judged, "saturation")
+	}
+	if lf.Ceiling != nil {
+		lf.Judged = append(lf.Judged, "ceiling")
 	}
 	return lf
 }

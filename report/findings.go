@@ -20,7 +20,8 @@ func findingsWarning(s *summary.Summary, f *analyze.Findings) string {
 
 // writeFindings writes the diagnoses: the generator's health, then per
 // label what was found (cold phase and the steady state without it,
-// spikes, saturation), one sentence each with its numbers.
+// spikes, saturation, the concurrency ceiling or why it was not judged),
+// one sentence each with its numbers.
 func writeFindings(w io.Writer, f *analyze.Findings) {
 	fmt.Fprintln(w, "Findings:")
 	fmt.Fprintf(w, "  generator: %s\n", f.Generator.Text)
@@ -46,6 +47,9 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 		}
 		if lf.Saturation != nil && lf.Saturation.Detected {
 			lines = append(lines, lf.Saturation.Text)
+		}
+		if c := lf.Ceiling; c != nil && (c.Detected || c.Unjudged != "") {
+			lines = append(lines, c.Text)
 		}
 		name := lf.Label
 		if name == "" {

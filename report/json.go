@@ -46,8 +46,11 @@ import (
 //	findings        the diagnoses f (analyze.Findings; null when f is nil):
 //	                generator health and,
 //	                per label, cold_phase (null if none), steady_state (the
-//	                figures without the cold phase, null if none), spikes
-//	                and saturation (null when the run is too short to judge);
+//	                figures without the cold phase, null if none), spikes,
+//	                saturation and ceiling (null when the run is too short
+//	                to judge, or, for saturation and ceiling, has no offered
+//	                rate; ceiling: concurrency = throughput × service, with
+//	                unjudged saying why a run that fell behind got none);
 //	                durations in ns, rates in requests/s, each with "text"
 //	inputs          the runs of results files read, when the caller named
 //	                them: {file, run (from 1), complete, end_record,
