@@ -43,9 +43,14 @@ func without(rs []Result, s span) []Result {
 	return append(slices.Clone(rs[:s.first]), rs[s.lim:]...)
 }
 
+// flipScrape is the server-signal reading smallBlocks writes.
+var flipScrape = Scrape{At: time.Second, Took: time.Millisecond, Source: "http://127.0.0.1:9100/metrics",
+	New:    []Series{{ID: 1, Source: "http://127.0.0.1:9100/metrics", Name: "go_goroutines", Kind: SignalGauge, Initial: 12}},
+	Values: []SignalValue{{ID: 1, V: 13}}}
+
 // smallBlocks encodes rs in blocks of per results, with a marker block
-// after the first block and the end-of-run record, and says where each
-// part is.
+// after the first block, a server-signal block after the second, and the
+// end-of-run record, and says where each part is.
 func smallBlocks(t testing.TB, rs []Result, per int) *layout {
 	t.Helper()
 	var buf bytes.Buffer
@@ -76,6 +81,12 @@ func smallBlocks(t testing.TB, rs []Result, per int) *layout {
 					t.Fatal(err)
 				}
 				cut(kindMarkers, i+1)
+			}
+			if i+1 == 2*per {
+				if err := w.WriteScrape(&flipScrape); err != nil {
+					t.Fatal(err)
+				}
+				cut(kindSignals, i+1)
 			}
 		}
 	}
@@ -213,7 +224,7 @@ func checkFlip(t *testing.T, l *layout, rs []Result, i int, x byte) {
 	bad[i] ^= x
 	s := l.where(i)
 	// A small buffer is cheap and puts markers across refills.
-	got, rd, err := readLimited(t, bad, 64)
+	got, ev, rd, err := readAllScrapes(t, bad, 64)
 	if err != nil {
 		t.Fatalf("byte %d ^ %#x (in a kind %d part at %d): %v", i, x, s.kind, s.off, err)
 	}
@@ -238,6 +249,13 @@ func checkFlip(t *testing.T, l *layout, rs []Result, i int, x byte) {
 		if len(rd.Markers()) != 0 {
 			t.Fatalf("byte %d ^ %#x: markers read from a damaged block", i, x)
 		}
+	}
+	wantScrapes := 1
+	if s.kind == kindSignals {
+		wantScrapes = 0
+	}
+	if len(ev) != wantScrapes || len(ev) == 1 && !cmp.Equal(ev[0].scrape, flipScrape) {
+		t.Fatalf("byte %d ^ %#x (in a kind %d part at %d): %d readings %+v, want %d", i, x, s.kind, s.off, len(ev), ev, wantScrapes)
 	}
 	if s.kind != kindEnd && !run.Complete() {
 		t.Fatalf("byte %d ^ %#x: run %+v is not complete; warnings %v", i, x, run, rd.Warnings())

@@ -108,11 +108,13 @@ type Writer struct {
 	prev    state
 	out     []byte
 	err     error
-	// first is the first error of Add, AddBatch or AddMarker, for Err.
+	// first is the first error of Add, AddBatch, AddMarker or AddScrape,
+	// for Err.
 	first error
 	// records and blocks count what was written, for the end-of-run record.
 	records uint64
 	blocks  uint64
+	sig     signalWriter
 }
 
 // NewWriter writes the header for m to w and returns a Writer for the
@@ -239,7 +241,7 @@ func (w *Writer) AddMarker(_ *Meta, mk Marker) {
 	}
 }
 
-// Err returns the first error of Add, AddBatch or AddMarker: a run that
+// Err returns the first error of Add, AddBatch, AddMarker or AddScrape: a run that
 // writes through the Consumer methods checks it to stop on a failed write.
 func (w *Writer) Err() error { return w.first }
 

@@ -23,6 +23,11 @@ type Reader struct {
 	// Warn, if set, is called with every *OffsetError wrapping ErrCorrupt,
 	// ErrHeader or ErrTruncated as it happens.
 	Warn func(error)
+	// Scrape, if set, is called with every server-signal reading, in
+	// stream order: during the Read that first passes it, after every
+	// result before it has been returned. s.Run is set; s is only valid
+	// during the call. Without it, signal blocks are skipped unread.
+	Scrape func(s *Scrape)
 
 	src  io.Reader
 	buf  []byte // buf[r:w] is unread input
@@ -33,6 +38,8 @@ type Reader struct {
 	metas    []Meta
 	markers  []Marker
 	warnings []error
+
+	sig signalReader
 
 	block []byte // current block's records
 	left  int    // records left in block
@@ -319,7 +326,7 @@ func (r *Reader) readBlock() bool {
 		return false
 	}
 	payload := r.buf[r.r+hl : r.r+hl+pl]
-	if r.run.Ended && (kind == kindResults || kind == kindMarkers) {
+	if r.run.Ended && (kind == kindResults || kind == kindMarkers || kind == kindSignals) {
 		// Blocks after a run's end-of-run record belong to a next run
 		// whose header was damaged beyond recognition.
 		r.headerLostBefore(start)
@@ -329,6 +336,13 @@ func (r *Reader) readBlock() bool {
 		r.addMarkers(start, payload)
 	case kindEnd:
 		r.endRun(payload)
+	case kindSignals:
+		// Skipped first: a reading that does not decode is reported
+		// as the corrupt bytes of its whole block.
+		r.skip(total)
+		r.run.End = r.off
+		r.addScrapes(start, payload, cnt)
+		return false
 	case kindResults:
 		r.skip(total)
 		if err := r.startBlock(payload, cnt); err != nil {

@@ -100,7 +100,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 }
 
 // readResults streams every result of the named files (stdin when none) to
-// c, each file's phase markers after its results, printing recoverable
+// c, with the server-signal readings in stream order (when c takes them)
+// and each file's phase markers after its results, printing recoverable
 // problems (truncated file, corrupt block, damaged header, no end-of-run
 // record) to stderr with the file name. onInput (when not nil) gets, file
 // by file, what was read of each run, for the reports' warnings. A
@@ -141,6 +142,9 @@ func readFile(e *env, name string, c result.Consumer, onInput func(summary.Input
 			return
 		}
 		fmt.Fprintf(e.stderr, "warning: %s: %v\n", display, err)
+	}
+	if _, ok := c.(result.ScrapeConsumer); ok {
+		rd.Scrape = func(s *result.Scrape) { result.AddScrape(c, &rd.Metas()[s.Run], s) }
 	}
 	fail, _ := c.(failer)
 	var r result.Result
