@@ -104,6 +104,32 @@ type Trial struct {
 	Why  string `json:"why"`
 	// Stopped is true when the trial was cut short by a hard failure.
 	Stopped bool `json:"stopped,omitempty"`
+	// Probes are the recovery probes run before the trial, in order.
+	Probes []Probe `json:"probes,omitempty"`
+}
+
+// Probe is one recovery probe run before a trial: a short run at a low
+// rate whose server p50 must be back within Bound (twice the lowest p50
+// of the trials that passed, plus 2ms) for the server to count as
+// recovered from the trial before. Its requests are no trial's.
+type Probe struct {
+	Rate     float64       `json:"rate"`
+	Requests int64         `json:"requests"`
+	P50      time.Duration `json:"p50"`
+	P99      time.Duration `json:"p99"`
+	// Errors is the probe's error rate in [0,1].
+	Errors    float64       `json:"errors"`
+	Bound     time.Duration `json:"bound"`
+	Recovered bool          `json:"recovered"`
+}
+
+// Text says what the probe before trial n found, like "probe before trial
+// 7: p50 1.2ms ≤ 3.02ms, recovered".
+func (p Probe) Text(n int) string {
+	if p.Recovered {
+		return fmt.Sprintf("probe before trial %d: p50 %s ≤ %s, recovered", n, latency.Round3(p.P50), latency.Round3(p.Bound))
+	}
+	return fmt.Sprintf("probe before trial %d: p50 %s > %s, not recovered", n, latency.Round3(p.P50), latency.Round3(p.Bound))
 }
 
 // Recorder folds one trial's results into a Trial. Results due before
@@ -223,7 +249,7 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	if tr.Pass {
 		tr.Why = "SLO holds and the server kept up"
 	}
-	if latencyOnly && len(lagged) == len(why) {
+	if latencyOnly && len(lagged) == len(why) && tr.SendLagP99 <= LagBound(slo) {
 		bursts(&tr, lagged)
 	}
 	if u := t.unreliable(&tr, slo); u != "" && !tr.Hard {

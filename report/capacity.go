@@ -11,11 +11,18 @@ import (
 )
 
 // CapacityText writes the outcome of a capacity search as a table, one row
-// per trial with its verdict, followed by the answer in a sentence.
+// per trial with its verdict, each after a row per recovery probe run
+// before it, followed by the answer in a sentence.
 func CapacityText(w io.Writer, c *capacity.Outcome) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "Trial\tRate\tRequests\tp50\tp99\tErrors\tThroughput\tVerdict")
 	for _, t := range c.Trials {
+		// A recovery probe is a row of its own, before its trial's, named
+		// so that it is never read as a trial.
+		for _, p := range t.Probes {
+			fmt.Fprintf(tw, "probe\t%s/s\t%d\t%s\t%s\t%.2f%%\t-\t%s\n", capacity.FormatRate(p.Rate), p.Requests,
+				latency.Round3(p.P50), latency.Round3(p.P99), 100*p.Errors, p.Text(t.N))
+		}
 		v := "pass"
 		switch {
 		case t.Unreliable:

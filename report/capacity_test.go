@@ -10,7 +10,8 @@ import (
 )
 
 // capacityFixture is a hand-made search: passes, failures for each reason,
-// a hard failure stopped early and a rate that is not a whole number.
+// a hard failure stopped early, a rate that is not a whole number and
+// recovery probes (one not recovered, then one recovered) before a trial.
 func capacityFixture() *capacity.Outcome {
 	return &capacity.Outcome{
 		SLO: "p99<500ms,errors<1%", MaxRate: 80, Fail: 82.5, Margin: 2.5,
@@ -25,6 +26,10 @@ func capacityFixture() *capacity.Outcome {
 				Why: "p99 2.09s ≥ 500ms; fell behind: 75 of 240 completed in time; latency rising: p50 933ms → 1.71s within the trial (a queue is building)"},
 			{N: 4, Rate: 82.5, Requests: 123, P50: 131762 * time.Microsecond, P99: 235812 * time.Microsecond, Mean: 140 * ms, Max: 260 * ms,
 				Throughput: 72.7, FirstP50: 106 * ms, SecondP50: 153 * ms,
+				Probes: []capacity.Probe{
+					{Rate: 20, Requests: 20, P50: 61 * ms, P99: 70 * ms, Bound: 42 * ms},
+					{Rate: 20, Requests: 20, P50: 20100 * time.Microsecond, P99: 20600 * time.Microsecond, Bound: 42 * ms, Recovered: true},
+				},
 				Why: "fell behind: 109 of 123 completed in time; latency rising: p50 106ms → 153ms within the trial (a queue is building)"},
 			{N: 5, Rate: 81.25, Requests: 40, P50: 812 * time.Microsecond, P99: 950 * time.Microsecond, Mean: 800 * time.Microsecond, Max: time.Second,
 				Errors: 0.625, Timeouts: 3, Throughput: 4.2, FirstP50: 700 * time.Microsecond, SecondP50: 900 * time.Microsecond,

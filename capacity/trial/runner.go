@@ -93,7 +93,7 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 			return capacity.Trial{}, err
 		}
 	}
-	back, err := r.recovered(ctx)
+	probes, back, err := r.recovered(ctx, n)
 	if err != nil {
 		return capacity.Trial{}, err
 	}
@@ -102,7 +102,7 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 	if err != nil {
 		return tr, err
 	}
-	tr.Note = note
+	tr.Note, tr.Probes = note, probes
 	if back != "" && !tr.Hard {
 		tr.Unreliable, tr.Pass = true, false
 		tr.Why = back + "; " + tr.Why
@@ -126,6 +126,9 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 		if note != "" {
 			note = " [" + note + "]"
 		}
+		for _, p := range probes {
+			fmt.Fprintf(r.Progress, "%s (%s/s, %d requests)\n", p.Text(n), capacity.FormatRate(p.Rate), p.Requests)
+		}
 		fmt.Fprintf(r.Progress, "trial %d: %s/s: p50 %s, p99 %s (server), send lag p99 %s, errors %.2f%%: %s (%s)%s\n", n, capacity.FormatRate(rate),
 			latency.Round3(tr.P50), latency.Round3(tr.P99), latency.Round3(tr.SendLagP99), 100*tr.Errors, verdict, tr.Why, note)
 	}
@@ -142,37 +145,80 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// recovered probes the server until its p50 is back within probeFactor of
-// the baseline, waiting a cooldown between probes; it returns "" when it
-// is (or no trial passed yet), else why the next trial is unreliable.
-func (r *Runner) recovered(ctx context.Context) (string, error) {
+// recovered probes the server before trial n until its p50 is back
+// within probeFactor of the baseline, waiting a cooldown between probes;
+// it returns the probes and "" when the server is back (or no trial
+// passed yet), else why the next trial is unreliable. With Output, each
+// probe is in the file after a stage marker "probe before trial N:
+// RATE/s", its results labelled "probe: " and the target's label, so that
+// no report mistakes them for a trial's.
+func (r *Runner) recovered(ctx context.Context, n int) ([]capacity.Probe, string, error) {
 	if r.baseline == 0 {
-		return "", nil
+		return nil, "", nil
 	}
 	bound := probeFactor*r.baseline + probeSlack
-	var p50 time.Duration
 	tries := r.Probes
 	if tries <= 0 {
 		tries = probeTries
 	}
+	var probes []capacity.Probe
 	for i := 0; i < tries; i++ {
 		if i > 0 {
 			if err := sleep(ctx, max(r.Cooldown, probeLength)); err != nil {
-				return "", err
+				return probes, "", err
 			}
 		}
 		plan := run.Plan{Config: r.Config}
 		plan.Config.Rate, plan.Config.Duration = trialRate(r.probe), probeLength
 		rec := capacity.NewRecorder(0, probeLength)
-		if _, err := run.Do(ctx, plan, run.Outputs{Consumers: []result.Consumer{rec}}); err != nil {
-			return "", err
+		out := run.Outputs{Consumers: []result.Consumer{rec}}
+		name := fmt.Sprintf("probe before trial %d: %s/s", n, capacity.FormatRate(r.probe))
+		r.toFile(&plan, &out, name, map[string]string{"probe": fmt.Sprint(n), "rate": capacity.FormatRate(r.probe)}, true)
+		o, err := run.Do(ctx, plan, out)
+		if err = r.flushed(o, err); err != nil {
+			return probes, "", err
 		}
-		if p50 = rec.Judge(0, r.probe, nil).P50; p50 <= bound {
-			return "", nil
+		j := rec.Judge(0, r.probe, nil)
+		p := capacity.Probe{Rate: r.probe, Requests: j.Requests, P50: j.P50, P99: j.P99, Errors: j.Errors, Bound: bound, Recovered: j.P50 <= bound}
+		probes = append(probes, p)
+		if p.Recovered {
+			return probes, "", nil
 		}
 	}
-	return fmt.Sprintf("server not recovered: probe p50 %s at %s/s > %d× the baseline %s + %s after %d probes",
-		latency.Round3(p50), capacity.FormatRate(r.probe), probeFactor, latency.Round3(r.baseline), probeSlack, tries), nil
+	return probes, fmt.Sprintf("server not recovered: probe p50 %s at %s/s > %d× the baseline %s + %s after %d probes",
+		latency.Round3(probes[len(probes)-1].P50), capacity.FormatRate(r.probe), probeFactor, latency.Round3(r.baseline), probeSlack, tries), nil
+}
+
+// toFile adds the results file, when there is one, to a run's outputs:
+// the run's results shifted onto the search's time line after a stage
+// marker of name and attrs, relabelled as a probe's when probe is true.
+func (r *Runner) toFile(plan *run.Plan, out *run.Outputs, name string, attrs map[string]string, probe bool) {
+	if r.Output == nil {
+		return
+	}
+	if r.Origin.IsZero() {
+		r.Origin = time.Now()
+	}
+	plan.Markers = []result.Marker{{Kind: result.MarkStage, Name: name, Attrs: attrs}}
+	var c result.Consumer = trialFile{run.Shifted(r.Output, r.seq, time.Since(r.Origin))}
+	if probe {
+		c = &probeFile{c: c, labels: map[string]string{}}
+	}
+	out.Consumers = append(out.Consumers, c)
+}
+
+// flushed ends a run written with toFile: the next run's sequence follows
+// on from its requests, and the file is flushed. It returns err, or else
+// the file's error.
+func (r *Runner) flushed(o run.Outcome, err error) error {
+	if r.Output == nil {
+		return err
+	}
+	r.seq += uint64(o.Done)
+	if ferr := r.Output.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // trial runs one trial of length step at rate and judges it.
@@ -182,14 +228,8 @@ func (r *Runner) trial(ctx context.Context, n int, rate float64, step time.Durat
 	rec := capacity.NewRecorder(r.Warmup, step)
 	rec.InTime = r.SLO.MaxLatency()
 	out := run.Outputs{Consumers: []result.Consumer{rec}}
-	if r.Output != nil {
-		if r.Origin.IsZero() {
-			r.Origin = time.Now()
-		}
-		plan.Markers = []result.Marker{{Kind: result.MarkStage, Name: fmt.Sprintf("trial %d: %s/s", n, capacity.FormatRate(rate)),
-			Attrs: map[string]string{"rate": capacity.FormatRate(rate)}}}
-		out.Consumers = append(out.Consumers, trialFile{run.Shifted(r.Output, r.seq, time.Since(r.Origin))})
-	}
+	r.toFile(&plan, &out, fmt.Sprintf("trial %d: %s/s", n, capacity.FormatRate(rate)),
+		map[string]string{"rate": capacity.FormatRate(rate)}, false)
 	// The trial ends with its schedule plus time to drain; requests still
 	// in flight then are far beyond any SLO and are cancelled.
 	drain := max(2*time.Second, 2*r.SLO.MaxLatency())
@@ -205,13 +245,7 @@ func (r *Runner) trial(ctx context.Context, n int, rate float64, step time.Durat
 		return []run.View{hard}, nil
 	}
 	o, err := run.Do(tctx, plan, out)
-	if r.Output != nil {
-		r.seq += uint64(o.Done)
-		if ferr := r.Output.Flush(); err == nil {
-			err = ferr
-		}
-	}
-	if err != nil {
+	if err = r.flushed(o, err); err != nil {
 		return capacity.Trial{}, err
 	}
 	if ctx.Err() != nil {
@@ -248,8 +282,54 @@ func (f trialFile) Err() error {
 	return nil
 }
 
+// probeFile is the results file as a recovery probe's consumer: its
+// results are labelled "probe: LABEL" ("probe" for an unlabelled target),
+// so that a report of the file shows them apart from the trials'.
+type probeFile struct {
+	c      result.Consumer
+	labels map[string]string // target label → probe label
+	buf    []result.Result
+}
+
+func (f *probeFile) label(l string) string {
+	p, ok := f.labels[l]
+	if !ok {
+		p = "probe"
+		if l != "" {
+			p += ": " + l
+		}
+		f.labels[l] = p
+	}
+	return p
+}
+
+func (f *probeFile) Add(m *result.Meta, r *result.Result) {
+	c := *r
+	c.Label = f.label(r.Label)
+	f.c.Add(m, &c)
+}
+
+func (f *probeFile) AddBatch(m *result.Meta, b []result.Result) {
+	f.buf = append(f.buf[:0], b...)
+	for i := range f.buf {
+		f.buf[i].Label = f.label(f.buf[i].Label)
+	}
+	result.AddBatch(f.c, m, f.buf)
+}
+
+func (f *probeFile) AddMarker(m *result.Meta, mk result.Marker) { f.c.AddMarker(m, mk) }
+
+// Err returns the first error of the file's writer.
+func (f *probeFile) Err() error {
+	if e, ok := f.c.(interface{ Err() error }); ok {
+		return e.Err()
+	}
+	return nil
+}
+
 var (
 	_ result.BatchConsumer = trialFile{}
+	_ result.BatchConsumer = (*probeFile)(nil)
 	_ run.View             = (*hardWatch)(nil)
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/capacity"
+	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/target"
 	"github.com/surge-dev/surge/threshold"
@@ -31,7 +33,9 @@ func config(t *testing.T, url string) attack.Config {
 
 // TestRunnerFile: two trials written to one file share one time line and
 // one sequence, each after its stage marker, and the engine's end-of-run
-// generator marker of each trial stays out of it.
+// generator marker of each trial stays out of it. The recovery probe
+// between them is in it too, after its own marker and under its own label
+// (TestRunnerProbesInFile).
 func TestRunnerFile(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
@@ -64,25 +68,36 @@ func TestRunnerFile(t *testing.T) {
 		}
 		res = append(res, x)
 	}
-	mks := rd.Markers()
-	if len(mks) != 2 || mks[0].Name != "trial 1: 25/s" || mks[1].Name != "trial 2: 50/s" || mks[1].Attrs["rate"] != "50" {
-		t.Fatalf("markers %+v, want the two trials' stage markers alone", mks)
+	all := rd.Markers()
+	var mks []result.Marker
+	for _, mk := range all {
+		if !strings.HasPrefix(mk.Name, "probe before trial 2: ") {
+			mks = append(mks, mk)
+		}
 	}
-	// 25/s and 50/s for 400ms: 10 and 20 requests, of which the 100ms
-	// warm-up is not measured.
-	if want := 10 + 20; len(res) != want || trials[0] != 7 || trials[1] != 15 {
-		t.Fatalf("%d results in the file, trials measured %v; want %d, [7 15]", len(res), trials, want)
+	if len(mks) != 2 || mks[0].Name != "trial 1: 25/s" || mks[1].Name != "trial 2: 50/s" || mks[1].Attrs["rate"] != "50" {
+		t.Fatalf("markers %+v, want the two trials' stage markers and the probes' alone", all)
 	}
 	// The engine hands results on in the order they complete.
 	sort.Slice(res, func(i, j int) bool { return res[i].Seq < res[j].Seq })
+	var probes int
 	for i, x := range res {
 		if x.Seq != uint64(i) {
-			t.Errorf("result %d has seq %d: the trials' sequences must follow on", i, x.Seq)
+			t.Errorf("result %d has seq %d: the trials' and probes' sequences must follow on", i, x.Seq)
+		}
+		if x.Label == "probe" {
+			probes++
+			continue
 		}
 		second := i >= 10
 		if second != (x.Intended >= mks[1].At) || x.Intended < mks[0].At {
 			t.Errorf("result %d intended at %s, trial markers at %s and %s", i, x.Intended, mks[0].At, mks[1].At)
 		}
+	}
+	// 25/s and 50/s for 400ms: 10 and 20 requests, of which the 100ms
+	// warm-up is not measured; each probe 20 more.
+	if want := 10 + 20 + probes; len(res) != want || probes != 20*(len(all)-2) || trials[0] != 7 || trials[1] != 15 {
+		t.Fatalf("%d results in the file (%d of probes), trials measured %v; want %d, [7 15]", len(res), probes, trials, want)
 	}
 }
 
@@ -186,4 +201,101 @@ func TestRunnerOwnCancellations(t *testing.T) {
 	if tr.Hard || tr.Stopped || tr.Pass || tr.Errors != 0 || tr.Canceled == 0 || !strings.Contains(tr.Why, "cancelled") {
 		t.Errorf("trial %+v: want a failure that fell behind, with surge's cancellations and no errors or hard failure", tr)
 	}
+}
+
+// TestRunnerProbesInFile: the recovery probes before a trial are in the
+// results file, each after its own stage marker "probe before trial N:
+// RATE/s" and with its results labelled "probe: LABEL", so that a report
+// of the file never counts them as a trial's; and the trial lists them.
+// Before, the probes' requests reached the server but not the file.
+func TestRunnerProbesInFile(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	var buf bytes.Buffer
+	w, err := result.NewWriter(&buf, &result.Meta{ID: "capacity-probes", Start: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Config: config(t, srv.URL), SLO: mustSLO(t, "max<1s"),
+		Step: 500 * time.Millisecond, Warmup: 100 * time.Millisecond, Cooldown: 50 * time.Millisecond, Probes: 2, Output: w}
+	r.Config.Labels = []string{"GET /"}
+	// The first pass sets the baseline; a loaded machine may fail a short
+	// trial on its trend, so it has a few tries.
+	n := 1
+	for ; n <= 4; n++ {
+		tr, err := r.Run(context.Background(), n, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Pass {
+			break
+		}
+		if len(tr.Probes) != 0 {
+			t.Fatalf("trial %d, before any pass, has probes %+v", n, tr.Probes)
+		}
+	}
+	if n > 4 {
+		t.Fatal("no trial passed on a fast server in 4 tries")
+	}
+	n++
+	tr, err := r.Run(context.Background(), n, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Probes) == 0 || tr.Probes[0].Rate != 20 || tr.Probes[0].Bound == 0 {
+		t.Fatalf("trial %d after a pass: probes %+v, want at least one at 20/s with its bound", n, tr.Probes)
+	}
+	rd := result.NewReader(&buf)
+	labels := map[string]int{}
+	for {
+		var x result.Result
+		if err := rd.Read(&x); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		labels[x.Label]++
+	}
+	var probes, trials int
+	for _, mk := range rd.Markers() {
+		switch {
+		case strings.HasPrefix(mk.Name, "probe before trial "):
+			probes++
+			if want := fmt.Sprintf("probe before trial %d: 20/s", n); mk.Name != want || mk.Kind != result.MarkStage || mk.Attrs["probe"] != fmt.Sprint(n) {
+				t.Errorf("probe marker %+v, want %q with attrs probe=%d", mk, want, n)
+			}
+		case strings.HasPrefix(mk.Name, "trial "):
+			trials++
+		default:
+			t.Errorf("marker %+v is neither a trial's nor a probe's", mk)
+		}
+	}
+	if probes != len(tr.Probes) || trials != n {
+		t.Errorf("%d probe and %d trial markers, want %d and %d", probes, trials, len(tr.Probes), n)
+	}
+	// Each probe runs 1s at 20/s: 20 requests.
+	if want := 20 * len(tr.Probes); labels["probe: GET /"] != want || int64(want) != sumRequests(tr.Probes) {
+		t.Errorf("labels in the file %v, probes %+v; want %d results labelled \"probe: GET /\"", labels, tr.Probes, want)
+	}
+	if len(labels) != 2 || labels["GET /"] == 0 {
+		t.Errorf("labels in the file %v, want the trials' \"GET /\" and the probes' alone", labels)
+	}
+	var text bytes.Buffer
+	if err := report.CapacityText(&text, &capacity.Outcome{Trials: []capacity.Trial{tr}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("probe before trial %d: p50 ", n); !strings.Contains(text.String(), want) {
+		t.Errorf("capacity report:\n%s\nwant a probe row %q…", text.String(), want)
+	}
+}
+
+func sumRequests(ps []capacity.Probe) int64 {
+	var n int64
+	for _, p := range ps {
+		n += p.Requests
+	}
+	return n
 }

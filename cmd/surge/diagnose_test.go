@@ -112,6 +112,7 @@ func TestCapacityLab(t *testing.T) {
 		"-output", out, base+"/pool?size=4&ms=50")
 	machine := probe.Stop()
 	t.Log(machine)
+	checkCapacityFile(t, out, js, "GET /pool?size=4&ms=50")
 	var c struct {
 		MaxRate float64 `json:"max_rate"`
 		Trials  []struct{ Rate float64 }
@@ -126,10 +127,52 @@ func TestCapacityLab(t *testing.T) {
 			t.Errorf("trial at %.0f/s above -max", tr.Rate)
 		}
 	}
-	_, markers := readRun(t, out)
-	if len(markers) != len(c.Trials) || !strings.HasPrefix(markers[0].Name, "trial 1: 67/s") || markers[0].Kind != result.MarkStage {
-		t.Errorf("want one stage marker per trial, got %+v", markers)
+}
+
+// checkCapacityFile checks the results file out of the capacity search
+// whose JSON is js, rate or none: each trial and each recovery probe has
+// its stage marker, and the probes' results are labelled apart from the
+// trials' ("probe: " and the target's label), as many as the report's
+// probes had requests.
+func checkCapacityFile(t *testing.T, out, js, label string) {
+	t.Helper()
+	var c struct {
+		Trials []struct {
+			Probes []struct{ Requests int64 }
+		}
 	}
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatalf("capacity JSON: %v\n%s", err, js)
+	}
+	var probes, probed int64
+	for _, tr := range c.Trials {
+		for _, p := range tr.Probes {
+			probes, probed = probes+1, probed+p.Requests
+		}
+	}
+	res, markers := readRun(t, out)
+	var trialMarks, probeMarks int64
+	for _, mk := range markers {
+		switch {
+		case strings.HasPrefix(mk.Name, "trial ") && mk.Kind == result.MarkStage:
+			trialMarks++
+		case strings.HasPrefix(mk.Name, "probe before trial ") && mk.Kind == result.MarkStage:
+			probeMarks++
+		default:
+			t.Errorf("marker %+v is neither a trial's nor a probe's", mk)
+		}
+	}
+	if trialMarks != int64(len(c.Trials)) || probeMarks != probes || len(markers) == 0 || !strings.HasPrefix(markers[0].Name, "trial 1: 67/s") {
+		t.Errorf("want one stage marker per trial (%d) and per probe (%d), got %+v", len(c.Trials), probes, markers)
+	}
+	labels := map[string]int64{}
+	for _, r := range res {
+		labels[r.Label]++
+	}
+	if labels["probe: "+label] != probed || labels[label] == 0 || len(labels) > 2 {
+		t.Errorf("results by label %v; want the trials' %q and %d of the probes' %q", labels, label, probed, "probe: "+label)
+	}
+	t.Logf("%d trials, %d probes of %d requests in the file", trialMarks, probes, probed)
 }
 
 // TestCapacityScenario: a scenario given to capacity runs its requests as
