@@ -48,8 +48,10 @@ var runtimeFamilies = []runtimeFamily{
 		sum: []string{"/gc/heap/goal:bytes"}},
 	{name: "go_gc_heap_live_bytes", typ: "gauge", help: "Heap bytes marked live by the last GC cycle. runtime/metrics /gc/heap/live:bytes.",
 		sum: []string{"/gc/heap/live:bytes"}},
-	{name: "go_goroutines", typ: "gauge", help: "Number of goroutines that currently exist. runtime/metrics /sched/goroutines:goroutines.",
-		sum: []string{"/sched/goroutines:goroutines"}},
+	{name: "go_goroutines", typ: "gauge", help: "Number of goroutines that currently exist (runtime.NumGoroutine, as client_golang: the runtime's own goroutines are not counted).",
+		custom: func(_ *runtimeStats, b *bytes.Buffer) {
+			writeSample(b, "go_goroutines", "", float64(runtime.NumGoroutine()))
+		}},
 	{name: "go_info", typ: "gauge", help: "Information about the Go environment.", custom: func(_ *runtimeStats, b *bytes.Buffer) {
 		writeSample(b, "go_info", `{version="`+escapeLabel(runtime.Version())+`"}`, 1)
 	}},
