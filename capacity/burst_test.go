@@ -49,10 +49,10 @@ func poolTrial(t *testing.T, slo string, n int, rate float64, size int, hold, st
 // trial whose generator sent in bursts (send lag p99 91ms, under the
 // 125ms bound of p95<500ms) failed on latency rising to a server p50 of
 // 52ms, which bounded the search at 143.8/s with a 4 % margin. Here the
-// bursts of 100ms give send lag p99 100ms and lift the second half's
-// p50 from 20ms to over 40ms. Before, the trial failed as the server's;
-// such a failure, which the figure less the send lag p99 would have
-// passed, is unreliable. A pool over its capacity still fails beside
+// bursts of 100ms give send lag p99 and max 100ms and lift the second
+// half's p50 from 20ms to over 40ms. Before, the trial failed as the
+// server's; such a failure, which the figure less the longest send lag
+// would have passed, is unreliable. A pool over its capacity still fails beside
 // the same bursts, and a trial without them is judged as before.
 func TestJudgeGeneratorBursts(t *testing.T) {
 	const slo = "p95<500ms,errors<1%"

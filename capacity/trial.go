@@ -91,6 +91,10 @@ type Trial struct {
 	// Intended). The latencies above are the server's: each request's
 	// latency less its send lag.
 	SendLagP99 time.Duration `json:"send_lag_p99"`
+	// SendLagMax is the longest send lag: the worst the generator bunched
+	// requests together, which bounds how much of a failure its bursts
+	// could account for.
+	SendLagMax time.Duration `json:"send_lag_max"`
 	// Unreliable is true when the trial says nothing sure about the
 	// server: the generator fell behind (send lag p99 above LagBound, or
 	// ticks not sent while the in-flight cap was not reached), or the
@@ -213,7 +217,8 @@ func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
 func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
 		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts, Canceled: t.canceled, NotSent: t.notSent,
-		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5), SendLagP99: t.lag.Quantile(0.99)}
+		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5), SendLagP99: t.lag.Quantile(0.99),
+		SendLagMax: t.lag.Max()}
 	if t.due > 0 {
 		tr.Errors = float64(t.failed) / float64(t.due)
 	}
@@ -239,7 +244,7 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	if t.h1.Count() > 0 && t.h2.Count() > 0 && rising(tr.FirstP50, tr.SecondP50, 0) {
 		why = append(why, fmt.Sprintf("latency rising: p50 %s → %s within the trial (a queue is building)",
 			latency.Round3(tr.FirstP50), latency.Round3(tr.SecondP50)))
-		if !rising(tr.FirstP50, tr.SecondP50, tr.SendLagP99) {
+		if !rising(tr.FirstP50, tr.SecondP50, tr.SendLagMax) {
 			lagged = append(lagged, fmt.Sprintf("p50 %s → %s", latency.Round3(tr.FirstP50), latency.Round3(tr.SecondP50)))
 		}
 	}
@@ -260,19 +265,19 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 }
 
 // bursts marks the failed trial tr unreliable when the generator's send
-// lag could account for every figure it failed on (lagged): a generator
-// that sends late by up to L bunches the requests of L together, and a
-// server below its capacity drains such a bunch within L, so the bunch
-// adds at most L to the server's latency. A figure that, less the send
-// lag p99, would have held may then be the generator's doing, not the
-// server's (docs/methods.md).
+// lag could account for every figure it failed on (lagged). A generator
+// that sends each request at most L late (L its longest send lag) sends
+// in any span at most λL more than the schedule, which a server of
+// capacity μ ≥ λ clears within λL/μ ≤ L: its bursts add at most L to any
+// request's server latency. A figure that, less L, would have held may
+// then be the generator's doing, not the server's (docs/methods.md).
 func bursts(tr *Trial, lagged []string) {
-	if tr.Pass || tr.Hard || tr.SendLagP99 <= 0 || len(lagged) == 0 {
+	if tr.Pass || tr.Hard || tr.SendLagMax <= 0 || len(lagged) == 0 {
 		return
 	}
 	tr.Unreliable = true
-	tr.Why = fmt.Sprintf("generator bursts: send lag p99 %s could account for %s (less the lag, it holds); %s",
-		latency.Round3(tr.SendLagP99), strings.Join(lagged, " and "), tr.Why)
+	tr.Why = fmt.Sprintf("generator bursts: send lag up to %s could account for %s (less the lag, it holds); %s",
+		latency.Round3(tr.SendLagMax), strings.Join(lagged, " and "), tr.Why)
 }
 
 // unreliable says why the trial tr cannot judge the server, "" when it
@@ -295,9 +300,9 @@ func (t *Recorder) unreliable(tr *Trial, slo threshold.SLO) string {
 
 // broken returns a sentence for each objective of slo that tr breaks,
 // and the figures among them that the trial's send lag could account
-// for: latency objectives whose figure less the send lag p99 holds.
+// for: latency objectives whose figure less the longest send lag holds.
 func (t *Recorder) broken(tr *Trial, slo threshold.SLO) (why, lagged []string) {
-	lag := tr.SendLagP99.Seconds()
+	lag := tr.SendLagMax.Seconds()
 	for _, v := range threshold.Check(slo, t.measure(tr)) {
 		if v.Pass {
 			continue

@@ -129,8 +129,8 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 		for _, p := range probes {
 			fmt.Fprintf(r.Progress, "%s (%s/s, %d requests)\n", p.Text(n), capacity.FormatRate(p.Rate), p.Requests)
 		}
-		fmt.Fprintf(r.Progress, "trial %d: %s/s: p50 %s, p99 %s (server), send lag p99 %s, errors %.2f%%: %s (%s)%s\n", n, capacity.FormatRate(rate),
-			latency.Round3(tr.P50), latency.Round3(tr.P99), latency.Round3(tr.SendLagP99), 100*tr.Errors, verdict, tr.Why, note)
+		fmt.Fprintf(r.Progress, "trial %d: %s/s: p50 %s, p99 %s (server), send lag p99 %s, max %s, errors %.2f%%: %s (%s)%s\n", n, capacity.FormatRate(rate),
+			latency.Round3(tr.P50), latency.Round3(tr.P99), latency.Round3(tr.SendLagP99), latency.Round3(tr.SendLagMax), 100*tr.Errors, verdict, tr.Why, note)
 	}
 	return tr, nil
 }
