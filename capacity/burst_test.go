@@ -61,8 +61,8 @@ func poolTrial(t *testing.T, slo string, n int, rate float64, size int, hold, st
 func TestJudgeGeneratorBursts(t *testing.T) {
 	const slo = "p95<500ms,errors<1%"
 	for _, c := range []struct {
-		size        int
-		rate, over  float64
+		size                int
+		rate, over          float64
 		stall, period, rise time.Duration
 	}{
 		{4, 150, 220, 100 * time.Millisecond, 300 * time.Millisecond, 40 * time.Millisecond},
