@@ -37,6 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
@@ -318,8 +319,10 @@ func (s *Server) Report(w io.Writer) error {
 	return report.HTML(w, s.runs(), report.Options{})
 }
 
+// runs returns the run to draw, with its findings so far: the live page
+// shades the spike episodes found up to now, as the final report does.
 func (s *Server) runs() []report.Run {
-	return []report.Run{{Name: s.cfg.Name, Summary: s.sum, Points: s.points, Origin: s.cfg.Meta.Start}}
+	return []report.Run{{Name: s.cfg.Name, Summary: s.sum, Points: s.points, Origin: s.cfg.Meta.Start, Findings: analyze.Diagnose(s.sum)}}
 }
 
 // Finish says the run ended: pages show it and offer html (nil: the report

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/summary"
 )
@@ -25,6 +26,10 @@ type Run struct {
 	// Start of the run's first Meta; the zero time means the start of the
 	// first run in Summary.Runs.
 	Origin time.Time
+	// Findings are the run's diagnoses: their spike episodes are shaded
+	// across the time charts and the server signals they name are drawn
+	// first. nil draws neither.
+	Findings *analyze.Findings
 
 	lastMeta *result.Meta
 	shift    time.Duration // of lastMeta's start from Origin
@@ -81,6 +86,7 @@ type htmlRun struct {
 	Spectrum htmlSpectrum `json:"spectrum"`
 	Buckets  []htmlBucket `json:"buckets"`
 	Stages   []htmlStage  `json:"stages,omitempty"`
+	Spikes   []htmlSpan   `json:"spikes,omitempty"`
 	Figures  [][2]string  `json:"figures"`
 	Total    htmlRow      `json:"total"`
 	Labels   []htmlRow    `json:"labels"`
@@ -206,6 +212,7 @@ func buildRun(r *Run, o Options) htmlRun {
 		hr.Buckets = append(hr.Buckets, htmlBucket{Label: l, Count: n, Ratio: fmt.Sprintf("%.2f%%", ratio(n, s.Total.Requests)*100)})
 	}
 	hr.Stages = stagesOf(s, org)
+	hr.Spikes = spikesOf(r.Findings, org)
 	hr.Figures = figuresOf(s)
 	hr.Total = rowOf(s.Total, "Total")
 	for _, st := range s.Labels() {

@@ -99,6 +99,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 const seriesJS = `Object.fromEntries(Object.entries(window.surgeCharts).map(([k, u]) => [k, u.series.length - 1]))`
+const xRangesJS = `Object.fromEntries(Object.entries(window.surgeCharts).map(([k, u]) => [k, [u.scales.x.min, u.scales.x.max]]))`
 const labelsJS = `Array.from(document.querySelectorAll('#labels tbody tr')).map(tr => Array.from(tr.cells).map(td => td.textContent))`
 
 // expectedRows computes the per-label table rows of one results file
@@ -185,6 +186,14 @@ func TestBrowserReport(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantRows, rows); diff != "" {
 		t.Errorf("per-label table (-want +got):\n%s", diff)
+	}
+	// Every time chart shows the same span, so that a second sits at the
+	// same place on each.
+	ranges := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string][2]float64](xRangesJS))
+	for _, k := range []string{"percentiles", "throughput"} {
+		if ranges[k] != ranges["latency"] {
+			t.Errorf("%s chart shows %v s, latency chart %v s: want the same span", k, ranges[k], ranges["latency"])
+		}
 	}
 	screenshot(t, ctx, "report.png")
 }

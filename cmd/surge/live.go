@@ -39,6 +39,10 @@ type view struct {
 	stop func()
 }
 
+// AddScrape implements result.ScrapeConsumer: a view that takes server
+// signals (the dashboard) gets them; the others are skipped.
+func (v view) AddScrape(m *result.Meta, s *result.Scrape) { result.AddScrape(v.BatchConsumer, m, s) }
+
 // Stop implements surgerun.View.
 func (v view) Stop() { v.stop() }
 

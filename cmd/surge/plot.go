@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/summary"
 )
@@ -17,7 +18,9 @@ Writes one self-contained HTML page (no network needed to open it) with
 charts of the runs: the latency of every request over time, coloured by
 status (sampled above -points requests, the slowest of every time slice
 kept); percentiles, throughput, offered rate, errors and in-flight over
-time; the latency distribution with the Gatling bounds; the percentile
+time, with the spike episodes the analysis found shaded; the server
+signals recorded during the run (-scrape, -watch) under them on the same
+time axis; the latency distribution with the Gatling bounds; the percentile
 spectrum; per-label figures and each run's metadata. Each file is one run,
 overlaid in its own colour (stdin when no file is named).
 
@@ -70,6 +73,7 @@ func writeHTMLReport(e *env, files []string, perFile bool, so summary.Options, m
 		if err := readResults(e, g, &run, run.Summary.AddInput); err != nil {
 			return err
 		}
+		run.Findings = analyze.Diagnose(run.Summary)
 		runs = append(runs, run)
 	}
 	return writeOutput(e, output, func(w io.Writer) error {

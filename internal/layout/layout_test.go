@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"capacity/trial":      {"attack", "capacity", "latency", "result", "run", "schedule", "threshold"},
 	"run":                 {"attack", "internal/proc", "result", "scenario", "schedule", "summary", "target", "threshold"},
 	"report":              {"analyze", "capacity", "latency", "result", "summary"},
-	"dashboard":           {"report", "result", "summary"},
+	"dashboard":           {"analyze", "report", "result", "summary"},
 	"internal/starvation": {"internal/proc", "latency"},
 	"internal/proc":       {},
 	"bench/runner":        {"result"},

@@ -37,6 +37,14 @@
     var q = 100 * (1 - Math.pow(10, -v));
     return (Math.round(q * 1000) / 1000) + "%";
   }
+  function fmtNum(v) {
+    if (v == null) return "";
+    var a = Math.abs(v);
+    if (a >= 1e9) return +(v / 1e9).toPrecision(3) + "G";
+    if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
+    if (a >= 1e3) return +(v / 1e3).toPrecision(3) + "k";
+    return String(+v.toPrecision(3));
+  }
   function width() { return Math.max(320, Math.min(1200, app.clientWidth - 8)); }
 
   // join aligns tables [x[], y1[], y2[], …] on one ascending x, keeping
@@ -57,9 +65,20 @@
     return out;
   }
 
-  // Stage and warm-up bands, drawn under the series of the time charts.
+  // Stage and warm-up bands and spike episodes, drawn under the series of
+  // the time charts. Only the large charts carry the bands' names.
   function bandsHook(u) {
-    var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
+    var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height, small = u.height < 200;
+    data.runs.forEach(function (run) {
+      (run.spikes || []).forEach(function (sp) {
+        var x0 = u.valToPos(sp.from, "x", true), x1 = u.valToPos(sp.to, "x", true);
+        ctx.save();
+        ctx.fillStyle = sp.unjudged ? "rgba(127,127,127,0.16)" : "rgba(214,39,40,0.13)";
+        ctx.fillRect(x0, top, Math.max(devicePixelRatio, x1 - x0), h);
+        ctx.restore();
+      });
+    });
+    if (small) return;
     data.runs.forEach(function (run, ri) {
       (run.stages || []).forEach(function (st, si) {
         var x0 = u.valToPos(st.from, "x", true), x1 = u.valToPos(st.to, "x", true);
@@ -78,18 +97,41 @@
   function syncScale(u, key) {
     if (key !== "x" || syncing) return;
     syncing = true;
-    ["latency", "percentiles", "throughput"].forEach(function (k) {
+    timeKeys().forEach(function (k) {
       var c = charts[k];
       if (c && c !== u) c.setScale("x", { min: u.scales.x.min, max: u.scales.x.max });
     });
     syncing = false;
   }
 
+  // The time charts: the three large ones and the server signals'.
+  function timeKeys() {
+    return ["latency", "percentiles", "throughput"].concat(Object.keys(charts).filter(function (k) { return k.indexOf("signal-") === 0; }));
+  }
+
+  // xRange is the span every time chart shows, so that one second sits at
+  // the same place on all of them: from 0 (or the earliest time drawn) to
+  // the last window's end, request or reading.
+  var xRange = [0, 1];
+  function timeRange() {
+    var lo = 0, hi = 0;
+    data.runs.forEach(function (run) {
+      var w = run.windows, n = w.t.length, t = 0;
+      if (n) hi = Math.max(hi, w.t[n - 1] + w.width_s);
+      run.points.dt_ms.forEach(function (d) { t += d; });
+      hi = Math.max(hi, t / 1000);
+      ((run.signals || {}).series || []).forEach(function (s) {
+        if (s.t.length) { lo = Math.min(lo, s.t[0]); hi = Math.max(hi, s.t[s.t.length - 1]); }
+      });
+    });
+    return [lo, hi > lo ? hi : lo + 1];
+  }
+
   function timeOpts(title, id, series, yLabel, extra) {
     var o = {
       title: title, width: width(), height: 300, series: [{ label: "time", value: function (u, v) { return fmtSec(v); } }].concat(series),
       scales: { x: { time: false } },
-      axes: [{ values: function (u, vs) { return vs.map(fmtSec); } }, { label: yLabel, size: 70, values: function (u, vs) { return vs.map(yLabel === "latency" ? fmtMS : String); } }],
+      axes: [{ values: function (u, vs) { return vs.map(fmtSec); } }, { label: yLabel, size: 70, values: function (u, vs) { return vs.map(yLabel === "latency" ? fmtMS : yLabel === "per second" ? String : fmtNum); } }],
       cursor: { sync: { key: "surge-time" }, drag: { x: true, y: false } },
       hooks: { drawAxes: [bandsHook], setScale: [syncScale] },
     };
@@ -179,6 +221,76 @@
   var RATES = [{ key: "offered", label: "offered/s", dash: [6, 3], solo: "#777" }, { key: "throughput", label: "throughput/s", solo: "#1f6fd1" },
     { key: "errors", label: "errors/s", colour: ERR }, { key: "in_flight", label: "in flight", dash: [2, 2], scale: "n", solo: "#8e44ad" }];
 
+  // signalGroups returns the server-signal series of every run, one group
+  // per source and series (runs overlaid in their colours), in the order
+  // the report ranked them (named in findings first), at most MAX_SIGNALS,
+  // and how many more were recorded.
+  var MAX_SIGNALS = 12;
+  function signalGroups() {
+    var groups = [], byKey = {}, more = 0, sources = {};
+    data.runs.forEach(function (run, ri) {
+      var sg = run.signals;
+      if (!sg) return;
+      more += sg.more || 0;
+      sg.sources.forEach(function (src) { sources[src.source] = true; });
+      sg.series.forEach(function (s, si) {
+        var src = sg.sources[s.source] || { source: "" }, k = src.source + " " + s.name, g = byKey[k];
+        if (!g) {
+          g = byKey[k] = { name: s.name, source: src.source, kind: s.kind, named: false, rank: si, members: [] };
+          groups.push(g);
+        }
+        g.named = g.named || !!s.named;
+        g.rank = Math.min(g.rank, si);
+        g.members.push({ run: ri, s: s, missed: src.missed || [] });
+      });
+    });
+    groups.sort(function (a, b) { return (b.named - a.named) || (a.rank - b.rank); });
+    more += Math.max(0, groups.length - MAX_SIGNALS);
+    return { groups: groups.slice(0, MAX_SIGNALS), more: more, sources: Object.keys(sources).length };
+  }
+
+  // missedHook marks, at the foot of a signal chart, the spans in which its
+  // source's readings failed or are missing.
+  function missedHook(g) {
+    return function (u) {
+      var ctx = u.ctx, bottom = u.bbox.top + u.bbox.height, h = 5 * devicePixelRatio;
+      g.members.forEach(function (m) {
+        m.missed.forEach(function (sp) {
+          var x0 = u.valToPos(sp[0], "x", true), x1 = u.valToPos(sp[1], "x", true);
+          ctx.save();
+          ctx.fillStyle = "rgba(127,127,127,0.18)";
+          ctx.fillRect(x0, u.bbox.top, Math.max(devicePixelRatio, x1 - x0), u.bbox.height);
+          ctx.fillStyle = ERR;
+          ctx.fillRect(x0, bottom - h, Math.max(2 * devicePixelRatio, x1 - x0), h);
+          ctx.restore();
+        });
+      });
+    };
+  }
+
+  function signalSpecs(sg) {
+    var step = uPlot.paths.stepped({ align: 1 });
+    return sg.groups.map(function (g, gi) {
+      var tables = [], series = [], multi = data.runs.length > 1;
+      g.members.forEach(function (m) {
+        var c = colour(m.run), pre = multi ? data.runs[m.run].name + " " : "";
+        tables.push(m.s.max ? [m.s.t, m.s.v, m.s.max] : [m.s.t, m.s.v]);
+        series.push({ label: pre + (g.kind === "counter" ? "per second" : "value"), stroke: c, fill: c + "22", width: 1.5, paths: step,
+          points: { show: false }, spanGaps: multi, value: function (u, v) { return fmtNum(v); } });
+        if (m.s.max) series.push({ label: pre + "max", stroke: c, width: 1, dash: [2, 2], paths: step, points: { show: false }, spanGaps: multi,
+          value: function (u, v) { return fmtNum(v); } });
+      });
+      var title = g.name + (g.kind === "counter" ? " (increase per second)" : "") + (sg.sources > 1 ? " — " + g.source : "") +
+        (g.named ? " — named in the findings" : "");
+      var tbl = { data: join(tables), series: series };
+      return ["signal-" + gi, title, tbl, function (t) {
+        var o = timeOpts(t, "signal-" + gi, tbl.series, g.kind === "counter" ? "per second" : "value", { height: 150 });
+        o.hooks.drawAxes.push(missedHook(g));
+        return o;
+      }];
+    });
+  }
+
   function chartSpecs() {
     PCTS.forEach(function (p) { p.dash = PCT_DASH[p.key]; p.width = p.key === "max" ? 1 : 1.5; });
     var lat = latencyTable(), pct = windowTables(PCTS, null, fmtMS), thr = windowTables(RATES, null, String),
@@ -191,6 +303,7 @@
         var o = timeOpts(t, "throughput", thr.series, "per second");
         o.axes.push({ side: 1, scale: "n", label: "in flight", grid: { show: false } });
         return o; }],
+    ].concat(signalSpecs(signalGroups()), [
       ["hist", "Latency distribution (Gatling bounds dashed)", hist, function (t) {
         return { title: t, width: width(), height: 260, series: [{ label: "latency", value: function (u, v) { return fmtMS(v); } }].concat(hist.series),
           scales: { x: { time: false, distr: 3 } }, axes: [{ values: function (u, vs) { return vs.map(fmtMS); } }, { label: "requests", size: 70 }],
@@ -200,25 +313,51 @@
           scales: { x: { time: false }, y: { distr: 3 } },
           axes: [{ values: function (u, vs) { return vs.map(fmtNines); }, splits: function () { return [0, 1, 2, 3, 4, 5]; } },
             { label: "latency", size: 70, values: function (u, vs) { return vs.map(fmtMS); } }] }; }],
-    ];
+    ]);
+  }
+
+  // shareRange sets every time chart's x scale to xRange.
+  function shareRange() {
+    syncing = true;
+    timeKeys().forEach(function (k) { if (charts[k]) charts[k].setScale("x", { min: xRange[0], max: xRange[1] }); });
+    syncing = false;
+  }
+
+  function signalNote() {
+    var sg = signalGroups(), n = 0;
+    data.runs.forEach(function (run) { n += run.signals ? run.signals.series.length + (run.signals.more || 0) : 0; });
+    var txt = "Server signals recorded during the run on the same time axis: counters as their increase per second over each reading, gauges as their value" +
+      " (series named in the findings first, then those that moved most for their level). Spike episodes are shaded red on every time chart;" +
+      " at the foot of a signal chart, red marks spans whose readings failed or are missing.";
+    if (sg.more > 0) txt += " " + sg.more + " more series recorded (" + n + " in all) are not drawn.";
+    return el("p", { id: "signals-note", class: "note" }, txt);
   }
 
   function renderCharts() {
     var specs = chartSpecs();
-    var newShape = specs.map(function (s) { return s[2].series.map(function (x) { return x.label; }).join("|"); }).join("/");
+    xRange = timeRange();
+    var newShape = specs.map(function (s) { return s[1] + ":" + s[2].series.map(function (x) { return x.label; }).join("|"); }).join("/");
     if (newShape === shape) {
       specs.forEach(function (s) { charts[s[0]].setData(s[2].data); });
+      var note = document.getElementById("signals-note");
+      if (note) note.replaceWith(signalNote());
+      shareRange();
       return;
     }
     shape = newShape;
     var box = document.getElementById("charts");
     box.textContent = "";
+    for (var k in charts) { charts[k].destroy(); delete charts[k]; }
     specs.forEach(function (s) {
-      if (charts[s[0]]) charts[s[0]].destroy();
-      var div = el("section", { id: "chart-" + s[0], class: "chart" });
+      if (s[0] === "signal-0") {
+        box.appendChild(el("h2", { id: "signals" }, "Server signals"));
+        box.appendChild(signalNote());
+      }
+      var div = el("section", { id: "chart-" + s[0], class: s[0].indexOf("signal-") === 0 ? "chart signal" : "chart" });
       box.appendChild(div);
       charts[s[0]] = new uPlot(s[3](s[1]), s[2].data, div);
     });
+    shareRange();
   }
 
   function table(id, head, rows) {
@@ -260,6 +399,10 @@
         sec.appendChild(table("meta-" + ri, ["Run metadata", ""], [["command", m.command || ""], ["profile", m.profile || ""], ["start", m.start || ""],
           ["duration", m.duration || ""], ["host", m.host || ""], ["targets", (m.targets || []).join("\n")], ["id", m.id || ""]]));
       });
+      if (run.signals && run.signals.sources.length) {
+        sec.appendChild(table("sources-" + ri, ["Scraped source", "Readings", "Failed", "Last error", "Reading took"],
+          run.signals.sources.map(function (s) { return [s.source, s.readings, s.failed, s.last_err || "", s.took]; })));
+      }
       var p = run.points;
       sec.appendChild(el("p", { class: "note" }, p.total > p.dt_ms.length ?
         "Latency chart: " + p.dt_ms.length + " of " + p.total + " requests drawn (per time slice: the slowest of each status and a uniform sample)." :
