@@ -91,7 +91,7 @@ func (a *Attacker) user(id int, s *userSlot, stop <-chan struct{}) {
 			return
 		}
 		if seq := a.next.Add(1) - 1; a.cfg.Count > 0 && seq >= a.cfg.Count {
-			a.drain(fmt.Errorf("%w: %d iterations done (count): no new iteration starts", ErrRunDone, a.cfg.Count))
+			a.drain(fmt.Errorf("%w: %w: %d iterations done (count): no new iteration starts", ErrRunDone, ErrCountDone, a.cfg.Count))
 			return
 		}
 		if !w.begin() {

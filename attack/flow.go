@@ -77,6 +77,10 @@ var (
 	// ErrRunDone means no iteration may start any more: the run ends once
 	// the iterations in progress are complete.
 	ErrRunDone = errors.New("run done")
+	// ErrCountDone, wrapped with ErrRunDone, means the run's iteration
+	// count was reached: its normal end, which a quiet run does not print
+	// (the note marker carries Attrs["end"] = "count").
+	ErrCountDone = errors.New("iteration count reached")
 )
 
 // CaptureConn is a Conn that can also hand back a response's header and

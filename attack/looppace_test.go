@@ -153,7 +153,11 @@ func TestPacedLoopPartialResponse(t *testing.T) {
 	// Results come in the order they were collected, not by sequence.
 	rs = sortedSeqs(rs)
 	checkSeqs(t, rs, 3)
+	starved := machine.Starved(analyze.LagLimit)
 	for _, r := range rs {
+		if r.Flags == result.NotSent && starved {
+			continue // due before the stop while the loop was held off the CPU: recorded, not sent
+		}
 		if !r.OK() || r.BytesIn != int64(2*len(half)) {
 			t.Fatalf("result %+v, want 200 with %d bytes", r, 2*len(half))
 		}

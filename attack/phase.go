@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -104,6 +105,11 @@ func (a *Attacker) drain(cause error) {
 		a.draining.Store(true)
 		close(a.drainCh)
 		msg := strings.TrimPrefix(cause.Error(), ErrRunDone.Error()+": ")
-		a.marks <- result.Marker{At: time.Since(a.start), Kind: result.MarkNote, Name: msg}
+		msg = strings.TrimPrefix(msg, ErrCountDone.Error()+": ")
+		mk := result.Marker{At: time.Since(a.start), Kind: result.MarkNote, Name: msg}
+		if errors.Is(cause, ErrCountDone) {
+			mk.Attrs = map[string]string{"end": "count"}
+		}
+		a.marks <- mk
 	})
 }

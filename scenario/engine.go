@@ -38,7 +38,7 @@ type flow struct {
 }
 
 func (f *flow) NewVU(id int) attack.VU {
-	return &flowVU{vu: f.s.NewVU(id, f.seed), perUser: f.s.Load.IterationsPerUser,
+	return &flowVU{vu: f.s.NewVU(id, f.seed), perUser: f.s.Load.IterationsPerUser, total: f.s.Load.Iterations, from: f.s.IterationsFrom,
 		ts: map[*Request]*target.Target{}}
 }
 
@@ -68,6 +68,8 @@ type flowVU struct {
 	vu      *VU
 	perUser uint64 // load.iterations_per_user
 	iters   uint64 // iterations begun
+	total   uint64 // the run's iteration limit (Load.Iterations)
+	from    string // what set it (Scenario.IterationsFrom)
 	plan    []*Request
 	next    int
 	cur     *Request
@@ -85,7 +87,11 @@ func (v *flowVU) Begin() error {
 		if v.perUser > 0 && v.iters >= v.perUser {
 			return attack.ErrVUDone
 		}
-		return fmt.Errorf("%w: %w (load.iterations): no new iteration starts", attack.ErrRunDone, err)
+		from := v.from
+		if from == "" {
+			from = "load.iterations"
+		}
+		return fmt.Errorf("%w: %w: %d iterations done (%s): no new iteration starts", attack.ErrRunDone, attack.ErrCountDone, v.total, from)
 	case errors.Is(err, ErrFeederExhausted):
 		return fmt.Errorf("%w: %w: no new iteration starts", attack.ErrRunDone, err)
 	case err != nil:

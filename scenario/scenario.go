@@ -36,18 +36,22 @@ import (
 // many VUs; it holds the run's shared state (the iteration counter and the
 // feeders' cursors), so load a scenario once per run, or call Reset.
 type Scenario struct {
-	Name       string
-	File       string        // scenario file name as given
-	BaseURL    string        // joined with relative request URLs
-	Header     http.Header   // default headers of every request, as written
-	Timeout    time.Duration // per-request timeout; 0 means the engine's default
-	Seed       uint64        // RNG seed from the file; 0 means the caller chooses
-	Feeders    []*Feeder
-	Vars       []Var
-	Requests   []*Request // the weighted mix; nil when Steps is used
-	Steps      []*Request // the ordered flow; nil when Requests is used
-	Load       schedule.Profile
-	Thresholds []threshold.Threshold
+	Name    string
+	File    string // scenario file name as given
+	BaseURL string // joined with relative request URLs
+	// IterationsFrom names what set Load.Iterations in the note that ends
+	// a run at that count: "" for the file's load.iterations, a flag
+	// ("-count") when a command built the scenario.
+	IterationsFrom string
+	Header         http.Header   // default headers of every request, as written
+	Timeout        time.Duration // per-request timeout; 0 means the engine's default
+	Seed           uint64        // RNG seed from the file; 0 means the caller chooses
+	Feeders        []*Feeder
+	Vars           []Var
+	Requests       []*Request // the weighted mix; nil when Steps is used
+	Steps          []*Request // the ordered flow; nil when Requests is used
+	Load           schedule.Profile
+	Thresholds     []threshold.Threshold
 
 	c         *compiler
 	vars      []text        // compiled Vars

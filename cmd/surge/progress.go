@@ -103,7 +103,9 @@ func (v *liveView) AddMarker(_ *result.Meta, mk result.Marker) {
 		v.current = mk.Name
 		v.mu.Unlock()
 	case result.MarkNote:
-		if v.notes != nil {
+		// A run that reached its iteration count ended as asked: only a
+		// view that draws says so.
+		if v.notes != nil && (v.w != nil || mk.Attrs["end"] != "count") {
 			fmt.Fprintf(v.notes, "surge: %s\n", mk.Name)
 		}
 	}

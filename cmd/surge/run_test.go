@@ -557,6 +557,14 @@ func TestTemplateOneLiner(t *testing.T) {
 	if !strings.Contains(stderr, "10000 requests in") {
 		t.Errorf("stderr %q does not give the elapsed time of the 10000 requests", stderr)
 	}
+	// The count's end is told by the flag that set it, never by a field of
+	// the scenario the command built, and not at all with -quiet.
+	if !strings.Contains(stderr, "10000 iterations done (-count)") || strings.Contains(stderr, "load.iterations") {
+		t.Errorf("stderr %q: want the end named by -count, not load.iterations", stderr)
+	}
+	if code, _, stderr := surge(t, context.Background(), targets, "attack", "-template", "-rate", "max", "-connections", "5", "-count", "20", "-quiet", "-output", filepath.Join(dir, "quiet.srg")); code != 0 || stderr != "" {
+		t.Errorf("-quiet: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
 	_, text, _ := surge(t, context.Background(), "", "report", out)
 	if !strings.Contains(text, "201:10000") || !strings.Contains(text, "10000, ") {
 		t.Errorf("want 10000 × 201 (unique emails), got:\n%s", text)

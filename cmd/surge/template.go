@@ -107,5 +107,6 @@ func templateScenario(ts []target.Target, labels []string, rate schedule.Rate, o
 		}
 		return nil, fmt.Errorf("-template: %w", err)
 	}
+	s.IterationsFrom = "-count"
 	return s, nil
 }
