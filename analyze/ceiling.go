@@ -86,6 +86,7 @@ type ceilWindow struct {
 	minLatency        time.Duration
 	latSum            time.Duration // latency total of the sent requests due
 	latN              int64
+	lagSum            time.Duration // their send lag total
 	low, congested    bool
 }
 
@@ -113,7 +114,7 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 		w := &ws[i]
 		keeps := w.tp >= satFollow*w.offered
 		w.congested = !keeps && float64(w.p50) >= satLatency*float64(base)
-		w.low = keeps && w.completed > 0 && float64(w.p50) <= ceilingLowLatency*float64(base)
+		w.low = keeps && w.latN > 0 && float64(w.p50) <= ceilingLowLatency*float64(base)
 		fastest = min(fastest, w.minLatency)
 		if w.congested {
 			plateau = append(plateau, *w)
@@ -153,22 +154,29 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 	}
 	c.InSystem = med * c.Response.Seconds()
 	if len(low) > 0 {
-		// The low-load windows' mean latency less the label's mean send
-		// lag: their time in flight over their completions would count
-		// the first window's requests in flight but not yet done (0.8 %
-		// high on a 50ms pool).
+		// The low-load windows' mean server time, latency less send lag
+		// per window: their time in flight over their completions would
+		// count the first window's requests in flight but not yet done
+		// (0.8 % high on a 50ms pool), and the label's mean send lag is
+		// the congested windows' when the generator lagged there (it
+		// made 35µs of a 20ms pool's service time).
 		var sum time.Duration
 		var n int64
 		for _, w := range low {
-			sum += w.latSum
+			sum += w.latSum - w.lagSum
 			n += w.latN
 		}
-		c.Service, c.ServiceFrom = max(sum/time.Duration(n)-st.SendLag.Mean(), 0), "low_load"
+		c.Service, c.ServiceFrom = sum/time.Duration(n), "low_load"
 	} else {
 		c.Service, c.ServiceFrom = fastest, "fastest"
 	}
 	c.Concurrency = med * c.Service.Seconds()
 	switch why := machineBusy(g); {
+	case len(plateau) < satMinWindows:
+		// One slow window is not a fall behind (saturation says none).
+		c.Text = fmt.Sprintf("no concurrency ceiling: only 1 window fell behind the offered rate with latency up (at least %d are needed to judge one)",
+			CeilingMinWindows)
+		return c
 	case len(plateau) < CeilingMinWindows:
 		c.Unjudged = fmt.Sprintf("only %d window(s) fell behind the offered rate with latency up (at least %d are needed)",
 			len(plateau), CeilingMinWindows)
@@ -183,8 +191,9 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 			100*c.Spread, 100*ceilingFlat)
 	}
 	if c.Unjudged != "" {
-		c.Text = fmt.Sprintf("concurrency ceiling not judged: %d window(s) from +%s fell behind the offered rate (%s) with throughput near %.1f/s, but %s",
-			c.Windows, c.At, rateRange(c.OfferedMin, c.OfferedMax), c.Throughput, c.Unjudged)
+		c.Text = fmt.Sprintf("concurrency ceiling not judged: %d window(s) from +%s fell behind the offered rate (%s) with throughput near %.1f/s, but %s; "+
+			"the estimate, %.1f at once (%.1f/s × %s), is not to be relied on",
+			c.Windows, c.At, rateRange(c.OfferedMin, c.OfferedMax), c.Throughput, c.Unjudged, c.Concurrency, c.Throughput, latency.Round3(c.Service))
 		return c
 	}
 	c.Detected = true
@@ -239,6 +248,7 @@ func ceilWindows(s *summary.Series, skip func(from time.Time) bool) ([]ceilWindo
 			minLatency: w.Latency.Min(),
 			latSum:     w.Latency.Total(),
 			latN:       w.Latency.Count(),
+			lagSum:     w.SendLag,
 		})
 	}
 	return ws, scheduled

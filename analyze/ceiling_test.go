@@ -27,8 +27,10 @@ type simPool struct {
 	slots, conns int
 	service      func(i int, waiting int) time.Duration
 	// lag is every request's send lag when a connection is free: the
-	// engine's own, small and never 0 on a real run.
-	lag time.Duration
+	// engine's own, small and never 0 on a real run; requests due from
+	// lateFrom on (if set) go out lateBy later still.
+	lag              time.Duration
+	lateFrom, lateBy time.Duration
 }
 
 var run0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -74,6 +76,9 @@ func (p simPool) add(s *summary.Summary, m *result.Meta, stages []simStage) {
 		for k := range n {
 			at := from + time.Duration(float64(k)/st.rate*float64(time.Second))
 			sent := at + p.lag
+			if p.lateFrom > 0 && at >= p.lateFrom {
+				sent += p.lateBy
+			}
 			if p.conns > 0 {
 				sent = max(sent, heap.Pop(conns).(time.Duration))
 			}
@@ -322,5 +327,20 @@ func TestCeilingGaugeConfirms(t *testing.T) {
 				t.Errorf("text lacks %q:\n%s", tc.says, c.Text)
 			}
 		})
+	}
+}
+
+// A generator that lags 30ms under overload only (the lab's run of
+// size=8,ms=20 beside a CPU hog): the ceiling is left unjudged, and the
+// service time, from the low-load windows alone, is still right (the
+// label's mean send lag, subtracted from it, made 35µs of 20ms).
+func TestCeilingLagUnderOverload(t *testing.T) {
+	s := simPool{slots: 8, service: fixedService(20 * ms), lag: 50 * time.Microsecond, lateFrom: 3 * time.Second, lateBy: 30 * ms}.run(ramp(400, 3*time.Second)...)
+	ce := Diagnose(s).Labels[0].Ceiling
+	if ce == nil || ce.Detected || ce.Unjudged == "" {
+		t.Fatalf("want the ceiling unjudged for the generator's lag, got %+v", ce)
+	}
+	if math.Abs(ce.Service.Seconds()-0.020) > 0.001 || math.Abs(ce.Concurrency-8) > 0.4 {
+		t.Errorf("service %s, ceiling %.2f; want 20ms and 8 even unjudged", ce.Service, ce.Concurrency)
 	}
 }

@@ -27,6 +27,9 @@ type Window struct {
 	Latency *latency.Coarse
 	// MaxSendLag is the largest send lag of the requests due in this window.
 	MaxSendLag time.Duration
+	// SendLag is the total send lag of the sent requests due in this
+	// window: Latency's total less it is their server time.
+	SendLag time.Duration
 
 	// By completion time:
 	Completed int64 // sent requests that ended in this window
@@ -121,6 +124,7 @@ func (w *Window) merge(o *Window) {
 		w.Latency.Merge(o.Latency)
 	}
 	w.MaxSendLag = max(w.MaxSendLag, o.MaxSendLag)
+	w.SendLag += o.SendLag
 	w.Completed += o.Completed
 	w.Succeeded += o.Succeeded
 	w.Busy += o.Busy
@@ -148,7 +152,9 @@ func (s *Series) Add(start time.Time, r *result.Result) {
 		w.Latency = new(latency.Coarse)
 	}
 	w.Latency.Record(r.Latency)
-	w.MaxSendLag = max(w.MaxSendLag, r.SendLag())
+	lag := r.SendLag()
+	w.MaxSendLag = max(w.MaxSendLag, lag)
+	w.SendLag += lag
 
 	sent, end := base+int64(r.Sent), base+int64(r.End())
 	j := s.index(end)

@@ -96,3 +96,27 @@ func TestFirstLabelSplitsFromTotal(t *testing.T) {
 		t.Fatalf("label b = %+v, total %d; want 66 × 500 (i = 102, 105, …, 297) and 300 in all", b, mixed.Total.Requests)
 	}
 }
+
+// A window's SendLag totals the send lag of its sent requests (not-sent
+// ones have none), and survives coarsening: the ceiling subtracts it from
+// the latency to get the server's time.
+func TestSeriesSendLag(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	s := NewSeries(time.Second, 2)
+	for i := range 40 {
+		at := time.Duration(i) * 100 * time.Millisecond
+		r := result.Result{Seq: uint64(i), Intended: at, Sent: at + time.Duration(i%4)*time.Millisecond, Latency: 50 * time.Millisecond, Status: 200}
+		if i == 5 {
+			r.Flags, r.Sent, r.Latency = result.NotSent, at+time.Second, 0
+		}
+		s.Add(start, &r)
+	}
+	var total time.Duration
+	for _, w := range s.Windows {
+		total += w.SendLag
+	}
+	// 10 of each lag 0, 1, 2, 3ms, less request 5's 1ms.
+	if want := 59 * time.Millisecond; total != want || s.Width <= time.Second {
+		t.Errorf("send lag total %s over %d windows of %s; want %s after coarsening", total, len(s.Windows), s.Width, want)
+	}
+}
