@@ -32,15 +32,25 @@ the difference; alternating rounds spread it over both. ABBA rather than
 ABAB: with a steady drift, A's and B's rounds then have the same mean
 time, where ABAB puts every B half a round pair later.
 
-Each round of a side is a run of its own in -output-a or -output-b when
-given, so "surge compare a.srg b.srg" can compare them again with other
-options. Ctrl-C stops after the round in progress and compares what ran.
+With -scenario, each labelled request of the scenario is compared on its
+own too, as compare does per label. A round the generator limited, or
+that other processes starved of CPU, is named and left out of the verdicts
+(-include-limited keeps it). Each round of a side is a run of its own in
+-output-a or -output-b when given, so "surge compare a.srg b.srg" can
+compare them again with other options. Ctrl-C stops after the round in
+progress and compares what ran. Quote URLs that hold & or ?.
+
+Exit codes: 0, or 4 when -fail-on-regression is set and a -metrics figure
+of B, overall or of any label, got worse than A's by more than the bound
+beyond noise (a CI gate, as compare's). A figure left unjudged (every round
+of a side limited) fails no gate: the WARNING lines say why.
 
 Examples:
   surge ab -a 'http://127.0.0.1:8088/fixed?ms=10' -b 'http://127.0.0.1:8089/fixed?ms=10'
   surge ab -a http://old.internal:8080/api/items -b http://new.internal:8080/api/items -rounds 10 -round-duration 3s -rate 200 -output-a a.srg -output-b b.srg
   surge ab -a "$OLD/search?q=x&page=2" -b "$NEW/search?q=x&page=2" -header "Authorization: Bearer $TOKEN" -type markdown
-  surge ab -scenario examples/search.yaml -a http://old.internal:8080 -b http://new.internal:8080 -rounds 6 -round-duration 5s`
+  surge ab -fail-on-regression 10% -metrics p50,p99,errors -a "$OLD/search?q=x&page=2" -b "$NEW/search?q=x&page=2"
+  surge ab -scenario examples/search.yaml -a http://old.internal:8080 -b http://new.internal:8080 -rounds 6 -round-duration 5s -fail-on-regression 5% -metrics p50`
 
 // abOptions are the flags of surge ab.
 type abOptions struct {
@@ -52,6 +62,8 @@ type abOptions struct {
 	rate          rateFlag
 	hdr           headerFlag
 	opts          attackOptions
+	gate          *regressionGate
+	limited       bool
 }
 
 func runAB(ctx context.Context, e *env, args []string) error {
@@ -76,6 +88,8 @@ func runAB(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.outputs[1], "output-b", "", "results file of B's rounds (default: none kept)")
 	fs.StringVar(&o.typ, "type", "text", "comparison output: text, json or markdown")
 	fs.BoolVar(&o.opts.quiet, "quiet", false, "no line per round on stderr")
+	fs.BoolVar(&o.limited, "include-limited", false, "judge the rounds the generator limited or the machine starved of CPU too (by default they are named and left out)")
+	o.gate = addRegressionGate(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,7 +109,11 @@ func runAB(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("interrupted before both sides ran a round")
 	}
 	fmt.Fprintf(e.stdout, "Interleaved A/B, rounds of %s in the order ABBA: A = %s, B = %s.\n", o.round, target.RedactURL(o.urls[0]), target.RedactURL(o.urls[1]))
-	return render(e.stdout, analyze.Compare(sides[0], sides[1], analyze.CompareOptions{Warmup: -1}))
+	c := analyze.Compare(sides[0], sides[1], analyze.CompareOptions{Warmup: -1, IncludeLimited: o.limited})
+	if err := render(e.stdout, c); err != nil {
+		return err
+	}
+	return o.gate.judge(c)
 }
 
 // abSide is what a round of one side runs: its engine config and a fresh
@@ -156,6 +174,9 @@ func (o *abOptions) check(nargs int) (func(io.Writer, *analyze.Comparison) error
 		return nil, usagef("-round-duration %v: expected a positive duration such as 3s", o.round)
 	case o.pause < 0:
 		return nil, usagef("-round-pause %v: expected 0 or a positive duration", o.pause)
+	}
+	if err := o.gate.check(); err != nil {
+		return nil, err
 	}
 	switch o.typ {
 	case "text":

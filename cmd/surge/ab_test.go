@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/internal/starvation"
+	"github.com/surge-dev/surge/lab"
 )
 
 // abVerdicts runs surge ab with args and returns the overall verdict of
@@ -117,6 +121,8 @@ func TestABFlags(t *testing.T) {
 		{"ab", "-a", "http://127.0.0.1:1/", "-b", "http://127.0.0.1:1/", "-round-duration", "0s"},
 		{"ab", "-a", "http://127.0.0.1:1/", "-b", "http://127.0.0.1:1/", "-type", "xml"},
 		{"ab", "-a", "http://127.0.0.1:1/", "-b", "http://127.0.0.1:1/", "extra"},
+		{"ab", "-a", "http://127.0.0.1:1/", "-b", "http://127.0.0.1:1/", "-fail-on-regression", "much"},
+		{"ab", "-a", "http://127.0.0.1:1/", "-b", "http://127.0.0.1:1/", "-fail-on-regression", "5%", "-metrics", "p50,p42"},
 	} {
 		if code, _, stderr := surge(t, context.Background(), "", args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d: %s", args, code, exitUsage, stderr)
@@ -152,5 +158,156 @@ load: {model: open, rate: 50/1s, duration: 1m}
 		if data, _ := os.ReadFile(f); !strings.Contains(string(data), labs[i]+"/fixed") || strings.Contains(string(data), labs[1-i]+"/fixed") {
 			t.Errorf("%s does not name only %s in its targets", filepath.Base(f), labs[i])
 		}
+	}
+}
+
+// abTrials is how many trials of each case TestABGate runs; the figures in
+// docs/methods.md come from -ab.trials 10.
+var abTrials = flag.Int("ab.trials", 2, "trials per case of TestABGate (each about 4 s)")
+
+// abComparison is what a test reads of ab -type json.
+type abComparison struct {
+	Hierarchical bool
+	Limited      []struct{ Side, Why string }
+	Labels       []struct {
+		Label   string
+		All     bool
+		Metrics []struct {
+			Name, Verdict string
+			Change, Low   float64
+		}
+	}
+}
+
+// verdict returns the verdict of metric in the label's comparison (label
+// "" is all requests), "" when absent.
+func (c *abComparison) verdict(label, metric string) string {
+	for _, l := range c.Labels {
+		if l.Label != label {
+			continue
+		}
+		for _, m := range l.Metrics {
+			if m.Name == metric {
+				return m.Verdict
+			}
+		}
+	}
+	return ""
+}
+
+// abGate runs surge ab -type json with args and returns its exit code,
+// stderr, comparison and what the starvation probe saw meanwhile, with
+// Limited set when compare left rounds out as the generator's.
+func abGate(t *testing.T, args ...string) (int, string, *abComparison, starvation.Report) {
+	t.Helper()
+	probe := starvation.Start(0)
+	code, out, stderr := surge(t, context.Background(), "", append([]string{"ab", "-quiet", "-type", "json"}, args...)...)
+	machine := probe.Stop()
+	if code != 0 && code != exitRegression {
+		t.Fatalf("ab exit %d: %s", code, stderr)
+	}
+	_, js, _ := strings.Cut(out, "\n")
+	var c abComparison
+	if err := json.Unmarshal([]byte(js), &c); err != nil || len(c.Labels) == 0 {
+		t.Fatalf("ab -type json: %v\n%s", err, out)
+	}
+	if len(c.Limited) > 0 {
+		machine.Limited = fmt.Sprintf("compare left out %d rounds the generator was limited in (first: %s %s)", len(c.Limited), c.Limited[0].Side, c.Limited[0].Why)
+	}
+	t.Logf("exit %d, %d rounds left out; %s", code, len(c.Limited), machine)
+	return code, stderr, &c, machine
+}
+
+// TestABGate: -fail-on-regression 10% -metrics p50,mean on two lab
+// instances. B at /fixed?ms=13 against A at /fixed?ms=10 (service time 30 %
+// longer) exits 4 with compare's message naming the figure; the same path
+// on both exits 0. A trial that goes the other way is the machine's only
+// when its own health says so: the probe saw the process starved, or
+// compare left rounds out as generator-limited (then "not judged" is the
+// expected answer, never without that reason).
+func TestABGate(t *testing.T) {
+	labs := [2]string{startLab(t), startLab(t)}
+	gate := []string{"-rounds", "8", "-round-duration", "200ms", "-rate", "100", "-fail-on-regression", "10%", "-metrics", "p50,mean"}
+	var called, clean, unjudged int
+	for trial := range *abTrials {
+		code, stderr, c, machine := abGate(t, append(gate, "-a", labs[0]+"/fixed?ms=10", "-b", labs[1]+"/fixed?ms=13")...)
+		p50 := c.verdict("", "p50")
+		switch {
+		case code == exitRegression:
+			called++
+			if pre, figure := "surge ab: regression beyond 10.0% and noise: ", "all requests p50 worse by at least "; !strings.HasPrefix(stderr, pre) || !strings.Contains(stderr, figure) {
+				t.Errorf("trial %d: exit 4 with %q, want %q naming %q", trial, stderr, pre, figure)
+			}
+		case p50 == analyze.NotJudged && machine.Limited == "":
+			t.Errorf("trial %d: B 30%% slower: p50 not judged with no round left out as limited", trial)
+		default:
+			machine.Fail(t, analyze.LagLimit, "trial %d: B 30%% slower: exit %d, p50 %s, want exit 4 (regressed beyond 10%%)", trial, code, p50)
+		}
+
+		code, stderr, c, machine = abGate(t, append(gate, "-a", labs[0]+"/fixed?ms=10", "-b", labs[1]+"/fixed?ms=10")...)
+		switch p50 = c.verdict("", "p50"); {
+		case code == 0 && p50 == analyze.NotJudged:
+			unjudged++
+			if machine.Limited == "" {
+				t.Errorf("trial %d: the same on both sides: p50 not judged with no round left out as limited", trial)
+			}
+		case code == 0:
+			clean++
+		default:
+			machine.Fail(t, analyze.LagLimit, "trial %d: the same on both sides: exit %d (%s), want 0", trial, code, strings.TrimSpace(stderr))
+		}
+	}
+	t.Logf("30%% slower B: %d of %d trials exit 4; same on both: %d of %d judged and exit 0, %d not judged (every round limited)", called, *abTrials, clean, *abTrials, unjudged)
+}
+
+// TestABScenarioLabels: with a scenario of two labelled requests, ab
+// compares each label as compare does, and the gate names the label that
+// got worse: "same" is /fixed?ms=10 on both sides, "changed" 10 ms on A
+// and 13 ms on B (each side a lab instance behind an alias of /changed).
+func TestABScenarioLabels(t *testing.T) {
+	var bases [2]string
+	for i, ms := range []string{"10", "13"} {
+		l := lab.New(lab.Config{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/changed" {
+				r = r.Clone(r.Context())
+				r.URL.Path, r.URL.RawQuery = "/fixed", "ms="+ms
+			}
+			l.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		bases[i] = srv.URL
+	}
+	scn := writeFile(t, t.TempDir(), "s.yaml", `name: labels
+base_url: http://127.0.0.1:1
+requests:
+  - {name: same, url: '/fixed?ms=10'}
+  - {name: changed, url: '/changed'}
+load: {model: open, rate: 100/1s, duration: 1m}
+`)
+	code, stderr, c, machine := abGate(t, "-scenario", scn, "-rounds", "8", "-round-duration", "200ms",
+		"-fail-on-regression", "10%", "-metrics", "p50", "-a", bases[0], "-b", bases[1])
+	var labels []string
+	for _, l := range c.Labels {
+		labels = append(labels, l.Label)
+	}
+	if got := strings.Join(labels, ","); got != ",same,changed" && got != ",changed,same" {
+		t.Fatalf("labels compared %q, want all requests, then same and changed", got)
+	}
+	if v := c.verdict("same", "p50"); v == analyze.Regressed || v == analyze.Improved {
+		machine.Fail(t, analyze.LagLimit, "label same (10ms on both): p50 %s, want no significant change", v)
+	}
+	if strings.Contains(stderr, "same p50") {
+		machine.Fail(t, analyze.LagLimit, "the gate names label same (10ms on both): %s", stderr)
+	}
+	switch v := c.verdict("changed", "p50"); {
+	case code == exitRegression:
+		if want := "changed p50 worse by at least "; !strings.Contains(stderr, want) {
+			t.Errorf("exit 4 with %q, want it to name %q", stderr, want)
+		}
+	case v == analyze.NotJudged && machine.Limited == "":
+		t.Errorf("label changed: p50 not judged with no round left out as limited")
+	default:
+		machine.Fail(t, analyze.LagLimit, "label changed (10ms → 13ms): exit %d, p50 %s, want exit 4", code, v)
 	}
 }

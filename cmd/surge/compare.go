@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -75,8 +76,7 @@ func (e *regressionError) Error() string {
 func runCompare(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "compare", compareUsage)
 	typ := fs.String("type", "text", "output: text, json or markdown")
-	gate := fs.String("fail-on-regression", "", "exit 4 when a -metrics figure got worse by more than this beyond noise (5% or 0.05; for errors, percentage points)")
-	metrics := fs.String("metrics", "mean,p50,p90,p95,p99,errors,throughput", "figures the gate checks")
+	gate := addRegressionGate(fs)
 	warmup := fs.String("warmup", "auto", "start of every run left out on both sides: auto (the latest cold phase found), 0 or a duration")
 	resamples := fs.Int("resamples", analyze.DefaultResamples, "bootstrap resamples")
 	conf := fs.Float64("confidence", analyze.DefaultConfidence, "confidence level of the intervals, in (0,1)")
@@ -97,17 +97,8 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 		}
 		o.Warmup = max(o.Warmup, 0)
 	}
-	var bound float64
-	if *gate != "" {
-		if bound, err = parseRatio(*gate); err != nil {
-			return usagef("-fail-on-regression: %v", err)
-		}
-	}
-	names := strings.Split(*metrics, ",")
-	for _, n := range names {
-		if !slices.Contains(analyze.Metrics, n) {
-			return usagef("-metrics: unknown figure %q (expected some of %s)", n, strings.Join(analyze.Metrics, ","))
-		}
+	if err := gate.check(); err != nil {
+		return err
 	}
 	var render func(io.Writer, *analyze.Comparison) error
 	switch *typ {
@@ -133,10 +124,51 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, c) }); err != nil {
 		return err
 	}
-	if *gate != "" {
-		if found := c.Regressions(bound, names); len(found) > 0 {
-			return &regressionError{bound, found}
+	return gate.judge(c)
+}
+
+// regressionGate is the -fail-on-regression and -metrics flags, the CI
+// gate of compare and ab.
+type regressionGate struct {
+	bound, metrics string
+	ratio          float64
+	names          []string
+}
+
+// addRegressionGate registers the gate's flags on fs.
+func addRegressionGate(fs *flag.FlagSet) *regressionGate {
+	g := &regressionGate{}
+	fs.StringVar(&g.bound, "fail-on-regression", "", "exit 4 when a -metrics figure got worse by more than this beyond noise (5% or 0.05; for errors, percentage points)")
+	fs.StringVar(&g.metrics, "metrics", "mean,p50,p90,p95,p99,errors,throughput", "figures the gate checks")
+	return g
+}
+
+// check validates the gate's flags, before any result is read or load sent.
+func (g *regressionGate) check() error {
+	var err error
+	if g.bound != "" {
+		if g.ratio, err = parseRatio(g.bound); err != nil {
+			return usagef("-fail-on-regression: %v", err)
 		}
+	}
+	g.names = strings.Split(g.metrics, ",")
+	for _, n := range g.names {
+		if !slices.Contains(analyze.Metrics, n) {
+			return usagef("-metrics: unknown figure %q (expected some of %s)", n, strings.Join(analyze.Metrics, ","))
+		}
+	}
+	return nil
+}
+
+// judge returns a *regressionError when the gate is set and c has a
+// -metrics figure, of any label, that got worse by more than its bound
+// beyond noise.
+func (g *regressionGate) judge(c *analyze.Comparison) error {
+	if g.bound == "" {
+		return nil
+	}
+	if found := c.Regressions(g.ratio, g.names); len(found) > 0 {
+		return &regressionError{g.ratio, found}
 	}
 	return nil
 }
