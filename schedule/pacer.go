@@ -50,3 +50,38 @@ func (p ConstantPacer) At(seq uint64) (time.Duration, bool) {
 	}
 	return at, true
 }
+
+// Until returns p ended at d: it has no request due at d or later, as
+// ConstantPacer with Duration d. A run cut short of its profile (a round of
+// surge ab, cut at -round-duration) then ends its schedule at the cut
+// rather than when its stop timer fires, which on a starved machine is
+// late, and would send the requests of the profile due meanwhile. The
+// result is a PeakPacer with p's peak when p is one.
+func Until(p Pacer, d time.Duration) Pacer {
+	if pp, ok := p.(PeakPacer); ok {
+		return untilPeak{pp, d}
+	}
+	return until{p, d}
+}
+
+// until is a Pacer ended at d.
+type until struct {
+	p Pacer
+	d time.Duration
+}
+
+func (u until) At(seq uint64) (time.Duration, bool) {
+	at, ok := u.p.At(seq)
+	return at, ok && at < u.d
+}
+
+// untilPeak is a PeakPacer ended at d.
+type untilPeak struct {
+	PeakPacer
+	d time.Duration
+}
+
+func (u untilPeak) At(seq uint64) (time.Duration, bool) {
+	at, ok := u.PeakPacer.At(seq)
+	return at, ok && at < u.d
+}

@@ -16,3 +16,42 @@ func TestConstantPacerLongRun(t *testing.T) {
 		}
 	}
 }
+
+// TestUntil: a pacer ended at d has the requests due before d and no more,
+// and keeps the peak of a PeakPacer.
+func TestUntil(t *testing.T) {
+	profile := &Profile{Model: ModelOpen, Stages: []Stage{{Duration: time.Minute, FromRate: 50, ToRate: 50}}}
+	for _, tt := range []struct {
+		name string
+		p    Pacer
+		peak bool
+	}{
+		{"profile", profile, true},
+		{"constant", ConstantPacer{Rate: Rate{50, time.Second}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := Until(tt.p, 200*time.Millisecond)
+			n := 0
+			for seq := uint64(0); seq < 100; seq++ {
+				at, ok := u.At(seq)
+				if !ok {
+					break
+				}
+				if at >= 200*time.Millisecond {
+					t.Fatalf("At(%d) = %v, past the end at 200ms", seq, at)
+				}
+				n++
+			}
+			if n != 10 {
+				t.Errorf("%d requests before 200ms at 50/s, want 10", n)
+			}
+			pp, ok := u.(PeakPacer)
+			if ok != tt.peak {
+				t.Fatalf("Until of a %s is a PeakPacer: %v, want %v", tt.name, ok, tt.peak)
+			}
+			if ok && pp.PeakRate() != 50 {
+				t.Errorf("peak %v, want 50", pp.PeakRate())
+			}
+		})
+	}
+}

@@ -142,6 +142,11 @@ func (o *abOptions) configs(command []string) ([2]abSide, error) {
 				return sides, err
 			}
 			cfg.Duration = o.round
+			if cfg.Pacer != nil {
+				// The round's stop timer fires late on a starved machine;
+				// the schedule itself must end at the cut.
+				cfg.Pacer = schedule.Until(cfg.Pacer, o.round)
+			}
 			sides[i] = abSide{cfg, func() *result.Meta { return surgerun.ScenarioMeta(sc, cfg, sc.Seed|1, command) }}
 			continue
 		}

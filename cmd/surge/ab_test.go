@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/internal/starvation"
@@ -258,6 +259,32 @@ func TestABGate(t *testing.T) {
 		}
 	}
 	t.Logf("30%% slower B: %d of %d trials exit 4; same on both: %d of %d judged and exit 0, %d not judged (every round limited)", called, *abTrials, clean, *abTrials, unjudged)
+}
+
+// TestABScenarioRoundSchedule: a round of an open-model scenario has the
+// requests of its profile due before -round-duration and no more, so a
+// round whose stop comes late (a starved machine fires the timer late)
+// sends nothing past the cut (TestABScenario saw 13 and 28 requests in
+// rounds of 10 under load before the schedule was cut).
+func TestABScenarioRoundSchedule(t *testing.T) {
+	scn := writeFile(t, t.TempDir(), "s.yaml", "requests: [{url: /}]\nload: {model: open, rate: 50/1s, duration: 1m}\n")
+	o := abOptions{urls: [2]string{"http://127.0.0.1:1", "http://127.0.0.1:2"}, scenario: scn, round: 200 * time.Millisecond}
+	sides, err := o.configs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range sides {
+		n := 0
+		for seq := uint64(0); seq < 1000; seq++ {
+			if _, ok := s.cfg.Pacer.At(seq); !ok {
+				break
+			}
+			n++
+		}
+		if n != 10 {
+			t.Errorf("side %c: %d requests scheduled in a round of 200ms at 50/s, want 10", 'A'+i, n)
+		}
+	}
 }
 
 // TestABScenarioLabels: with a scenario of two labelled requests, ab
