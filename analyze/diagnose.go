@@ -30,6 +30,9 @@ type LabelFindings struct {
 	// Ceiling is the server's concurrency ceiling by Little's law, nil
 	// when saturation is not judged.
 	Ceiling *Ceiling `json:"ceiling"`
+	// Signals are the recorded server signals that moved with the
+	// latency; nil when the run recorded none.
+	Signals *SignalFindings `json:"signals,omitempty"`
 	// Judged names the analyses that had enough data to run: "cold_phase",
 	// "spikes", "saturation", "ceiling".
 	Judged []string `json:"judged"`
@@ -58,8 +61,12 @@ func Diagnose(s *summary.Summary) *Findings {
 	for _, st := range s.Labels() {
 		f.Labels = append(f.Labels, diagnoseLabel(s, st, f.Generator))
 	}
+	recs := recordedSignals(s)
 	for i := range f.Labels {
 		f.Labels[i].Spikes.discount(f.Generator)
+		if len(recs) > 0 {
+			f.Labels[i].Signals = DetectSignals(s.Label(f.Labels[i].Label), recs, f.Labels[i].Spikes, coldSkip(s, f.Labels[i]))
+		}
 	}
 	return f
 }
@@ -77,14 +84,7 @@ func diagnoseLabel(s *summary.Summary, st *summary.Stats, g Generator) LabelFind
 		lf.Stall.unjudge(why)
 	}
 	if c := lf.Cold; c != nil {
-		skip = func(from time.Time) bool {
-			for _, m := range s.Runs {
-				if !from.Before(m.Start.Add(-st.Series.Width)) && from.Before(m.Start.Add(c.End)) {
-					return true
-				}
-			}
-			return false
-		}
+		skip = coldSkip(s, lf)
 		lf.Steady = steadyStats(st.Series, skip, c.End)
 		switch {
 		case why != "" && (lf.Steady.Requests == 0 || c.ColdMedian <= lf.Steady.Max):
@@ -118,6 +118,24 @@ func diagnoseLabel(s *summary.Summary, st *summary.Stats, g Generator) LabelFind
 		lf.Judged = append(lf.Judged, "ceiling")
 	}
 	return lf
+}
+
+// coldSkip returns whether a window starting at from lies in lf's cold
+// phase in any run, nil when lf has none.
+func coldSkip(s *summary.Summary, lf LabelFindings) func(time.Time) bool {
+	c := lf.Cold
+	if c == nil || c.Unjudged != "" {
+		return nil
+	}
+	st := s.Label(lf.Label)
+	return func(from time.Time) bool {
+		for _, m := range s.Runs {
+			if !from.Before(m.Start.Add(-st.Series.Width)) && from.Before(m.Start.Add(c.End)) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func steadyStats(s *summary.Series, skip func(time.Time) bool, from time.Duration) *Steady {
