@@ -25,7 +25,10 @@ type simStage struct {
 // gives request i's service time. Its runs start at run0.
 type simPool struct {
 	slots, conns int
-	service      func(i int, waiting int) time.Duration
+	// stageLabels labels each stage's results "GET /pool [RATE/s]", as
+	// surge attack -rate a,b,c does.
+	stageLabels bool
+	service     func(i int, waiting int) time.Duration
 	// lag is every request's send lag when a connection is free: the
 	// engine's own, small and never 0 on a real run; requests due from
 	// lateFrom on (if set) go out lateBy later still.
@@ -100,7 +103,11 @@ func (p simPool) add(s *summary.Summary, m *result.Meta, stages []simStage) {
 			if len(ends) > 4096 {
 				ends = ends[len(ends)-4096:]
 			}
-			s.Add(m, &result.Result{Seq: uint64(seq), Label: "GET /pool", Intended: at, Sent: sent, Latency: end - at, Status: 200})
+			label := "GET /pool"
+			if p.stageLabels {
+				label += fmt.Sprintf(" [%g/1s]", st.rate)
+			}
+			s.Add(m, &result.Result{Seq: uint64(seq), Label: label, Intended: at, Sent: sent, Latency: end - at, Status: 200})
 			seq++
 		}
 		from += st.d
@@ -342,5 +349,25 @@ func TestCeilingLagUnderOverload(t *testing.T) {
 	}
 	if math.Abs(ce.Service.Seconds()-0.020) > 0.001 || math.Abs(ce.Concurrency-8) > 0.4 {
 		t.Errorf("service %s, ceiling %.2f; want 20ms and 8 even unjudged", ce.Service, ce.Concurrency)
+	}
+}
+
+// surge attack -rate 40,104,128 labels each rate's results apart: no
+// label holds the ramp, so the ceiling is judged on the stages together.
+// Labels of two targets are not one target's stages.
+func TestCeilingStages(t *testing.T) {
+	s := simPool{slots: 4, service: fixedService(50 * ms), lag: 50 * time.Microsecond, stageLabels: true}.run(
+		simStage{40, 3 * time.Second}, simStage{104, 3 * time.Second}, simStage{128, 3 * time.Second})
+	f := Diagnose(s)
+	if len(f.Labels) != 3 || f.Stages == nil {
+		t.Fatalf("want 3 stage labels judged together, got %d labels, stages %+v", len(f.Labels), f.Stages)
+	}
+	c := f.Stages.Ceiling
+	if f.Stages.Target != "GET /pool" || c == nil || !c.Detected || math.Abs(c.Concurrency-4) > 0.2 {
+		t.Fatalf("want a ceiling of 4 on GET /pool's stages, got %q %+v", f.Stages.Target, c)
+	}
+	s.Add(&s.Runs[0], &result.Result{Seq: 9999, Label: "GET /other [40/1s]", Intended: time.Second, Sent: time.Second, Latency: ms, Status: 200})
+	if f := Diagnose(s); f.Stages != nil {
+		t.Errorf("two targets' stages judged as one: %+v", f.Stages)
 	}
 }

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/surge-dev/surge/latency"
@@ -12,6 +13,19 @@ import (
 type Findings struct {
 	Generator Generator       `json:"generator"`
 	Labels    []LabelFindings `json:"labels"`
+	// Stages is the concurrency ceiling judged on all results together
+	// when every label is one target's stage (`-rate a,b,c` labels each
+	// rate "GET / [104/1s]"), so that the ramp across them is seen; nil
+	// otherwise.
+	Stages *StagesCeiling `json:"stages,omitempty"`
+}
+
+// StagesCeiling is the ceiling of one target's stages taken together.
+type StagesCeiling struct {
+	// Target is the label without its stage, Labels the stage labels.
+	Target  string   `json:"target"`
+	Labels  []string `json:"labels"`
+	Ceiling *Ceiling `json:"ceiling"`
 }
 
 // LabelFindings are the diagnoses of one label's results (an endpoint).
@@ -68,7 +82,32 @@ func Diagnose(s *summary.Summary) *Findings {
 			f.Labels[i].Signals = DetectSignals(s.Label(f.Labels[i].Label), recs, f.Labels[i].Spikes, coldSkip(s, f.Labels[i]))
 		}
 	}
+	if base, labels := stagesOf(s); base != "" {
+		if c := DetectCeiling(s.Total, nil, f.Generator); c != nil {
+			f.Stages = &StagesCeiling{Target: base, Labels: labels, Ceiling: c}
+		}
+	}
 	return f
+}
+
+// stagesOf returns the one target whose stages s's labels are (each
+// "TARGET [STAGE]", two or more) and the labels, "" when they are not.
+func stagesOf(s *summary.Summary) (string, []string) {
+	var base string
+	var labels []string
+	for _, st := range s.Labels() {
+		l := st.Label
+		i := strings.LastIndex(l, " [")
+		if i <= 0 || !strings.HasSuffix(l, "]") || base != "" && l[:i] != base {
+			return "", nil
+		}
+		base = l[:i]
+		labels = append(labels, l)
+	}
+	if len(labels) < 2 {
+		return "", nil
+	}
+	return base, labels
 }
 
 func diagnoseLabel(s *summary.Summary, st *summary.Stats, g Generator) LabelFindings {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // poolFixture is a hand-computed pool of 4 slots of 50ms each, FIFO,
 // offered 40/s for 3 s, then 104/s and 128/s for 3 s each (its capacity is
 // 80/s), every request sent 100µs late: a concurrency ceiling of 4.
-func poolFixture() *summary.Summary {
+func poolFixture(stageLabels bool) *summary.Summary {
 	s := summary.New(summary.Options{})
 	m := &result.Meta{ID: "pool", Start: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	var free [4]time.Duration // when each slot frees up
@@ -30,7 +31,11 @@ func poolFixture() *summary.Summary {
 				}
 			}
 			free[j] = max(sent, free[j]) + 50*ms
-			s.Add(m, &result.Result{Seq: uint64(seq), Label: "GET /pool", Intended: at, Sent: sent,
+			label := "GET /pool"
+			if stageLabels {
+				label += fmt.Sprintf(" [%g/1s]", rate)
+			}
+			s.Add(m, &result.Result{Seq: uint64(seq), Label: label, Intended: at, Sent: sent,
 				Latency: free[j] - at, Status: 200, BytesIn: 40, BytesOut: 0})
 			seq++
 		}
@@ -42,7 +47,7 @@ func poolFixture() *summary.Summary {
 // The findings of a pool ramped past its capacity hold the saturation and
 // the ceiling's sentence, in text and in JSON.
 func TestCeilingReport(t *testing.T) {
-	s := poolFixture()
+	s := poolFixture(false)
 	f := analyze.Diagnose(s)
 	if c := f.Labels[0].Ceiling; c == nil || !c.Detected {
 		t.Fatalf("the fixture has no ceiling: %+v", c)
@@ -56,4 +61,19 @@ func TestCeilingReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, "json_ceiling.golden", js.Bytes())
+}
+
+// With -rate 40,104,128 each stage is a label of its own: the ceiling of
+// the stages together is a line of its own after the labels'.
+func TestCeilingReportStages(t *testing.T) {
+	s := poolFixture(true)
+	f := analyze.Diagnose(s)
+	if f.Stages == nil || !f.Stages.Ceiling.Detected {
+		t.Fatalf("the fixture's stages have no ceiling: %+v", f.Stages)
+	}
+	var txt bytes.Buffer
+	if err := Text(&txt, s, f, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "text_ceiling_stages.golden", txt.Bytes())
 }

@@ -66,4 +66,7 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 			fmt.Fprintf(w, "  %s: %s\n", name, l)
 		}
 	}
+	if st := f.Stages; st != nil && (st.Ceiling.Detected || st.Ceiling.Unjudged != "") {
+		fmt.Fprintf(w, "  %s, its %d stages together: %s\n", st.Target, len(st.Labels), st.Ceiling.Text)
+	}
 }
