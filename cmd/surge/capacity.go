@@ -56,7 +56,7 @@ from above: pNN<DURATION (p50, p99, p99.9), mean<DURATION, min<DURATION,
 max<DURATION, errors<PERCENT; "<=" reads as "<".
 
 Examples:
-  surge capacity -slo 'p99<500ms,errors<1%' http://127.0.0.1:8088/pool?size=4&ms=50
+  surge capacity -slo 'p99<500ms,errors<1%' 'http://127.0.0.1:8088/pool?size=4&ms=50'
   surge capacity -slo 'p99<200ms' -start 50/1s -max 2000/1s -step-duration 20s -output trials.srg -targets api.http
   surge capacity -slo 'p95<1s,errors<0.1%' -type json URL | jq .max_rate
   surge capacity -slo 'p99<300ms' -step-duration 5s examples/search.yaml`
