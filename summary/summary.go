@@ -72,14 +72,17 @@ type Summary struct {
 	// aliased is true while every result had the label onlyLabel; see Add.
 	aliased   bool
 	onlyLabel string
-	runIDs    map[string]struct{}
-	runPtrs   map[*result.Meta]struct{}
+	runIDs    map[string]int // index in Runs
+	runPtrs   map[*result.Meta]int
 	lastMeta  *result.Meta
+	lastRun   int // lastMeta's index in Runs
 
 	// Inputs are the runs of results files the results came from, as
 	// read, in the order added (AddInput); empty when the caller did not
 	// say. (After the fields Add uses, which stay together.)
 	Inputs []Input
+
+	signals signals
 }
 
 // New returns an empty Summary configured by o.
@@ -95,8 +98,8 @@ func New(o Options) *Summary {
 	s := &Summary{
 		opts:    o,
 		labels:  map[string]*Stats{},
-		runIDs:  map[string]struct{}{},
-		runPtrs: map[*result.Meta]struct{}{},
+		runIDs:  map[string]int{},
+		runPtrs: map[*result.Meta]int{},
 	}
 	s.Total = s.newStats("")
 	return s
@@ -218,17 +221,29 @@ func (s *Summary) AddMarker(m *result.Meta, mk result.Marker) {
 func (s *Summary) addRun(m *result.Meta) {
 	s.lastMeta = m
 	if m.ID != "" {
-		if _, ok := s.runIDs[m.ID]; ok {
+		if i, ok := s.runIDs[m.ID]; ok {
+			s.lastRun = i
 			return
 		}
-		s.runIDs[m.ID] = struct{}{}
+		s.runIDs[m.ID] = len(s.Runs)
 	} else {
-		if _, ok := s.runPtrs[m]; ok {
+		if i, ok := s.runPtrs[m]; ok {
+			s.lastRun = i
 			return
 		}
-		s.runPtrs[m] = struct{}{}
+		s.runPtrs[m] = len(s.Runs)
 	}
+	s.lastRun = len(s.Runs)
 	s.Runs = append(s.Runs, *m)
+}
+
+// runIndex returns the index in Runs of the run whose header is m, adding
+// it when it is new.
+func (s *Summary) runIndex(m *result.Meta) int {
+	if m != s.lastMeta {
+		s.addRun(m)
+	}
+	return s.lastRun
 }
 
 // bucket returns the number of bounds at or below d: 0 for d < bounds[0],

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
 )
 
 // signalRun writes a results file of n results at 1,000/s with a reading
@@ -97,6 +98,19 @@ func TestSignalFileCommands(t *testing.T) {
 	}
 	if want := []int{0, 1000, 2000, 3000, 4000, 5000}; !slices.Equal(c.after, want) {
 		t.Errorf("readings came after %v results, want %v (stream order)", c.after, want)
+	}
+
+	// The summary the reports use folds them.
+	sm := summary.New(summary.Options{})
+	if err := readResults(&env{strings.NewReader(""), &bytes.Buffer{}, &errb}, []string{with}, sm, nil); err != nil {
+		t.Fatal(err)
+	}
+	src := sm.ScrapeSources()
+	if len(src) != 1 || src[0].Readings != 6 || src[0].Failed != 1 || src[0].LastErr != "timeout" || src[0].Series != 2 || src[0].Changed != 2 {
+		t.Errorf("summary's sources %+v; want 6 readings of 2 series, 1 failed by timeout, 2 changed", src)
+	}
+	if sigs := sm.Signals(); len(sigs) != 2 || len(sigs[0].Points) != 5 || sigs[0].Points[4].V != 5 || sigs[0].Points[4].At != 5*time.Second {
+		t.Errorf("summary's signals %+v; want 2 of 5 points (the failed reading has none), go_goroutines at 5 at 5s", sigs)
 	}
 
 	for _, args := range [][]string{
