@@ -14,6 +14,10 @@ type preset struct {
 	// bytes sent): it moves with slow windows because fewer requests
 	// complete in them, not because it slows them.
 	Symptom bool
+	// Stall marks a generator figure that rises when the generator itself
+	// falls behind: when one rises with the latency, the slow windows may
+	// be the generator's and no server signal is named.
+	Stall bool
 }
 
 // presets are the metric names surge knows: the Go runtime (client_golang
@@ -69,6 +73,11 @@ var presets = []preset{
 	{Name: "process_resident_memory_bytes", Meaning: "the server process's resident memory"},
 	{Name: "process_open_fds", Meaning: "the server process's open file descriptors (connections, files)"},
 	{Name: "process_threads", Meaning: "the server process's threads"},
+	{Name: "process_context_switches_involuntary_total", Meaning: "the server process preempted while runnable: it was short of CPU"},
+	{Name: "process_context_switches_voluntary_total", Meaning: "the server process blocking (I/O, locks): voluntary context switches"},
+	{Name: "process_cpu_user_seconds_total", Meaning: "the server process's CPU time in user space: it was busy computing"},
+	{Name: "process_cpu_system_seconds_total", Meaning: "the server process's CPU time in the kernel (system calls, network)"},
+	{Name: "cgroup_cpu_periods_total", Meaning: "CFS enforcement periods of the server's cgroup"},
 	{Name: "process_voluntary_ctxt_switches", Prefix: true, Meaning: "the server process blocking (I/O, locks): voluntary context switches"},
 	{Name: "process_nonvoluntary_ctxt_switches", Prefix: true, Meaning: "the server process preempted while runnable: it was short of CPU"},
 	{Name: "process_involuntary_ctxt_switches", Prefix: true, Meaning: "the server process preempted while runnable: it was short of CPU"},
@@ -87,6 +96,12 @@ var presets = []preset{
 	{Name: "http_server_requests_seconds_count", Meaning: "requests the server completed: it follows the load and slows when requests do, a symptom rather than a cause", Symptom: true},
 	{Name: "http_requests_total", Meaning: "requests the server completed: it follows the load, a symptom rather than a cause", Symptom: true},
 	{Name: "promhttp_metric_handler_requests_", Prefix: true, Meaning: "the server's own scrapes", Symptom: true},
+	// The generator's own (source "surge"): a stall is the generator's.
+	{Name: "surge_send_lag_p99_seconds", Meaning: "the generator's own send lag: requests went out late", Stall: true},
+	{Name: "surge_not_sent_total", Meaning: "requests the generator could not send", Stall: true},
+	{Name: "surge_cpu_seconds_total", Meaning: "the generator's own CPU time"},
+	{Name: "surge_in_flight", Meaning: "requests surge had in flight: at a fixed rate they rise with latency (Little's law), a consequence", Symptom: true},
+	{Name: "surge_sent_total", Meaning: "requests surge sent: it follows the load", Symptom: true},
 	// The lab's own figures.
 	{Name: "surge_lab_pause_seconds_total", Meaning: "the lab's stop-the-world pauses"},
 	{Name: "surge_lab_pool_busy", Meaning: "the lab's pool slots in use: at the pool's size, requests wait for a slot"},
@@ -99,20 +114,30 @@ var presets = []preset{
 // meaningOf returns what a series of the given name means in a finding,
 // "" for an unknown name, and whether it is a symptom of the load.
 func meaningOf(name string) (meaning string, symptom bool) {
-	best := -1
-	for i, p := range presets {
-		switch {
-		case p.Name == name:
-			return p.Meaning, p.Symptom
-		case p.Prefix && strings.HasPrefix(name, p.Name) && (best < 0 || len(p.Name) > len(presets[best].Name)):
-			best = i
-		}
-	}
-	if best < 0 {
+	p := presetOf(name)
+	if p == nil {
 		if strings.HasSuffix(name, "_requests_total") {
 			return "requests the server counted: it follows the load, a symptom rather than a cause", true
 		}
 		return "", false
 	}
-	return presets[best].Meaning, presets[best].Symptom
+	return p.Meaning, p.Symptom
+}
+
+// presetOf returns the preset of name: its exact entry, else the longest
+// prefix entry, else nil.
+func presetOf(name string) *preset {
+	best := -1
+	for i, p := range presets {
+		switch {
+		case p.Name == name:
+			return &presets[i]
+		case p.Prefix && strings.HasPrefix(name, p.Name) && (best < 0 || len(p.Name) > len(presets[best].Name)):
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return &presets[best]
 }

@@ -69,9 +69,12 @@ type SignalFindings struct {
 	Moved bool `json:"moved"`
 	// Matches are the series that passed, strongest first.
 	Matches []SignalMatch `json:"matches"`
-	// Generator is set when one of the generator's own series passed
-	// with the latency rising: the slow windows may be the generator's,
-	// and no server signal is named (Matches holds only the generator's).
+	// Generator is set when one of the generator's own series that rises
+	// when it falls behind (its send lag, its requests not sent, or one
+	// surge has no preset for) passed with the latency rising: the slow
+	// windows may be the generator's, and no server signal is named
+	// (Matches holds only the generator's). Its in-flight count, which a
+	// slow server raises, is a symptom and does not count.
 	Generator bool   `json:"generator,omitempty"`
 	Text      string `json:"text"`
 }
@@ -294,7 +297,7 @@ func (f *SignalFindings) rank(best map[int]*SignalMatch) {
 		return strings.Compare(a.Name+a.Labels, b.Name+b.Labels)
 	})
 	for _, m := range f.Matches {
-		if m.Generator && m.R > 0 {
+		if p := presetOf(m.Name); m.Generator && m.R > 0 && (p == nil || p.Stall) {
 			f.Generator = true
 		}
 	}

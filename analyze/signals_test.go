@@ -274,7 +274,7 @@ func pauseRun(genStall bool) (latencySeries, []recorded, *Spikes) {
 		recs = append(recs, counter(fmt.Sprintf("noise_%d_total", j), "http://127.0.0.1:1/metrics", func(int) float64 { return 1 + rng.Float64() }))
 	}
 	if genStall {
-		recs = append(recs, counter("surge_cpu_seconds_total", GeneratorSource, func(k int) float64 {
+		recs = append(recs, counter("surge_not_sent_total", GeneratorSource, func(k int) float64 {
 			if paused(k) || paused(k-1) {
 				return 0.9
 			}
@@ -327,7 +327,7 @@ func TestSignalsGeneratorStall(t *testing.T) {
 			t.Errorf("a server signal named beside the generator's: %s", m.Text)
 		}
 	}
-	if !strings.Contains(f.Text, "generator's own surge_cpu_seconds_total") || !strings.Contains(f.Text, "none named") {
+	if !strings.Contains(f.Text, "generator's own surge_not_sent_total") || !strings.Contains(f.Text, "none named") {
 		t.Errorf("text: %s", f.Text)
 	}
 }

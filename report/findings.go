@@ -51,6 +51,7 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 		if c := lf.Ceiling; c != nil && (c.Detected || c.Unjudged != "") {
 			lines = append(lines, c.Text)
 		}
+		lines = append(lines, signalLines(lf.Signals)...)
 		name := lf.Label
 		if name == "" {
 			name = "-"
@@ -69,4 +70,18 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 	if st := f.Stages; st != nil && (st.Ceiling.Detected || st.Ceiling.Unjudged != "") {
 		fmt.Fprintf(w, "  %s, its %d stages together: %s\n", st.Target, len(st.Labels), st.Ceiling.Text)
 	}
+}
+
+// signalLines are the server-signal finding: what was tested and, for
+// each series that moved with the latency, its sentence; nothing when the
+// run recorded no signals.
+func signalLines(sf *analyze.SignalFindings) []string {
+	if sf == nil {
+		return nil
+	}
+	lines := []string{sf.Text}
+	for _, m := range sf.Matches {
+		lines = append(lines, "  "+m.Text)
+	}
+	return lines
 }
