@@ -10,10 +10,12 @@ command -v go >/dev/null || { echo "test.sh: Go is not installed (expected /usr/
 
 # Debian packages the tests use: chromium for the browser end-to-end tests
 # of the HTML report and the live dashboard, nginx for the HTTP client
-# tests against a production server.
+# tests against a production server, gunicorn (sync workers: a known
+# concurrency ceiling) for the concurrency-ceiling test.
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v gunicorn >/dev/null || need+=(gunicorn)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "test.sh: installing ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive

@@ -20,12 +20,13 @@ import (
 var ceilingRuns = flag.Int("ceiling.runs", 0, "passes of TestLabCeilingPool over every pool case, with and without a CPU hog, and tens of TestLabCeilingFixedClean runs (0: the short default set)")
 
 // poolRamp is the open-model ramp through and past a pool's capacity c
-// (requests/s): 2 s at half of it, then 2 s at 1.3× and 2 s at 1.6×.
+// (requests/s): 2 s at half of it, then 2 s at 1.3× and 3 s at 1.6×, so
+// that 4 windows past the capacity are judged (3 are needed).
 func poolRamp(c float64) *schedule.Profile {
-	st := func(r float64) schedule.Stage {
-		return schedule.Stage{Duration: 2 * time.Second, FromRate: r * c, ToRate: r * c}
+	st := func(r float64, d time.Duration) schedule.Stage {
+		return schedule.Stage{Duration: d, FromRate: r * c, ToRate: r * c}
 	}
-	return &schedule.Profile{Model: schedule.ModelOpen, Stages: []schedule.Stage{st(0.5), st(1.3), st(1.6)}}
+	return &schedule.Profile{Model: schedule.ModelOpen, Stages: []schedule.Stage{st(0.5, 2*time.Second), st(1.3, 2*time.Second), st(1.6, 3*time.Second)}}
 }
 
 // poolCase is one /pool set: size slots of ms milliseconds each, so its
