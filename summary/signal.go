@@ -16,7 +16,8 @@ import (
 const MaxSignalPoints = 1024
 
 // Signal is one server-signal series of one run, as its source's
-// readings recorded it (see result.Scrape), on the run's time axis.
+// readings recorded it (see result.Scrape), on the run's time axis. Its
+// values are all finite (see finite).
 type Signal struct {
 	result.Series
 	// Run is the run's index in Summary.Runs.
@@ -34,6 +35,9 @@ type Signal struct {
 	v       float64       // the value given in the current reading
 	mark    uint64        // the reading that gave v
 	changed bool
+	// unset is true while the series has had no finite value: it is
+	// first seen at its first finite one.
+	unset bool
 }
 
 // SignalPoint is a Signal's value over [At−Span, At].
@@ -137,7 +141,7 @@ func (s *Summary) AddScrape(m *result.Meta, sc *result.Scrape) {
 		if _, dup := sr.byID[se.ID]; dup {
 			continue // the first definition stands
 		}
-		sig := &Signal{Series: se, Run: run, firstAt: sc.At, cur: se.Initial}
+		sig := &Signal{Series: se, Run: run, firstAt: sc.At, cur: se.Initial, unset: !finite(se.Initial)}
 		sig.Source = sc.Source
 		sr.byID[se.ID] = sig
 		sg.all = append(sg.all, sig)
@@ -145,7 +149,15 @@ func (s *Summary) AddScrape(m *result.Meta, sc *result.Scrape) {
 	}
 	for _, v := range sc.Values {
 		sig := sr.byID[v.ID]
-		if sig == nil || sig.Source != sc.Source || !moved(sig, v.V) {
+		if sig == nil || sig.Source != sc.Source || !finite(v.V) {
+			continue
+		}
+		if sig.unset {
+			// Its first finite value: the series starts here.
+			sig.unset, sig.firstAt, sig.cur, sig.Initial = false, sc.At, v.V, v.V
+			continue
+		}
+		if !moved(sig, v.V) {
 			continue
 		}
 		sig.v, sig.mark = v.V, r
@@ -173,14 +185,20 @@ func (s *Summary) AddScrape(m *result.Meta, sc *result.Scrape) {
 }
 
 // moved reports whether v, given for sig in a reading, is a change: a
-// gauge's other value (by bits, so NaN to NaN is none) or a counter's
-// non-zero increase.
+// gauge's other value or a counter's non-zero increase.
 func moved(sig *Signal, v float64) bool {
 	if sig.Kind == result.SignalCounter {
-		return v != 0 && !math.IsNaN(v)
+		return v != 0
 	}
-	return math.Float64bits(v) != math.Float64bits(sig.cur)
+	return v != sig.cur
 }
+
+// finite reports whether v is neither NaN nor infinite. Non-finite values
+// (a summary's quantile before any observation is NaN) are not folded: a
+// reading that gives one leaves the series as it was, and a series first
+// seen with one starts at its first finite value, so every point is a
+// number (JSON has no NaN).
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // firstChange makes sig dense: its points from first sight up to the
 // source's previous reading, when it did not move, become one point (two

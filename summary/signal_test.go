@@ -68,6 +68,39 @@ func TestSignalsFold(t *testing.T) {
 	}
 }
 
+// TestSignalsNonFinite: NaN and infinite values are not folded, and a
+// series first seen NaN (a summary's quantile before any observation)
+// starts at its first number.
+func TestSignalsNonFinite(t *testing.T) {
+	s := New(Options{})
+	m := &result.Meta{ID: "nan"}
+	s.AddScrape(m, &result.Scrape{Source: promSrc, New: []result.Series{
+		{ID: 1, Name: "q", Labels: `{quantile="0.99"}`, Kind: result.SignalGauge, Initial: math.NaN()},
+		{ID: 2, Name: "c_total", Kind: result.SignalCounter, Initial: 1},
+	}})
+	for i, vs := range [][]result.SignalValue{
+		{{ID: 1, V: math.NaN()}, {ID: 2, V: math.NaN()}},
+		{{ID: 1, V: 0.5}},
+		{{ID: 1, V: math.Inf(1)}, {ID: 2, V: math.Inf(1)}},
+		{{ID: 1, V: 0.7}, {ID: 2, V: 2}},
+	} {
+		s.AddScrape(m, &result.Scrape{At: time.Duration(i+1) * time.Second, Source: promSrc, Values: vs})
+	}
+	sigs := s.Signals()
+	if len(sigs) != 2 {
+		t.Fatalf("%d signals, want 2", len(sigs))
+	}
+	q, c := sigs[0], sigs[1]
+	wantQ := []SignalPoint{{At: 2 * time.Second, V: 0.5, Max: 0.5}, {At: 3 * time.Second, Span: time.Second, V: 0.5, Max: 0.5}, {At: 4 * time.Second, Span: time.Second, V: 0.7, Max: 0.7}}
+	if q.Initial != 0.5 || !cmp.Equal(wantQ, q.Points) {
+		t.Errorf("quantile: Initial %v, points %+v; want 0.5 and %+v", q.Initial, q.Points, wantQ)
+	}
+	wantC := []SignalPoint{{}, {At: 3 * time.Second, Span: 3 * time.Second}, {At: 4 * time.Second, Span: time.Second, V: 2, Max: 2}}
+	if !cmp.Equal(wantC, c.Points) {
+		t.Errorf("counter: points %+v; want %+v", c.Points, wantC)
+	}
+}
+
 // TestSignalsRuns: runs are told apart, a run seen first by its readings
 // is added to Runs, and Signals are in (Run, ID) order.
 func TestSignalsRuns(t *testing.T) {
