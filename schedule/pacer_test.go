@@ -55,3 +55,24 @@ func TestUntil(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkProfileAt is what the engine pays per request to ask an
+// open-model profile when the request is due, bare and ended by Until (a
+// round of surge ab -scenario).
+func BenchmarkProfileAt(b *testing.B) {
+	profile := &Profile{Model: ModelOpen, Stages: []Stage{{Duration: time.Hour, FromRate: 1000, ToRate: 1000}}}
+	for _, bc := range []struct {
+		name string
+		p    Pacer
+	}{{"bare", profile}, {"until", Until(profile, time.Hour)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var last time.Duration
+			for i := 0; i < b.N; i++ {
+				at, _ := bc.p.At(uint64(i % 3_000_000))
+				last = at
+			}
+			_ = last
+		})
+	}
+}
