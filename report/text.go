@@ -138,6 +138,11 @@ func writeVegetaText(w io.Writer, st *summary.Stats) {
 	for _, e := range st.Errors {
 		fmt.Fprintf(tw, "%s (%d)\n", e.Error, e.Count)
 	}
+	if st.NotSentSilent > 0 {
+		// Not-sent results carry no error text; without this line a run
+		// that mostly never went out would show an empty set.
+		fmt.Fprintf(tw, "not sent: due, but the generator never sent it (%d)\n", st.NotSentSilent)
+	}
 	if st.OtherErrors > 0 {
 		fmt.Fprintf(tw, "(%d more requests failed with errors not listed: over %d distinct)\n", st.OtherErrors, summary.MaxErrors)
 	}

@@ -58,6 +58,10 @@ type Stats struct {
 	// result.ClassLocal: a local resource of the generator (descriptors,
 	// ports) kept them from going out.
 	NotSentLocal int64
+	// NotSentSilent counts the not-sent results without an error: due
+	// while the generator was behind, or when the run stopped, and never
+	// sent.
+	NotSentSilent int64
 
 	// Earliest and Latest are the first and last actual send times and End
 	// the latest completion (Intended + Latency), on the wall clock, over
@@ -167,6 +171,9 @@ func (st *Stats) add(start time.Time, r *result.Result, o *Options) {
 	}
 	if r.Flags&result.NotSent != 0 {
 		st.NotSent++
+		if r.Error == "" {
+			st.NotSentSilent++
+		}
 		return
 	}
 

@@ -353,7 +353,8 @@ func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
-	if err == nil && !opts.quiet {
+	if err == nil && !opts.quiet && opts.repeat.n > 1 {
+		// One run's own closing line says it all (liveView.final).
 		fmt.Fprintf(e.stderr, "surge attack: %d requests%s in %s\n", rs.done, rs.inRuns(opts.repeat.n), rs.elapsed.Round(time.Millisecond))
 	}
 	return err

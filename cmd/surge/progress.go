@@ -125,7 +125,7 @@ func (v *liveView) countError(r *result.Result) {
 	var kind string
 	switch {
 	case r.Flags&result.NotSent != 0:
-		kind = "not sent"
+		kind = kindNotSent
 	case r.Error != "":
 		kind = r.Error
 	default:
@@ -137,6 +137,9 @@ func (v *liveView) countError(r *result.Result) {
 	}
 	v.other++
 }
+
+// kindNotSent is the error kind of a result that never went out.
+const kindNotSent = "not sent"
 
 // statusKinds caches "HTTP 500" strings so errors cost no allocation.
 var statusKinds [600]string
@@ -169,8 +172,9 @@ func (v *liveView) recentQuantiles(now time.Duration) (p50, p99 time.Duration, n
 	return v.recent.Quantile(0.5), v.recent.Quantile(0.99), v.recent.Count()
 }
 
-// errorKinds returns the error counts by kind, largest first, as "k:n".
-func (v *liveView) errorKinds() string {
+// errorKinds returns the error counts by kind, largest first, as "k:n";
+// the not-sent kind only when notSent is set.
+func (v *liveView) errorKinds(notSent bool) string {
 	v.mu.Lock()
 	type kc struct {
 		k string
@@ -178,6 +182,9 @@ func (v *liveView) errorKinds() string {
 	}
 	var ks []kc
 	for k, n := range v.errs {
+		if k == kindNotSent && !notSent {
+			continue
+		}
 		ks = append(ks, kc{k, n})
 	}
 	other := v.other
@@ -241,7 +248,7 @@ func (v *liveView) line(el time.Duration, rate float64) string {
 	}
 	if e := v.s.Errors.Load(); e > 0 {
 		fmt.Fprintf(&b, "  %d errors", e)
-		if k := v.errorKinds(); k != "" {
+		if k := v.errorKinds(true); k != "" {
 			fmt.Fprintf(&b, " (%s)", k)
 		}
 	}
@@ -309,19 +316,23 @@ func (v *liveView) run() {
 	}
 }
 
-// final writes the one line that stays: totals of the whole run.
+// final writes the one line that stays: totals of the whole run. Its rate
+// is of the requests that went out; the ones that never did are counted
+// apart, as are errors of the requests that went out.
 func (v *liveView) final() {
 	el := time.Since(v.started)
-	done := v.s.Done.Load()
-	if el < 2*time.Second && v.s.Errors.Load() == 0 && v.s.NotSent.Load() == 0 {
-		return // a short clean run: the report says it all
+	done, notSent := v.s.Done.Load(), v.s.NotSent.Load()
+	errs := v.s.Errors.Load() - notSent
+	if el < 2*time.Second && errs == 0 && notSent == 0 && v.cfg.Count == 0 {
+		return // a short clean run: the report says it all; a -count run's time is its answer
 	}
-	line := fmt.Sprintf("surge: %d requests in %s (%.1f/s), %d errors", done, latency.Round3(el), float64(done)/el.Seconds(), v.s.Errors.Load())
-	if k := v.errorKinds(); k != "" {
+	sent := done - notSent
+	line := fmt.Sprintf("surge: %d requests in %s (%.1f/s), %d errors", sent, latency.Round3(el), float64(sent)/el.Seconds(), errs)
+	if k := v.errorKinds(false); k != "" {
 		line += " (" + k + ")"
 	}
-	if n := v.s.NotSent.Load(); n > 0 {
-		line += fmt.Sprintf(", %d NOT SENT", n)
+	if notSent > 0 {
+		line += fmt.Sprintf("; %d more were due and NOT SENT (%.0f%% of %d)", notSent, 100*float64(notSent)/float64(done), done)
 	}
 	fmt.Fprintln(v.w, line)
 }
