@@ -3,6 +3,7 @@ package capacity
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +111,43 @@ type Trial struct {
 	Stopped bool `json:"stopped,omitempty"`
 	// Probes are the recovery probes run before the trial, in order.
 	Probes []Probe `json:"probes,omitempty"`
+	// Machine is how busy the machine was during the trial, from the
+	// run's generator figures; nil when they were not recorded.
+	Machine *Machine `json:"machine,omitempty"`
+}
+
+// Machine is how busy the machine was during a trial, from the
+// result.MarkGenerator figures of its run (Linux /proc; each is −1 when
+// not recorded): the CPUs' busy share and CPU pressure (the share of the
+// time some runnable task waited for a CPU) in [0,1], the share of the
+// trial's wall time surge's own threads waited for a CPU (may exceed 1:
+// it sums over threads), and the most runnable tasks seen.
+type Machine struct {
+	Busy         float64 `json:"busy"`
+	CPUPressure  float64 `json:"cpu_pressure"`
+	SurgeCPUWait float64 `json:"surge_cpu_wait"`
+	RunQueuePeak float64 `json:"run_queue_peak"`
+}
+
+// machineOf reads a Machine from a generator marker's Attrs, nil when it
+// has none of its figures.
+func machineOf(a map[string]string) *Machine {
+	get := func(k string) float64 {
+		v, err := strconv.ParseFloat(a[k], 64)
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	m := &Machine{Busy: get(result.AttrMachineBusy), CPUPressure: get(result.AttrCPUPressure), SurgeCPUWait: -1,
+		RunQueuePeak: get(result.AttrRunQueuePeak)}
+	if w, wall := get(result.AttrCPUWaitSeconds), get(result.AttrWallSeconds); w >= 0 && wall > 0 {
+		m.SurgeCPUWait = w / wall
+	}
+	if m.Busy < 0 && m.CPUPressure < 0 && m.SurgeCPUWait < 0 && m.RunQueuePeak < 0 {
+		return nil
+	}
+	return m
 }
 
 // Probe is one recovery probe run before a trial: a short run at a low
@@ -149,6 +187,7 @@ type Recorder struct {
 	AtCap          bool
 	all, h1, h2    *latency.Histogram
 	lag            *latency.Histogram
+	machine        *Machine
 	due, failed    int64
 	completedOK    int64
 	timeouts       int64
@@ -202,8 +241,13 @@ func (t *Recorder) Add(_ *result.Meta, r *result.Result) {
 	}
 }
 
-// AddMarker implements result.Consumer; a trial has no use for markers.
-func (t *Recorder) AddMarker(*result.Meta, result.Marker) {}
+// AddMarker implements result.Consumer; of the markers, a trial keeps
+// the machine's figures of the generator's end-of-run marker.
+func (t *Recorder) AddMarker(_ *result.Meta, mk result.Marker) {
+	if mk.Kind == result.MarkGenerator {
+		t.machine = machineOf(mk.Attrs)
+	}
+}
 
 // Judge returns the trial at rate against slo. A trial passes when every
 // objective holds on the server's latency (latency less send lag) and the
@@ -218,7 +262,7 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 	tr := Trial{N: n, Rate: rate, Requests: t.due, P50: t.all.Quantile(0.5), P99: t.all.Quantile(0.99),
 		Mean: t.all.Mean(), Max: t.all.Max(), Timeouts: t.timeouts, Canceled: t.canceled, NotSent: t.notSent,
 		FirstP50: t.h1.Quantile(0.5), SecondP50: t.h2.Quantile(0.5), SendLagP99: t.lag.Quantile(0.99),
-		SendLagMax: t.lag.Max()}
+		SendLagMax: t.lag.Max(), Machine: t.machine}
 	if t.due > 0 {
 		tr.Errors = float64(t.failed) / float64(t.due)
 	}

@@ -163,3 +163,22 @@ func mustParse(t *testing.T, s string) threshold.SLO {
 	}
 	return slo
 }
+
+// TestJudgeMachine: a trial keeps the machine's figures of its run's
+// generator marker (surge's CPU wait as a share of the wall time), and
+// has none when the marker had none.
+func TestJudgeMachine(t *testing.T) {
+	rec := NewRecorder(0, time.Second)
+	rec.AddMarker(nil, result.Marker{Kind: result.MarkGenerator, Attrs: map[string]string{
+		result.AttrMachineBusy: "0.990", result.AttrCPUPressure: "0.930", result.AttrCPUWaitSeconds: "1.000",
+		result.AttrWallSeconds: "5.000", result.AttrRunQueuePeak: "17"}})
+	m := rec.Judge(1, 10, nil).Machine
+	if want := (Machine{Busy: 0.99, CPUPressure: 0.93, SurgeCPUWait: 0.2, RunQueuePeak: 17}); m == nil || *m != want {
+		t.Errorf("machine %+v, want %+v", m, want)
+	}
+	rec = NewRecorder(0, time.Second)
+	rec.AddMarker(nil, result.Marker{Kind: result.MarkGenerator, Attrs: map[string]string{result.AttrCPUSeconds: "0.1"}})
+	if m := rec.Judge(1, 10, nil).Machine; m != nil {
+		t.Errorf("machine %+v from a marker without its figures, want nil", m)
+	}
+}

@@ -126,6 +126,10 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 		if note != "" {
 			note = " [" + note + "]"
 		}
+		if m := tr.Machine; m != nil {
+			note += fmt.Sprintf(" [machine: busy %.0f%%, CPU pressure %.0f%%, surge waited for a CPU %.0f%% of the time, run queue peak %.0f]",
+				100*m.Busy, 100*m.CPUPressure, 100*m.SurgeCPUWait, m.RunQueuePeak)
+		}
 		for _, p := range probes {
 			fmt.Fprintf(r.Progress, "%s (%s/s, %d requests)\n", p.Text(n), capacity.FormatRate(p.Rate), p.Requests)
 		}
