@@ -74,26 +74,16 @@ type CeilingGauge struct {
 	Text      string `json:"text"`
 }
 
-// signalTrack is one recorded series on its run's axis: the fields of
-// summary.Signal that the confirmation reads (its stand-in until the
-// summary's fold of the scrapes lands).
-type signalTrack struct {
-	result.Series
-	Run    int
-	Points []signalPoint
-}
+// signalTrack and signalPoint are the summary's recorded series and
+// their readings (summary.Signal), named for what the confirmation reads.
+type (
+	signalTrack = summary.Signal
+	signalPoint = summary.SignalPoint
+)
 
-// signalPoint is one reading, as summary.SignalPoint: At from the run's
-// start, V the gauge's value (mean over a coarsened point) or a counter's
-// increase, Max the largest value.
-type signalPoint struct {
-	At, Span time.Duration
-	V, Max   float64
-}
-
-// at returns a gauge's value at offset t: its last reading at or before
-// t, its Initial before any.
-func (tr *signalTrack) at(t time.Duration) float64 {
+// gaugeAt returns a gauge's value at offset t: its last reading at or
+// before t, its Initial before any.
+func gaugeAt(tr *signalTrack, t time.Duration) float64 {
 	v := tr.Initial
 	for _, p := range tr.Points {
 		if p.At > t {
@@ -106,9 +96,9 @@ func (tr *signalTrack) at(t time.Duration) float64 {
 
 // rose returns a counter's increase over (lo, hi], or a gauge's value at
 // hi.
-func (tr *signalTrack) rose(lo, hi time.Duration) float64 {
+func rose(tr *signalTrack, lo, hi time.Duration) float64 {
 	if tr.Kind != result.SignalCounter {
-		return tr.at(hi)
+		return gaugeAt(tr, hi)
 	}
 	sum := 0.0
 	for _, p := range tr.Points {
@@ -120,7 +110,7 @@ func (tr *signalTrack) rose(lo, hi time.Duration) float64 {
 }
 
 // peak returns a gauge's largest value over the run.
-func (tr *signalTrack) peak() float64 {
+func peak(tr *signalTrack) float64 {
 	m := tr.Initial
 	for _, p := range tr.Points {
 		m = max(m, p.Max)
@@ -185,17 +175,17 @@ func judgePool(c *Ceiling, s *summary.Series, runs []result.Meta, busy, size, wa
 		if runOf(s.From(i).Add(s.Width/2), runs) != busy.Run || len(busy.Points) == 0 || busy.Points[0].At > hi {
 			continue
 		}
-		pool := busy.peak()
+		pool := peak(busy)
 		if size != nil {
-			pool = size.at(mid)
+			pool = gaugeAt(size, mid)
 		}
 		g.Pool = pool
 		g.Windows++
-		if pool > 0 && busy.at(mid) >= pool-math.Max(0.5, 0.05*pool) {
+		if pool > 0 && gaugeAt(busy, mid) >= pool-math.Max(0.5, 0.05*pool) {
 			g.Pinned++
 		}
 		if wait != nil {
-			w := wait.rose(lo, hi)
+			w := rose(wait, lo, hi)
 			if w > 0 {
 				g.Waited++
 			}
@@ -239,7 +229,7 @@ func (g *CeilingGauge) sentence(c *Ceiling) string {
 	saw := fmt.Sprintf("%s was at %.0f (%s) in %d of the %d plateau windows the scrape covered%s",
 		g.Busy, g.Pool, sizeOf, g.Pinned, g.Windows, waited)
 	switch {
-	case g.Agrees:
+	case g.Agrees && c.Detected:
 		return fmt.Sprintf("the scrape confirms it: %s: %s of %.0f is full", saw, g.What, g.Pool)
 	case g.Confirmed && c.Detected:
 		return fmt.Sprintf("the scrape shows %s full but not as the limit: %s, against the estimated %.1f at once, so another limit binds first",

@@ -1,9 +1,14 @@
 package analyze_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +16,11 @@ import (
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/internal/starvation"
+	"github.com/surge-dev/surge/lab"
+	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/schedule"
+	"github.com/surge-dev/surge/summary"
+	"github.com/surge-dev/surge/target"
 )
 
 // ceilingRuns is how many passes TestLabCeilingPool makes over all its
@@ -179,4 +188,137 @@ func TestLabCeilingFixedClean(t *testing.T) {
 	t.Logf("/fixed ramps to 150/s, two at a time, one of each pair beside a CPU hog: %d runs, %d starved by the probe; "+
 		"ceilings named: %d on healthy runs, %d on starved runs; %d left not judged",
 		n, starved, named, starvedNamed, unjudged)
+}
+
+// scrapeLab reads the lab's /metrics at url every period until stop is
+// closed, handing each reading of its surge_lab_pool_* gauges to add as a
+// result.Scrape (new series, then changed values) on the axis of a run
+// that started at start. It is the test's own minimal reader of the three
+// lines it needs, not the product's scraper.
+func scrapeLab(t *testing.T, url string, start time.Time, period time.Duration, stop <-chan struct{}, add func(*result.Scrape)) {
+	ids := map[string]uint32{}
+	last := map[uint32]float64{}
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		at := time.Since(start)
+		resp, err := http.Get(url)
+		if err != nil {
+			add(&result.Scrape{At: at, Source: url, Err: err.Error()})
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			add(&result.Scrape{At: at, Source: url, Err: err.Error()})
+			continue
+		}
+		sc := &result.Scrape{At: at, Took: time.Since(start) - at, Source: url}
+		for _, line := range strings.Split(string(body), "\n") {
+			if !strings.HasPrefix(line, "surge_lab_pool_") {
+				continue
+			}
+			sp := strings.LastIndexByte(line, ' ')
+			v, err := strconv.ParseFloat(line[sp+1:], 64)
+			if sp < 0 || err != nil {
+				t.Errorf("lab /metrics line %q: want NAME{LABELS} VALUE", line)
+				continue
+			}
+			key := line[:sp]
+			name, labels, _ := strings.Cut(key, "{")
+			if labels != "" {
+				labels = "{" + labels
+			}
+			id, seen := ids[key]
+			if !seen {
+				id = uint32(len(ids) + 1)
+				ids[key] = id
+				sc.New = append(sc.New, result.Series{ID: id, Source: url, Name: name, Labels: labels, Kind: result.SignalGauge, Initial: v})
+			} else if last[id] != v {
+				sc.Values = append(sc.Values, result.SignalValue{ID: id, V: v})
+			}
+			last[id] = v
+		}
+		add(sc)
+	}
+}
+
+// TestLabCeilingPoolScrape: /pool?size=4&ms=50 ramped past its 80/s while
+// its /metrics is read every 250ms. Truth: surge_lab_pool_busy sits at 4
+// and surge_lab_pool_waiting rises once the offered rate passes 80/s, so
+// the ceiling's confirmation finds the pool of 4 full over the plateau.
+func TestLabCeilingPoolScrape(t *testing.T) {
+	l := lab.New(lab.Config{})
+	addr, err := l.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	base := "http://" + addr.String()
+	cfg := attack.Config{Targets: []target.Target{{Method: "GET", URL: base + "/pool?size=4&ms=50"}}, Pacer: poolRamp(80), Timeout: 10 * time.Second}
+	c, err := attack.NewFastClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Client = c
+	a, err := attack.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := summary.New(summary.Options{})
+	m := &result.Meta{ID: t.Name(), Start: time.Now()}
+	var mu sync.Mutex // Add and AddScrape come from two goroutines
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		scrapeLab(t, base+"/metrics", m.Start, 250*time.Millisecond, stop, func(sc *result.Scrape) {
+			mu.Lock()
+			s.AddScrape(m, sc)
+			mu.Unlock()
+		})
+	}()
+	probe := starvation.Start(0)
+	err = a.Run(context.Background(), func(b []result.Result) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range b {
+			s.Add(m, &b[i])
+		}
+		return nil
+	})
+	close(stop)
+	<-done
+	machine := probe.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := analyze.Diagnose(s)
+	t.Log(machine)
+	t.Log(f.Generator.Text)
+	if f.Generator.Limited {
+		machine.Limited = f.Generator.Text
+	}
+	ce := f.Labels[0].Ceiling
+	if ce == nil || ce.Windows == 0 {
+		machine.Fail(t, analyze.LagLimit, "no plateau on a pool ramped to 1.6× its capacity: %+v", ce)
+		return
+	}
+	t.Log(ce.Text)
+	g := ce.Gauge
+	switch {
+	case g == nil:
+		t.Errorf("the scrape's pool gauges were not read: %d series recorded", len(s.Signals()))
+	case g.Pool != 4 || !g.Confirmed:
+		machine.Fail(t, analyze.LagLimit, "want surge_lab_pool_busy at 4 over the plateau with waiting above 0, confirmed: %+v", g)
+	case ce.Detected && !g.Agrees:
+		t.Errorf("a pool of 4 full, a ceiling of %.2f, and they do not agree: %s", ce.Concurrency, ce.Text)
+	case g.WaitingLast <= g.WaitingFirst:
+		machine.Fail(t, analyze.LagLimit, "surge_lab_pool_waiting did not rise over the plateau: %+v", g)
+	}
 }

@@ -76,14 +76,19 @@ func Diagnose(s *summary.Summary) *Findings {
 		f.Labels = append(f.Labels, diagnoseLabel(s, st, f.Generator))
 	}
 	recs := recordedSignals(s)
+	tracks := s.Signals()
 	for i := range f.Labels {
 		f.Labels[i].Spikes.discount(f.Generator)
+		if st := s.Label(f.Labels[i].Label); st != nil {
+			confirmCeiling(f.Labels[i].Ceiling, st.Series, s.Runs, tracks)
+		}
 		if len(recs) > 0 {
 			f.Labels[i].Signals = DetectSignals(s.Label(f.Labels[i].Label), recs, f.Labels[i].Spikes, coldSkip(s, f.Labels[i]))
 		}
 	}
 	if base, labels := stagesOf(s); base != "" {
 		if c := DetectCeiling(s.Total, nil, f.Generator); c != nil {
+			confirmCeiling(c, s.Total.Series, s.Runs, tracks)
 			f.Stages = &StagesCeiling{Target: base, Labels: labels, Ceiling: c}
 		}
 	}
