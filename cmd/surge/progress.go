@@ -3,11 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
 
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/latency"
@@ -38,6 +42,9 @@ type liveView struct {
 	cfg   attack.Config
 	stage func() string // current stage name; nil = the last stage marker's
 	tty   bool
+	// width is the terminal's width in columns that the progress line
+	// fits (0: no limit, as in a log), read when the view starts.
+	width int
 
 	mu      sync.Mutex
 	ring    [liveSeconds + 1]latency.Coarse // latencies by completion second
@@ -59,10 +66,25 @@ func newLiveView(w io.Writer, s *attack.Stats, cfg attack.Config, stage func() s
 	if quiet {
 		w = nil
 	}
-	return &liveView{w: w, notes: notes, s: s, cfg: cfg, stage: stage, tty: isTerminal(w), errs: map[string]int64{}}
+	return &liveView{w: w, notes: notes, s: s, cfg: cfg, stage: stage, tty: isTerminal(w), width: termWidth(w), errs: map[string]int64{}}
 }
 
 var _ result.BatchConsumer = (*liveView)(nil)
+
+// termWidth returns the width in columns of the terminal w is, less one
+// so that the cursor never wraps, or 0 when w is no terminal or its size
+// cannot be read (the line is then not cut).
+func termWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols < 20 {
+		return 0
+	}
+	return cols - 1
+}
 
 // Observe folds a batch of results in: one lock per batch, no allocation
 // once every error kind has been seen.
@@ -172,9 +194,9 @@ func (v *liveView) recentQuantiles(now time.Duration) (p50, p99 time.Duration, n
 	return v.recent.Quantile(0.5), v.recent.Quantile(0.99), v.recent.Count()
 }
 
-// errorKinds returns the error counts by kind, largest first, as "k:n";
-// the not-sent kind only when notSent is set.
-func (v *liveView) errorKinds(notSent bool) string {
+// errorKinds returns the error counts by kind of the requests that went
+// out, largest first, as "k ×n".
+func (v *liveView) errorKinds() string {
 	v.mu.Lock()
 	type kc struct {
 		k string
@@ -182,7 +204,7 @@ func (v *liveView) errorKinds(notSent bool) string {
 	}
 	var ks []kc
 	for k, n := range v.errs {
-		if k == kindNotSent && !notSent {
+		if k == kindNotSent {
 			continue
 		}
 		ks = append(ks, kc{k, n})
@@ -213,9 +235,19 @@ func (v *liveView) errorKinds(notSent bool) string {
 }
 
 // line renders the progress line; rate is the completions per second
-// since the last line.
+// since the last line. On a terminal it fits v.width columns: the parts
+// that matter least go first (the bar, the offered rate, the stage, the
+// error kinds), so that a refresh overwrites the line instead of wrapping
+// and leaving a new one each time.
 func (v *liveView) line(el time.Duration, rate float64) string {
-	var b strings.Builder
+	// parts in order of display; keep[i] is the priority of parts[i]
+	// (higher stays longer).
+	var parts []string
+	var keep []int
+	add := func(prio int, format string, a ...any) {
+		parts = append(parts, fmt.Sprintf(format, a...))
+		keep = append(keep, prio)
+	}
 	frac := -1.0
 	if v.cfg.Duration > 0 {
 		frac = el.Seconds() / v.cfg.Duration.Seconds()
@@ -227,35 +259,81 @@ func (v *liveView) line(el time.Duration, rate float64) string {
 		frac = min(frac, 1)
 		const width = 20
 		n := int(frac * width)
-		fmt.Fprintf(&b, "[%s%s] %3.0f%% ", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100)
+		add(1, "[%s%s]", strings.Repeat("=", n), strings.Repeat(" ", width-n))
+		add(6, "%.0f%%", frac*100)
 	}
-	fmt.Fprintf(&b, "%s", latency.Round3(el))
+	elapsed := latency.Round3(el).String()
 	if v.cfg.Duration > 0 {
-		fmt.Fprintf(&b, "/%s", v.cfg.Duration)
+		elapsed += "/" + v.cfg.Duration.String()
 	}
+	add(8, "%s", elapsed)
 	if st := v.stageName(); st != "" {
-		fmt.Fprintf(&b, "  stage %s", st)
+		add(3, "stage %s", st)
 	}
-	fmt.Fprintf(&b, "  %d done  %.0f/s", v.s.Done.Load(), rate)
+	add(9, "%d done", v.s.Done.Load())
+	add(9, "%.0f/s", rate)
 	if f := v.cfg.Rate.PerSecond(); f > 0 && v.cfg.Pacer == nil {
-		fmt.Fprintf(&b, " (offered %.0f/s)", f)
+		add(2, "(offered %.0f/s)", f)
 	}
-	fmt.Fprintf(&b, "  %d in flight", v.s.InFlight.Load())
+	add(5, "%d in flight", v.s.InFlight.Load())
 	if v.seenAny() {
 		if p50, p99, n := v.recentQuantiles(el); n > 0 {
-			fmt.Fprintf(&b, "  p50 %s p99 %s (last %ds)", latency.Round3(p50), latency.Round3(p99), liveSeconds)
+			add(7, "p50 %s p99 %s (last %ds)", latency.Round3(p50), latency.Round3(p99), liveSeconds)
 		}
 	}
-	if e := v.s.Errors.Load(); e > 0 {
-		fmt.Fprintf(&b, "  %d errors", e)
-		if k := v.errorKinds(true); k != "" {
-			fmt.Fprintf(&b, " (%s)", k)
+	// Errors of the requests that went out; the never-sent are told apart.
+	if e := v.s.Errors.Load() - v.s.NotSent.Load(); e > 0 {
+		add(8, "%d errors", e)
+		if k := v.errorKinds(); k != "" {
+			add(4, "(%s)", k)
 		}
 	}
 	if n := v.s.NotSent.Load(); n > 0 {
-		fmt.Fprintf(&b, "  %d NOT SENT", n)
+		add(9, "%d NOT SENT", n)
 	}
-	return b.String()
+	return fitLine(parts, keep, v.width)
+}
+
+// fitLine joins parts, dropping the lowest-priority ones (the later of
+// equals first) until the line fits width columns, and cutting the last
+// resort with "…"; width 0 means no limit.
+func fitLine(parts []string, keep []int, width int) string {
+	join := func() string {
+		var b strings.Builder
+		for i, p := range parts {
+			if keep[i] < 0 {
+				continue
+			}
+			if b.Len() > 0 {
+				// The percentage sits next to its bar, the offered rate and
+				// the error kinds next to the figure they qualify.
+				if sep := " "; i > 0 && keep[i-1] >= 0 && (strings.HasPrefix(p, "(") || strings.HasSuffix(parts[i-1], "]") || strings.HasSuffix(parts[i-1], "%")) {
+					b.WriteString(sep)
+				} else {
+					b.WriteString("  ")
+				}
+			}
+			b.WriteString(p)
+		}
+		return b.String()
+	}
+	line := join()
+	for width > 0 && utf8.RuneCountInString(line) > width {
+		drop := -1
+		for i := len(parts) - 1; i >= 0; i-- {
+			if keep[i] >= 0 && (drop < 0 || keep[i] < keep[drop]) {
+				drop = i
+			}
+		}
+		if drop < 0 || keep[drop] >= 9 {
+			// Only the figures that must stay are left: cut the line.
+			r := []rune(line)
+			return string(r[:max(width-1, 0)]) + "…"
+		}
+		keep[drop] = -1
+		line = join()
+	}
+	return line
 }
 
 func (v *liveView) seenAny() bool {
@@ -328,7 +406,7 @@ func (v *liveView) final() {
 	}
 	sent := done - notSent
 	line := fmt.Sprintf("surge: %d requests in %s (%.1f/s), %d errors", sent, latency.Round3(el), float64(sent)/el.Seconds(), errs)
-	if k := v.errorKinds(false); k != "" {
+	if k := v.errorKinds(); k != "" {
 		line += " (" + k + ")"
 	}
 	if notSent > 0 {
