@@ -43,7 +43,8 @@ progress and compares what ran. Quote URLs that hold & or ?.
 Exit codes: 0, or 4 when -fail-on-regression is set and a -metrics figure
 of B, overall or of any label, got worse than A's by more than the bound
 beyond noise (a CI gate, as compare's). A figure left unjudged (every round
-of a side limited) fails no gate: the WARNING lines say why.
+of a side limited) fails no gate: the WARNING lines say why, and a gate
+that could judge none of its figures says so on stderr.
 
 Examples:
   surge ab -a 'http://127.0.0.1:8088/fixed?ms=10' -b 'http://127.0.0.1:8089/fixed?ms=10'
@@ -113,7 +114,7 @@ func runAB(ctx context.Context, e *env, args []string) error {
 	if err := render(e.stdout, c); err != nil {
 		return err
 	}
-	return o.gate.judge(c)
+	return o.gate.judge(e.stderr, c)
 }
 
 // abSide is what a round of one side runs: its engine config and a fresh

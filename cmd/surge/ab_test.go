@@ -241,6 +241,8 @@ func TestABGate(t *testing.T) {
 			}
 		case p50 == analyze.NotJudged && machine.Limited == "":
 			t.Errorf("trial %d: B 30%% slower: p50 not judged with no round left out as limited", trial)
+		case p50 == analyze.NotJudged && c.verdict("", "mean") == analyze.NotJudged && !strings.Contains(stderr, "passed on nothing"):
+			t.Errorf("trial %d: the gate judged neither p50 nor mean and did not say so: %q", trial, stderr)
 		default:
 			machine.Fail(t, analyze.LagLimit, "trial %d: B 30%% slower: exit %d, p50 %s, want exit 4 (regressed beyond 10%%)", trial, code, p50)
 		}
@@ -336,5 +338,29 @@ load: {model: open, rate: 100/1s, duration: 1m}
 		t.Errorf("label changed: p50 not judged with no round left out as limited")
 	default:
 		machine.Fail(t, analyze.LagLimit, "label changed (10ms → 13ms): exit %d, p50 %s, want exit 4", code, v)
+	}
+}
+
+// TestGatePassedOnNothing: a gate none of whose figures could be judged
+// passes (exit 0, as a figure not judged is no regression) and says so on
+// stderr; one that judged a figure says nothing more. count and max are
+// never judged; the error rate of two sound runs always is.
+func TestGatePassedOnNothing(t *testing.T) {
+	base := startLab(t)
+	f := filepath.Join(t.TempDir(), "r.srg")
+	if code, _, stderr := surge(t, context.Background(), base+"/fixed?ms=1\n", "attack", "-rate", "50", "-duration", "400ms", "-quiet", "-output", f); code != 0 {
+		t.Fatalf("attack: exit %d: %s", code, stderr)
+	}
+	for _, tt := range []struct {
+		metrics string
+		nothing bool
+	}{{"count,max", true}, {"errors", false}} {
+		code, _, stderr := surge(t, context.Background(), "", "compare", "-include-limited", "-fail-on-regression", "5%", "-metrics", tt.metrics, "-output", os.DevNull, f, f)
+		if code != 0 {
+			t.Errorf("-metrics %s: exit %d, want 0: %s", tt.metrics, code, stderr)
+		}
+		if got := strings.Contains(stderr, "-fail-on-regression 5%: none of "+tt.metrics+" could be judged"); got != tt.nothing {
+			t.Errorf("-metrics %s: stderr %q; says it passed on nothing: %v, want %v", tt.metrics, stderr, got, tt.nothing)
+		}
 	}
 }

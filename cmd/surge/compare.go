@@ -37,7 +37,9 @@ processes starved of CPU, is named and left out of the verdicts
 and so is the same start of every run when a cold phase is found (-warmup).
 
 Exit codes: 0, or 4 when -fail-on-regression is set and a -metrics figure
-got worse by more than the bound beyond noise (a CI gate).
+got worse by more than the bound beyond noise (a CI gate). A figure not
+judged fails no gate; a gate that could judge none of its figures (every
+run of a side left out) says so on stderr.
 
 Examples:
   surge compare before.srg after.srg
@@ -124,7 +126,7 @@ func runCompare(ctx context.Context, e *env, args []string) error {
 	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, c) }); err != nil {
 		return err
 	}
-	return gate.judge(c)
+	return gate.judge(e.stderr, c)
 }
 
 // regressionGate is the -fail-on-regression and -metrics flags, the CI
@@ -162,13 +164,20 @@ func (g *regressionGate) check() error {
 
 // judge returns a *regressionError when the gate is set and c has a
 // -metrics figure, of any label, that got worse by more than its bound
-// beyond noise.
-func (g *regressionGate) judge(c *analyze.Comparison) error {
+// beyond noise. A gate that could judge none of its figures passes, as a
+// figure not judged is no regression, but says so on stderr, so that a CI
+// log does not read a pass on nothing as a pass on the figures.
+func (g *regressionGate) judge(stderr io.Writer, c *analyze.Comparison) error {
 	if g.bound == "" {
 		return nil
 	}
 	if found := c.Regressions(g.ratio, g.names); len(found) > 0 {
 		return &regressionError{g.ratio, found}
+	}
+	if len(c.Labels) > 0 && !slices.ContainsFunc(c.Labels[0].Metrics, func(m analyze.Metric) bool {
+		return m.Verdict != analyze.NotJudged && slices.Contains(g.names, m.Name)
+	}) {
+		fmt.Fprintf(stderr, "-fail-on-regression %s: none of %s could be judged (see the WARNING lines and the noise line); passed on nothing\n", g.bound, g.metrics)
 	}
 	return nil
 }
