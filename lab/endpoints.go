@@ -24,6 +24,7 @@ const (
 	epSearch
 	epLogin
 	epMe
+	epGC
 	numEndpoints
 )
 
@@ -210,7 +211,19 @@ var endpoints = [numEndpoints]endpoint{
 		method: http.MethodGet,
 		input:  "header Authorization: Bearer <token from /login>",
 	},
+	epGC: {
+		name:  "gc",
+		serve: byArrival((*Server).serveGC),
+		doc:   "real GC work: allocates alloc KiB of garbage per request while live MiB stay retained (built once per size, shared), so the Go collector runs about once per live MiB allocated and marks live MiB each time; service time measured, answer's gc = cycles that ended during the request",
+		params: []paramSpec{
+			{name: "alloc", kind: kindCount, def: 1024, max: maxAllocKB, doc: "KiB of garbage allocated per request, in 64-byte objects"},
+			{name: "live", kind: kindCount, def: 64, max: maxLiveMB, doc: "MiB of pointer-rich heap kept live (shared by the sets of the same size)"},
+		},
+	},
 }
+
+// maxAllocKB bounds /gc's per-request allocation (64 MiB).
+const maxAllocKB = 65536
 
 // coldCost returns the service time of request i (1-based, in arrival order)
 // of a /cold parameter set:

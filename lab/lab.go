@@ -68,6 +68,8 @@ type Server struct {
 	mu     sync.Mutex
 	states map[stateKey]*state // by canonical parameter set
 
+	gcHeaps gcHeaps // /gc's live heaps by size
+
 	users  userStore  // emails seen by /users
 	tokens tokenStore // tokens issued by /login
 
@@ -106,6 +108,9 @@ type state struct {
 	registered   atomic.Uint64 // /users 201
 	conflicts    atomic.Uint64 // /users 409
 	unauthorized atomic.Uint64 // /login and /me 401
+
+	liveBytes  atomic.Int64  // /gc: bytes of the live heap the set uses
+	allocBytes atomic.Uint64 // /gc: garbage allocated by its requests
 }
 
 // New returns a lab server. Its warm-up and uptime count from now.

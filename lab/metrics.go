@@ -45,6 +45,10 @@ func only(ep endpointID, f func(*state) float64) func(*Server, *state, time.Time
 var families = []family{
 	{name: "surge_lab_errors_total", typ: "counter", help: "Injected error responses sent by /error.",
 		value: only(epError, func(st *state) float64 { return float64(st.errors.Load()) })},
+	{name: "surge_lab_gc_alloc_bytes_total", typ: "counter", help: "Bytes of garbage allocated by /gc requests.",
+		value: only(epGC, func(st *state) float64 { return float64(st.allocBytes.Load()) })},
+	{name: "surge_lab_gc_live_bytes", typ: "gauge", help: "Bytes of the live heap /gc keeps for the parameter set's size (shared by the sets of that size), 0 until built.",
+		value: only(epGC, func(st *state) float64 { return float64(st.liveBytes.Load()) })},
 	{name: "surge_lab_in_flight", typ: "gauge", help: "Requests being served, waiting included.",
 		value: all(func(st *state) float64 { return float64(st.inFlight.Load()) })},
 	{name: "surge_lab_pause_seconds_total", typ: "counter", help: "Time spent inside stop-the-world pause windows since the parameter set's first request.",

@@ -121,6 +121,7 @@ type settings struct {
 	ppm               uint64 // ratio in parts per million
 	code              int
 	perDay            time.Duration // /search cost per day of the range
+	liveMB, allocKB   int           // /gc
 }
 
 // parseParams parses a raw query for ep. It returns the settings and the
@@ -156,16 +157,18 @@ func parseParams(ep *endpoint, raw string) (settings, string, error) {
 		}
 	}
 	s := settings{
-		ms:     msToDuration(vals["ms"]),
-		jitter: msToDuration(vals["jitter"]),
-		extra:  msToDuration(vals["extra"]),
-		n:      uint64(vals["n"]),
-		every:  msToDuration(vals["every"]),
-		pause:  msToDuration(vals["for"]),
-		size:   int(vals["size"]),
-		ppm:    uint64(math.Round(vals["ratio"] * ppmScale)),
-		code:   int(vals["code"]),
-		perDay: msToDuration(vals["per_day"]),
+		ms:      msToDuration(vals["ms"]),
+		jitter:  msToDuration(vals["jitter"]),
+		extra:   msToDuration(vals["extra"]),
+		n:       uint64(vals["n"]),
+		every:   msToDuration(vals["every"]),
+		pause:   msToDuration(vals["for"]),
+		size:    int(vals["size"]),
+		ppm:     uint64(math.Round(vals["ratio"] * ppmScale)),
+		code:    int(vals["code"]),
+		perDay:  msToDuration(vals["per_day"]),
+		liveMB:  int(vals["live"]),
+		allocKB: int(vals["alloc"]),
 	}
 	if ep.check != nil {
 		if err := ep.check(s); err != nil {
