@@ -118,6 +118,7 @@ func TestRuntimeMetricsMove(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); x%1024 != 0 || (cpuSeconds(t)-cpuSeconds0 < 0.2 && time.Now().Before(deadline)); {
 		x++
 	}
+	runtime.KeepAlive(x)
 	after := scrape(t, base)
 	goroutines := runtime.NumGoroutine()
 	var ru1 syscall.Rusage
@@ -157,9 +158,6 @@ func TestRuntimeMetricsMove(t *testing.T) {
 	// same kernel counters another way: they agree to a few clock ticks.
 	if got, want := d("process_cpu_seconds_total"), rusageSeconds(ru1)-rusageSeconds(ru0); got < 0.15 || math.Abs(got-want) > 0.05 {
 		t.Errorf("process_cpu_seconds_total rose by %.3f s, getrusage by %.3f s, after a loop of 200 ms of CPU time", got, want)
-	}
-	if x == 0 {
-		t.Fatal("busy loop did not run")
 	}
 }
 
