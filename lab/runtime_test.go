@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -121,6 +122,10 @@ func TestRuntimeMetricsMove(t *testing.T) {
 	runtime.KeepAlive(x)
 	after := scrape(t, base)
 	goroutines := runtime.NumGoroutine()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ru1 syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru1); err != nil {
 		t.Fatal(err)
@@ -149,9 +154,25 @@ func TestRuntimeMetricsMove(t *testing.T) {
 	if got := after["go_goroutines"]; got < parked || math.Abs(got-float64(goroutines)) > 5 {
 		t.Errorf("go_goroutines = %v with %d goroutines parked, runtime.NumGoroutine() = %d just after", got, parked, goroutines)
 	}
-	for _, n := range []string{"go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes", "process_resident_memory_bytes"} {
+	for _, n := range []string{"go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes"} {
 		if got := d(n); got < liveMB/2*(1<<20) {
 			t.Errorf("%s rose by %.1f MB with %d MB touched and kept live", n, got/(1<<20), liveMB)
+		}
+	}
+	// Memory from /proc/self/stat against /proc/self/status, read just
+	// after (the resident set need not grow with the heap: freed pages may
+	// still be resident, and the race detector adds its own).
+	for _, c := range []struct{ metric, field string }{
+		{"process_resident_memory_bytes", "VmRSS:"}, {"process_virtual_memory_bytes", "VmSize:"},
+	} {
+		var kb float64
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, c.field); ok {
+				kb, _ = strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			}
+		}
+		if got, want := after[c.metric], kb*1024; kb == 0 || math.Abs(got-want) > 16<<20 {
+			t.Errorf("%s = %.1f MB, /proc/self/status %s %.1f MB just after", c.metric, got/(1<<20), c.field, want/(1<<20))
 		}
 	}
 	// CPU time from /proc/self/stat against getrusage, which reads the
