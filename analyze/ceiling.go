@@ -153,23 +153,7 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 		c.Response = busy / time.Duration(done)
 	}
 	c.InSystem = med * c.Response.Seconds()
-	if len(low) > 0 {
-		// The low-load windows' mean server time, latency less send lag
-		// per window: their time in flight over their completions would
-		// count the first window's requests in flight but not yet done
-		// (0.8 % high on a 50ms pool), and the label's mean send lag is
-		// the congested windows' when the generator lagged there (it
-		// made 35µs of a 20ms pool's service time).
-		var sum time.Duration
-		var n int64
-		for _, w := range low {
-			sum += w.latSum - w.lagSum
-			n += w.latN
-		}
-		c.Service, c.ServiceFrom = sum/time.Duration(n), "low_load"
-	} else {
-		c.Service, c.ServiceFrom = fastest, "fastest"
-	}
+	c.Service, c.ServiceFrom = serviceTime(low, fastest)
 	c.Concurrency = med * c.Service.Seconds()
 	switch why := machineBusy(g); {
 	case len(plateau) < satMinWindows:
@@ -199,6 +183,26 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 	c.Detected = true
 	c.Text = c.sentence()
 	return c
+}
+
+// serviceTime returns the mean server time of the low-load windows, or
+// without any the fastest request's latency, and which it is.
+func serviceTime(low []ceilWindow, fastest time.Duration) (time.Duration, string) {
+	if len(low) == 0 {
+		return fastest, "fastest"
+	}
+	// Latency less send lag per window: the windows' time in flight over
+	// their completions would count the first window's requests in flight
+	// but not yet done (0.8 % high on a 50ms pool), and the label's mean
+	// send lag is the congested windows' when the generator lagged there
+	// (it made 35µs of a 20ms pool's service time).
+	var sum time.Duration
+	var n int64
+	for _, w := range low {
+		sum += w.latSum - w.lagSum
+		n += w.latN
+	}
+	return sum / time.Duration(n), "low_load"
 }
 
 // sentence is a detected ceiling's finding.

@@ -138,8 +138,9 @@ func TestCeilingPoolRamp(t *testing.T) {
 				if ce == nil || !ce.Detected {
 					t.Fatalf("no ceiling: %+v", ce)
 				}
-				if math.Abs(ce.Concurrency-float64(n)) > 0.05*float64(n) {
-					t.Errorf("ceiling %.2f, want %d ± 5%%: %s", ce.Concurrency, n, ce.Text)
+				t.Logf("truth %d: ceiling %.3f (%.1f/s × %s), %.1f in the server under congestion", n, ce.Concurrency, ce.Throughput, ce.Service, ce.InSystem)
+				if math.Abs(ce.Concurrency-float64(n)) > 0.01*float64(n) {
+					t.Errorf("ceiling %.2f, want %d ± 1%%: %s", ce.Concurrency, n, ce.Text)
 				}
 				if ce.ServiceFrom != "low_load" || ce.LowWindows < 2 || ce.Windows < 4 {
 					t.Errorf("service from %q over %d low windows, plateau of %d windows; want low_load, ≥ 2, ≥ 4", ce.ServiceFrom, ce.LowWindows, ce.Windows)

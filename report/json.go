@@ -50,13 +50,17 @@ import (
 //	                saturation and ceiling (null when the run is too short
 //	                to judge, or, for saturation and ceiling, has no offered
 //	                rate; ceiling: concurrency = throughput × service, with
-//	                unjudged saying why a run that fell behind got none),
+//	                unjudged saying why a run that fell behind got none, and
+//	                gauge, the scrape's pool pinned at its size, when read),
 //	                and signals when the run recorded server signals (-scrape,
 //	                -watch): window, windows, series, sources, distinct,
 //	                tests, fdr, moved, generator, matches [{source, name,
 //	                labels, kind, meaning, symptom, stat, lag (windows, > 0:
 //	                the series moved first), r (rank correlation), p, n_eff,
 //	                episodes, matched, event, episode_p, same, text}];
+//	                at the findings' top, stages {target, labels, ceiling}
+//	                when every label is a stage of one target (-rate a,b,c):
+//	                the ceiling of the stages together;
 //	                durations in ns, rates in requests/s, each with "text"
 //	inputs          the runs of results files read, when the caller named
 //	                them: {file, run (from 1), complete, end_record,
