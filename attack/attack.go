@@ -43,6 +43,9 @@ type Attacker struct {
 
 	captureOnce sync.Once
 	capture     Client // net/http, for captures when client cannot
+
+	begun     chan struct{} // closed by Run once start is set (Begun)
+	begunOnce sync.Once
 }
 
 // ErrNoTargets is returned by New when Config.Targets is empty and there
@@ -80,7 +83,7 @@ func New(cfg Config) (*Attacker, error) {
 	if err := check(&cfg); err != nil {
 		return nil, err
 	}
-	a := &Attacker{cfg: cfg}
+	a := &Attacker{cfg: cfg, begun: make(chan struct{})}
 	a.stats.Started = time.Now()
 	switch {
 	case cfg.Pacer != nil:
@@ -182,6 +185,23 @@ func (a *Attacker) PeakInFlight() int {
 // Stats returns the live counters.
 func (a *Attacker) Stats() *Stats { return &a.stats }
 
+// Begun returns a channel closed when Run has fixed the run's time origin,
+// which Origin then returns: what runs beside the engine (a run's server
+// signals) waits on it to read on the results' own time axis.
+func (a *Attacker) Begun() <-chan struct{} { return a.begun }
+
+// Origin returns the instant of offset 0 of Run's results and markers
+// (Result.Intended, Marker.At) on the monotonic clock, once Begun is
+// closed; before, the zero Time.
+func (a *Attacker) Origin() time.Time {
+	select {
+	case <-a.begun:
+		return a.start
+	default:
+		return time.Time{}
+	}
+}
+
 // batchSize is how many results a worker collects before handing them to
 // the sink: one channel operation per batch instead of per request.
 const batchSize = 128
@@ -248,6 +268,7 @@ func (a *Attacker) Run(ctx context.Context, sink func([]result.Result) error) er
 	}()
 
 	a.start = time.Now()
+	a.begunOnce.Do(func() { close(a.begun) })
 	done := make(chan struct{})
 	a.wheel = newTickWheel(a.start, stop, done)
 	if a.cfg.Duration > 0 {

@@ -40,6 +40,10 @@ func (f *file) Add(m *result.Meta, r *result.Result) { f.w.Add(m, r) }
 // AddMarker implements result.Consumer.
 func (f *file) AddMarker(m *result.Meta, mk result.Marker) { f.w.AddMarker(m, mk) }
 
+// AddScrape implements result.ScrapeConsumer: the reading goes into the
+// file when its writer takes server signals.
+func (f *file) AddScrape(m *result.Meta, s *result.Scrape) { result.AddScrape(f.w, m, s) }
+
 // AddBatch implements result.BatchConsumer: it writes b, then flushes if
 // the interval has passed.
 func (f *file) AddBatch(m *result.Meta, b []result.Result) {
@@ -60,4 +64,7 @@ func (f *file) Err() error {
 	return f.err
 }
 
-var _ result.BatchConsumer = (*file)(nil)
+var (
+	_ result.BatchConsumer  = (*file)(nil)
+	_ result.ScrapeConsumer = (*file)(nil)
+)

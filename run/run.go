@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/surge-dev/surge/attack"
@@ -38,6 +39,14 @@ type Plan struct {
 	// event loops of the Config's HTTPConfig.Loops (at least one): each loop keeps a P
 	// while it waits briefly, and one is left for writing the results.
 	ReserveProcs bool
+	// Scrape are the Prometheus endpoints read beside the run, every
+	// ScrapeInterval (signals.DefaultInterval when 0); Watch the
+	// processes of this host read from /proc. Their readings reach the
+	// consumers that take server signals (result.ScrapeConsumer), on
+	// the results' time axis, with the generator's own health.
+	Scrape         []string
+	ScrapeInterval time.Duration
+	Watch          []int
 }
 
 // Outputs says where the stream of a run goes.
@@ -99,7 +108,7 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 		h, _ := p.Config.Transport.(attack.HTTPConfig)
 		reserveProcs(h.Loops)
 	}
-	s := &stream{meta: p.Meta}
+	s := &stream{meta: p.Meta, stop: cancel}
 	if s.meta == nil {
 		s.meta = NewMeta(p.Config, nil)
 	}
@@ -107,6 +116,11 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	srcs, h, err := sources(&p, a.Stats())
+	if err != nil {
+		return Outcome{}, err
+	}
+	s.health = h
 	views, err := s.open(out, &Live{Stats: a.Stats(), Meta: s.meta, PeakInFlight: a.PeakInFlight(), Stop: cancel})
 	if err != nil {
 		return Outcome{}, err
@@ -115,9 +129,15 @@ func Do(ctx context.Context, p Plan, out Outputs) (Outcome, error) {
 		s.all.AddMarker(s.meta, mk)
 	}
 	gauge := startGauge(a.Stats(), a.Connections())
+	stopSignals := s.startSignals(&p, a, srcs)
 	err = s.all.Err()
 	if err == nil {
 		err = a.Run(ctx, s.batch)
+	}
+	// The last readings, at the end, reach the live views too.
+	stopSignals()
+	if err == nil {
+		err = s.err
 	}
 	for _, v := range views {
 		v.Stop()
@@ -208,6 +228,15 @@ type stream struct {
 	meta         *result.Meta
 	file         *file
 	all, closing result.Tee
+
+	// mu serializes the engine's batches and markers with the readings
+	// of the server signals, which come from their own goroutines; err
+	// is the first error a consumer gave on a reading, which stop ends
+	// the run for.
+	mu     sync.Mutex
+	err    error
+	stop   func()
+	health *health
 }
 
 func (s *stream) connect(views []View, consumers []result.Consumer) {
@@ -223,12 +252,25 @@ func (s *stream) connect(views []View, consumers []result.Consumer) {
 
 // batch is the engine's sink: one call per batch, from one goroutine.
 func (s *stream) batch(b []result.Result) error {
+	if s.health != nil {
+		s.health.fold(b)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
 	s.all.AddBatch(s.meta, b)
 	return s.all.Err()
 }
 
 // marker is the engine's Config.Marker, called from the sink's goroutine.
 func (s *stream) marker(mk result.Marker) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
 	s.all.AddMarker(s.meta, mk)
 	return s.all.Err()
 }

@@ -8,7 +8,8 @@ import (
 
 // Shifted returns a Consumer that hands c copies of the stream moved onto
 // a later time line: sequence numbers raised by seq, offsets (a result's
-// intended and send times, a marker's At) by at. Runs written one after
+// intended and send times, a marker's and a server-signal reading's At)
+// by at. Runs written one after
 // another to one file (capacity trials) use it to share one time line.
 // c's Err method, if any, is kept.
 func Shifted(c result.Consumer, seq uint64, at time.Duration) result.Consumer {
@@ -44,6 +45,12 @@ func (s *shifted) AddBatch(m *result.Meta, b []result.Result) {
 func (s *shifted) AddMarker(m *result.Meta, mk result.Marker) {
 	mk.At += s.at
 	s.c.AddMarker(m, mk)
+}
+
+func (s *shifted) AddScrape(m *result.Meta, sc *result.Scrape) {
+	c := *sc
+	c.At += s.at
+	result.AddScrape(s.c, m, &c)
 }
 
 func (s *shifted) Err() error {
