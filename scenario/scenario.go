@@ -52,6 +52,7 @@ type Scenario struct {
 	Steps          []*Request // the ordered flow; nil when Requests is used
 	Load           schedule.Profile
 	Thresholds     []threshold.Threshold
+	Signals        Signals // the server signals read during the run
 
 	c         *compiler
 	vars      []text        // compiled Vars
@@ -147,7 +148,7 @@ type parser struct {
 	thinkMax       time.Duration
 }
 
-var topFields = []string{"name", "base_url", "headers", "timeout", "seed", "think", "feeders", "vars", "requests", "steps", "load", "thresholds"}
+var topFields = []string{"name", "base_url", "headers", "timeout", "seed", "think", "feeders", "vars", "requests", "steps", "load", "thresholds", "scrape", "scrape_interval", "watch"}
 
 // top decodes the whole file, in dependency order: feeders and vars before
 // the requests that use them.
@@ -212,6 +213,9 @@ func (p *parser) top(n *yaml.Node) error {
 			s.Header.Add(f.key.Value, val)
 		}
 		p.defaultHeaders = hm.fields
+	}
+	if err := p.signals(m); err != nil {
+		return err
 	}
 	sc := scope{}
 	if err := p.feeders(m.get("feeders"), sc); err != nil {

@@ -24,7 +24,10 @@ func NewWatcher(pid int) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %d: expected a process ID (a positive number)", pid)
 	}
 	if _, err := proc.ReadProcess(pid); err != nil {
-		return nil, fmt.Errorf("watch: %w", err)
+		if errors.Is(err, proc.ErrNoProcess) {
+			return nil, fmt.Errorf("watch %d: no such process is running (expected the PID of the server on this host)", pid)
+		}
+		return nil, fmt.Errorf("watch %d: %w", pid, err)
 	}
 	return &Watcher{pid: pid, name: "pid:" + strconv.Itoa(pid)}, nil
 }

@@ -30,6 +30,7 @@ Examples:
   surge attack -targets t.json -format json -header "Authorization: Bearer $TOKEN" -rate 20 -duration 30s -output r20.srg
   surge attack -targets t.http -rate 1/1s,20/1s,50/1s -duration 30s -output steps.srg   # 30s per rate, one stage each
   surge attack -targets t.http -ramp 10/1s..200/1s -duration 60s -output ramp.srg
+  surge attack -targets t.http -rate 200 -duration 60s -scrape http://127.0.0.1:9090/metrics -watch 4242 -output r.srg   # the server's signals beside the requests
   surge attack -targets t.http -rate 100 -duration 20s -repeat 5 -repeat-pause 5s -output before.srg   # 5 runs in one file, for compare
   surge attack -targets signup.http -template -rate max -connections 50 -count 10000 | surge report   # signup.http: POST .../users with @body.json holding {"email":"u{{seq}}@example.com"}`
 
@@ -48,6 +49,8 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	fs.Var(&hdr, "header", "header added to every target, \"Key: Value\" (repeatable)")
 	fs.Var(&rate, "rate", "requests per time unit (100/1s, 5/100ms, 0.5/1s, 100); 0 or max = as fast as -connections allow;\na list (1/1s,20/1s,50/1s) runs each rate for -duration, as labelled stages")
 	opts.register(fs)
+	var sig signalOptions
+	sig.register(fs)
 	var live liveOptions
 	live.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -57,6 +60,9 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected arguments %q: targets come from -targets or stdin", fs.Args())
 	}
 	if err := opts.repeat.check(); err != nil {
+		return err
+	}
+	if err := sig.check(); err != nil {
 		return err
 	}
 	f, err := target.ParseFormat(*tfmt)
@@ -87,7 +93,7 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	}
 	target.ApplyDefaults(ts, hdr.h, bodyBytes)
 	if *tmpl {
-		return attackTemplate(ctx, e, ts, name, rate.rates, *ramp, &opts, live, commandLine(fs))
+		return attackTemplate(ctx, e, ts, name, rate.rates, *ramp, &opts, &sig, live, commandLine(fs))
 	}
 	cfg, err := opts.config(ts, rate.rates[0])
 	if err != nil {
@@ -117,7 +123,9 @@ func runAttack(ctx context.Context, e *env, args []string) error {
 	live.quiet = opts.quiet
 	rs, err := opts.repeat.do(ctx, newMeta, func(meta *result.Meta) (surgerun.Outcome, error) {
 		// ReserveProcs: the event loops need their threads (see -loops).
-		return surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
+		p := surgerun.Plan{Config: cfg, Meta: meta, ReserveProcs: true}
+		sig.into(&p)
+		return surgerun.Do(ctx, p, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
 	})
 	if cerr := closeOut(); err == nil {
 		err = cerr
@@ -329,7 +337,7 @@ func isTerminal(w any) bool {
 
 // attackTemplate runs -template: the targets become a scenario whose
 // templates are rendered for every request.
-func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []schedule.Rate, ramp string, opts *attackOptions, live liveOptions, command []string) error {
+func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string, rates []schedule.Rate, ramp string, opts *attackOptions, sig *signalOptions, live liveOptions, command []string) error {
 	if len(rates) > 1 || ramp != "" {
 		return usagef("-template takes one -rate, not a list or -ramp (use a scenario file for stages)")
 	}
@@ -348,7 +356,9 @@ func attackTemplate(ctx context.Context, e *env, ts []target.Target, file string
 	live.quiet = opts.quiet
 	newMeta := func() *result.Meta { return surgerun.ScenarioMeta(s, cfg, 0, command) }
 	rs, err := opts.repeat.do(ctx, newMeta, func(meta *result.Meta) (surgerun.Outcome, error) {
-		return surgerun.Do(ctx, surgerun.Plan{Config: cfg, Meta: meta}, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
+		p := surgerun.Plan{Config: cfg, Meta: meta}
+		sig.into(&p)
+		return surgerun.Do(ctx, p, surgerun.Outputs{Results: out, Live: live.views(e, cfg)})
 	})
 	if cerr := closeOut(); err == nil {
 		err = cerr

@@ -71,6 +71,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	live.register(fs)
 	var rep repeatOptions
 	rep.register(fs)
+	var sig signalOptions
+	sig.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -98,6 +100,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	s.Scale(*scale)
+	sig.withScenario(fs, s)
+	if err := sig.check(); err != nil {
+		return err
+	}
 	if *dry {
 		return s.DryRun(e.stdout)
 	}
@@ -124,6 +130,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	live.quiet = *quiet
 	plan := surgerun.Plan{Config: cfg, Thresholds: s.Thresholds}
+	sig.into(&plan)
 	newMeta := func() *result.Meta { return surgerun.ScenarioMeta(s, cfg, *seed, commandLine(fs)) }
 	rs, err := rep.do(ctx, newMeta, func(meta *result.Meta) (surgerun.Outcome, error) {
 		p := plan
