@@ -16,6 +16,7 @@ import (
 
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/signals"
 	"github.com/surge-dev/surge/summary"
 	"github.com/surge-dev/surge/threshold"
 )
@@ -47,6 +48,10 @@ type Plan struct {
 	Scrape         []string
 	ScrapeInterval time.Duration
 	Watch          []int
+	// SignalMemory, when set, carries the sources' series over from the
+	// runs before that wrote the same results file (capacity trials; see
+	// signals.Memory). Nil: the run's series are its own.
+	SignalMemory *signals.Memory
 }
 
 // Outputs says where the stream of a run goes.

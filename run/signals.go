@@ -83,7 +83,7 @@ func (s *stream) startSignals(p *Plan, a *attack.Attacker, srcs []signals.Source
 				return
 			}
 		}
-		started <- signals.Start(p.signalConfig(), a.Origin(), srcs, s)
+		started <- signals.Start(p.signalConfig(), a.Origin(), srcs, s, p.SignalMemory)
 	}()
 	return func() {
 		close(ended)

@@ -31,7 +31,7 @@ func TestRunReadsAndStops(t *testing.T) {
 	a, b := &counting{name: "a"}, &counting{name: "b"}
 	out := &collect{}
 	origin := time.Now()
-	r := Start(Config{Interval: 20 * time.Millisecond}, origin, []Source{a, b}, out)
+	r := Start(Config{Interval: 20 * time.Millisecond}, origin, []Source{a, b, a}, out, nil)
 	time.Sleep(110 * time.Millisecond)
 	stopAt := time.Since(origin)
 	r.Stop()
@@ -85,7 +85,7 @@ func TestWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &collect{}
-	r := &Run{cfg: Config{}.withDefaults(), origin: time.Now(), out: out}
+	r := &Run{cfg: Config{}.withDefaults(), origin: time.Now(), out: out, mem: &Memory{}}
 	tb := newTable(w.Name(), 100)
 	r.read(w, tb)
 	_ = cmd.Process.Kill()

@@ -166,7 +166,7 @@ func TestScraperFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := &collect{}
-		r := &Run{cfg: Config{Interval: 50 * time.Millisecond}.withDefaults(), origin: time.Now(), out: out}
+		r := &Run{cfg: Config{Interval: 50 * time.Millisecond}.withDefaults(), origin: time.Now(), out: out, mem: &Memory{}}
 		start := time.Now()
 		r.read(s, newTable(s.Name(), 10))
 		g := out.scrapes[0]

@@ -97,22 +97,56 @@ type Run struct {
 	cfg    Config
 	origin time.Time
 	out    Output
+	mem    *Memory
 	stop   chan struct{}
 	wg     sync.WaitGroup
+}
 
+// Memory is what the readings of sources remember: each source's series,
+// by its Name, with their IDs and last values, and the next ID. Runs that
+// write one results file one after another (capacity trials) share one,
+// so that a series keeps its ID and a counter's first increase in a run
+// counts from the last reading of the run before.
+type Memory struct {
 	mu     sync.Mutex // serializes deliveries and the IDs they assign
 	nextID uint32
+	tables map[string]*table
+}
+
+// table returns the table of source name, made with bound max.
+func (m *Memory) table(name string, max int) *table {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tables == nil {
+		m.tables = map[string]*table{}
+	}
+	t := m.tables[name]
+	if t == nil {
+		t = newTable(name, max)
+		m.tables[name] = t
+	}
+	return t
 }
 
 // Start starts reading each source every cfg.Interval, the first reading
 // at once, and handing the readings to out, their offsets (Scrape.At)
-// taken from origin, the run's offset 0 on the monotonic clock.
-func Start(cfg Config, origin time.Time, sources []Source, out Output) *Run {
+// taken from origin, the run's offset 0 on the monotonic clock. mem, when
+// not nil, is what earlier runs of the same file read (see Memory).
+// Sources of the same Name are read once.
+func Start(cfg Config, origin time.Time, sources []Source, out Output, mem *Memory) *Run {
 	cfg = cfg.withDefaults()
-	r := &Run{cfg: cfg, origin: origin, out: out, stop: make(chan struct{})}
+	if mem == nil {
+		mem = &Memory{}
+	}
+	r := &Run{cfg: cfg, origin: origin, out: out, mem: mem, stop: make(chan struct{})}
+	seen := map[string]bool{}
 	for _, s := range sources {
+		if seen[s.Name()] {
+			continue
+		}
+		seen[s.Name()] = true
 		r.wg.Add(1)
-		go r.loop(s)
+		go r.loop(s, mem.table(s.Name(), cfg.MaxSeries))
 	}
 	return r
 }
@@ -125,9 +159,8 @@ func (r *Run) Stop() {
 	r.wg.Wait()
 }
 
-func (r *Run) loop(s Source) {
+func (r *Run) loop(s Source, t *table) {
 	defer r.wg.Done()
-	t := newTable(s.Name(), r.cfg.MaxSeries)
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
 	for {
@@ -163,12 +196,12 @@ func (r *Run) read(s Source, t *table) {
 	} else {
 		t.commit(sc)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mem.mu.Lock()
+	defer r.mem.mu.Unlock()
 	for i := range sc.New {
-		r.nextID++
-		sc.New[i].ID = r.nextID
-		t.fresh[i].id = r.nextID
+		r.mem.nextID++
+		sc.New[i].ID = r.mem.nextID
+		t.fresh[i].id = r.mem.nextID
 	}
 	t.fresh = t.fresh[:0]
 	r.out.Scrape(sc)

@@ -77,7 +77,7 @@ func (f *fixed) Read(_ context.Context, r *Reading) error {
 func readAll(t *testing.T, src Source, n int, max int) ([]result.Scrape, []string) {
 	t.Helper()
 	out := &collect{}
-	r := &Run{cfg: Config{MaxSeries: max, Timeout: time.Minute}.withDefaults(), origin: time.Now(), out: out}
+	r := &Run{cfg: Config{MaxSeries: max, Timeout: time.Minute}.withDefaults(), origin: time.Now(), out: out, mem: &Memory{}}
 	tb := newTable(src.Name(), r.cfg.MaxSeries)
 	for range n {
 		r.read(src, tb)

@@ -19,6 +19,7 @@ import (
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/schedule"
+	"github.com/surge-dev/surge/signals"
 	"github.com/surge-dev/surge/threshold"
 )
 
@@ -44,6 +45,13 @@ type Runner struct {
 	Origin time.Time
 	// Probes bounds the recovery probes before a trial (0 = 5).
 	Probes int
+	// Scrape, ScrapeInterval and Watch are the server signals read during
+	// every trial (not the recovery probes), as run.Plan's; into Output
+	// they go on its one time line, each series under one ID.
+	Scrape         []string
+	ScrapeInterval time.Duration
+	Watch          []int
+	signals        *signals.Memory
 
 	seq uint64
 	// baseline is the lowest server p50 of the trials that passed, probe
@@ -227,7 +235,11 @@ func (r *Runner) flushed(o run.Outcome, err error) error {
 
 // trial runs one trial of length step at rate and judges it.
 func (r *Runner) trial(ctx context.Context, n int, rate float64, step time.Duration) (capacity.Trial, error) {
-	plan := run.Plan{Config: r.Config}
+	plan := run.Plan{Config: r.Config, Scrape: r.Scrape, ScrapeInterval: r.ScrapeInterval, Watch: r.Watch}
+	if r.signals == nil {
+		r.signals = &signals.Memory{}
+	}
+	plan.SignalMemory = r.signals
 	plan.Config.Rate, plan.Config.Duration = trialRate(rate), step
 	rec := capacity.NewRecorder(r.Warmup, step)
 	rec.InTime = r.SLO.MaxLatency()
@@ -271,6 +283,8 @@ type trialFile struct{ c result.Consumer }
 
 func (f trialFile) Add(m *result.Meta, r *result.Result)       { f.c.Add(m, r) }
 func (f trialFile) AddBatch(m *result.Meta, b []result.Result) { result.AddBatch(f.c, m, b) }
+
+func (f trialFile) AddScrape(m *result.Meta, s *result.Scrape) { result.AddScrape(f.c, m, s) }
 
 func (f trialFile) AddMarker(m *result.Meta, mk result.Marker) {
 	if mk.Kind != result.MarkGenerator {

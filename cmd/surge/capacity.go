@@ -59,7 +59,8 @@ Examples:
   surge capacity -slo 'p99<500ms,errors<1%' 'http://127.0.0.1:8088/pool?size=4&ms=50'
   surge capacity -slo 'p99<200ms' -start 50/1s -max 2000/1s -step-duration 20s -output trials.srg -targets api.http
   surge capacity -slo 'p95<1s,errors<0.1%' -type json URL | jq .max_rate
-  surge capacity -slo 'p99<300ms' -step-duration 5s examples/search.yaml`
+  surge capacity -slo 'p99<300ms' -step-duration 5s examples/search.yaml
+  surge capacity -slo 'p99<200ms' -scrape http://127.0.0.1:9090/metrics -output trials.srg URL   # the server's signals through every trial`
 
 func runCapacity(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "capacity", capacityUsage)
@@ -84,8 +85,16 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	fs.Var(&start, "start", "first rate tried (default: 10/1s, or the rate at which a trial holds enough requests for the SLO's percentile)")
 	fs.Var(&maxRate, "max", "highest rate ever tried (10000/1s)")
 	fs.Var(&load.hdr, "header", "header added to every target, \"Key: Value\" (repeatable)")
+	var sig signalOptions
+	sig.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := sig.check(); err != nil {
+		return err
+	}
+	if (len(sig.scrape.urls) > 0 || len(sig.watch.pids) > 0) && *output == "" {
+		return usagef("-scrape and -watch record the server's signals into the results file: give -output FILE")
 	}
 	slo, err := capacitySLO(*sloText)
 	if err != nil {
@@ -121,7 +130,8 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	tr := &trial.Runner{Config: cfg, SLO: slo, Step: *step, Warmup: *warmup, Cooldown: *cooldown}
+	tr := &trial.Runner{Config: cfg, SLO: slo, Step: *step, Warmup: *warmup, Cooldown: *cooldown,
+		Scrape: sig.scrape.urls, ScrapeInterval: sig.interval, Watch: sig.watch.pids}
 	if !*quiet {
 		tr.Progress = e.stderr
 	}
