@@ -97,3 +97,29 @@ func BenchmarkMetrics(b *testing.B) {
 		l.ServeHTTP(w, req)
 	}
 }
+
+// BenchmarkLookupScan is the cost of /lookup without the index, per row read.
+func BenchmarkLookupScan(b *testing.B) {
+	l := lab.New(lab.Config{})
+	w := &discardWriter{h: http.Header{}}
+	const rows = 1_000_000
+	req := httptest.NewRequest(http.MethodGet, "/lookup?rows=1000000", nil)
+	l.ServeHTTP(w, req) // builds the table
+	b.ReportAllocs()
+	for b.Loop() {
+		l.ServeHTTP(w, req)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+}
+
+// BenchmarkLookupIndex is the cost of /lookup through the index.
+func BenchmarkLookupIndex(b *testing.B) {
+	l := lab.New(lab.Config{})
+	w := &discardWriter{h: http.Header{}}
+	req := httptest.NewRequest(http.MethodGet, "/lookup?rows=1000000&index=1", nil)
+	l.ServeHTTP(w, req) // builds the table and its index
+	b.ReportAllocs()
+	for b.Loop() {
+		l.ServeHTTP(w, req)
+	}
+}

@@ -25,6 +25,7 @@ const (
 	epLogin
 	epMe
 	epGC
+	epLookup
 	numEndpoints
 )
 
@@ -218,6 +219,15 @@ var endpoints = [numEndpoints]endpoint{
 		params: []paramSpec{
 			{name: "alloc", kind: kindCount, def: 1024, max: maxAllocKB, doc: "KiB of garbage allocated per request, in 64-byte objects"},
 			{name: "live", kind: kindCount, def: 64, max: maxLiveMB, doc: "MiB of pointer-rich heap kept live (shared by the sets of the same size)"},
+		},
+	},
+	epLookup: {
+		name:  "lookup",
+		serve: byArrival((*Server).serveLookup),
+		doc:   "the missing index: finds one key among rows in-memory rows by a full scan (index=0, every row read: cost linear in rows) or a hash index (index=1, about one row read); service time measured, answer's rows_scanned = rows read",
+		params: []paramSpec{
+			{name: "index", kind: kindCount, max: 1, doc: "1 to look the key up through an index, 0 to scan every row"},
+			{name: "rows", kind: kindCount, def: 100_000, min: 1, max: maxRows, doc: "rows in the table (one table of the largest size asked is kept and shared)"},
 		},
 	},
 }

@@ -1,8 +1,9 @@
 // Package lab is surge's built-in target server. It reproduces the classic
 // causes of slow APIs with known parameters — fixed latency, cold start,
 // stop-the-world pauses, a bounded pool, a warming-up readiness check,
-// injected errors and connection resets — so that demos, docs and tests have
-// a server whose truth is known. A few API-shaped endpoints (/users, /search,
+// injected errors and connection resets, real garbage-collector work (/gc) and a
+// lookup that scans its whole table unless indexed (/lookup) — so that demos,
+// docs and tests have a server whose truth is known. A few API-shaped endpoints (/users, /search,
 // /login, /me) add state that spans requests: unique emails, a cost that grows
 // with a date range, bearer tokens. It exposes its own figures at /metrics in the
 // Prometheus text format, after the Go runtime's and the process's, named as the
@@ -69,6 +70,7 @@ type Server struct {
 	states map[stateKey]*state // by canonical parameter set
 
 	gcHeaps gcHeaps // /gc's live heaps by size
+	tables  tables  // /lookup's table
 
 	users  userStore  // emails seen by /users
 	tokens tokenStore // tokens issued by /login
@@ -111,6 +113,8 @@ type state struct {
 
 	liveBytes  atomic.Int64  // /gc: bytes of the live heap the set uses
 	allocBytes atomic.Uint64 // /gc: garbage allocated by its requests
+
+	rowsScanned atomic.Uint64 // /lookup: rows read
 }
 
 // New returns a lab server. Its warm-up and uptime count from now.

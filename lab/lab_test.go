@@ -382,7 +382,7 @@ func TestIndexAndNotFound(t *testing.T) {
 	for _, e := range r.body["endpoints"].([]any) {
 		paths = append(paths, e.(map[string]any)["path"].(string))
 	}
-	want := []string{"/fixed", "/cold", "/pause", "/pool", "/ready", "/error", "/reset", "/users", "/search", "/login", "/me", "/gc", "/metrics", "/"}
+	want := []string{"/fixed", "/cold", "/pause", "/pool", "/ready", "/error", "/reset", "/users", "/search", "/login", "/me", "/gc", "/lookup", "/metrics", "/"}
 	if !slices.Equal(paths, want) {
 		t.Errorf("index lists %v, want %v", paths, want)
 	}

@@ -75,6 +75,8 @@ var families = []family{
 		value: all(func(st *state) float64 { return float64(st.requests.Load()) })},
 	{name: "surge_lab_resets_total", typ: "counter", help: "Connections closed mid-response by /reset.",
 		value: only(epReset, func(st *state) float64 { return float64(st.resets.Load()) })},
+	{name: "surge_lab_rows_scanned_total", typ: "counter", help: "Rows read by /lookup: rows per request without the index, about one with it.",
+		value: only(epLookup, func(st *state) float64 { return float64(st.rowsScanned.Load()) })},
 	{name: "surge_lab_unauthorized_total", typ: "counter", help: "401 responses sent by /login (wrong password) and /me (missing or unknown token).",
 		value: func(_ *Server, st *state, _ time.Time) (float64, bool) {
 			if st.ep != epLogin && st.ep != epMe {

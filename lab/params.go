@@ -122,6 +122,8 @@ type settings struct {
 	code              int
 	perDay            time.Duration // /search cost per day of the range
 	liveMB, allocKB   int           // /gc
+	rows              int           // /lookup table size
+	index             bool          // /lookup through the index
 }
 
 // parseParams parses a raw query for ep. It returns the settings and the
@@ -169,6 +171,8 @@ func parseParams(ep *endpoint, raw string) (settings, string, error) {
 		perDay:  msToDuration(vals["per_day"]),
 		liveMB:  int(vals["live"]),
 		allocKB: int(vals["alloc"]),
+		rows:    int(vals["rows"]),
+		index:   vals["index"] == 1,
 	}
 	if ep.check != nil {
 		if err := ep.check(s); err != nil {
