@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +95,43 @@ thresholds:
 	}
 	if runs, blockRuns, n := runsIn(t, out); runs != 2 || blockRuns != 2 || n != 40 {
 		t.Errorf("read back %d runs (compare: %d), %d results; want 2 runs of 20", runs, blockRuns, n)
+	}
+}
+
+// TestRunReportFlags: surge run's closing report takes surge report's
+// flags (story 3's p75 needs -percentiles), its -output being the results
+// file and -report-output the report's; a bad value is refused before any
+// load.
+func TestRunReportFlags(t *testing.T) {
+	base := startLab(t)
+	dir := t.TempDir()
+	scn := writeFile(t, dir, "p.yaml", `name: pct
+base_url: `+base+`
+requests:
+  - {name: fixed, url: '/fixed?ms=1'}
+load: {model: open, rate: 50/1s, duration: 400ms}
+thresholds:
+  - requests == 20
+`)
+	out := filepath.Join(dir, "p.srg")
+	code, stdout, stderr := surge(t, context.Background(), "", "run", "-quiet", "-percentiles", "50,75,99", "-output", out, scn)
+	if code != 0 || !strings.Contains(stdout, "Percentiles          [50, 75, 99]") || !strings.Contains(stdout, "all 1 thresholds passed") {
+		t.Fatalf("run -percentiles: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	js := filepath.Join(dir, "p.json")
+	code, stdout, stderr = surge(t, context.Background(), "", "run", "-quiet", "-type", "json", "-percentiles", "75", "-report-output", js, "-output", out, scn)
+	var rep struct {
+		Percentiles map[string]int64 `json:"percentiles"`
+	}
+	b, err := os.ReadFile(js)
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	if code != 0 || err != nil || rep.Percentiles["75"] <= 0 {
+		t.Errorf("run -type json -report-output: exit %d, %v, percentiles %v\n%s\n%s", code, err, rep.Percentiles, stdout, stderr)
+	}
+	code, _, stderr = surge(t, context.Background(), "", "run", "-quiet", "-percentiles", "75,x", "-output", filepath.Join(dir, "bad.srg"), scn)
+	if _, err := os.Stat(filepath.Join(dir, "bad.srg")); code != 2 || !strings.Contains(stderr, "-percentiles") || err == nil {
+		t.Errorf("bad -percentiles: exit %d, results file made: %v, stderr %q; want 2, none, naming the flag", code, err == nil, stderr)
 	}
 }

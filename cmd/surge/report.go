@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"time"
 
-	"github.com/surge-dev/surge/analyze"
-	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/scenario"
 	"github.com/surge-dev/surge/summary"
@@ -40,11 +36,8 @@ Examples:
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", reportUsage)
-	typ := fs.String("type", "text", "report type: text, json, html, hist[BOUNDS]")
-	bounds := fs.String("bounds", "800ms,1200ms", "Gatling-style distribution bounds")
-	pcts := fs.String("percentiles", "", "percentiles to show, e.g. 50,90,99,99.9 (default: 50,90,95,99,99.9,99.99)")
-	warm := fs.Bool("include-warmup", false, "count results recorded during warm-up")
-	output := fs.String("output", "stdout", "where to write the report")
+	var rf reportFlags
+	rf.register(fs, "output")
 	thfile := fs.String("thresholds", "", "evaluate the thresholds of this scenario YAML, or of this text file (one per line), after the report; exit code 3 when any fails")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -57,39 +50,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	var opts report.Options
-	var err error
-	if opts.Bounds, err = report.ParseBounds(*bounds); err != nil {
-		return usagef("-bounds: %v", err)
-	}
-	if *pcts != "" {
-		if opts.Percentiles, err = report.ParsePercentiles(*pcts); err != nil {
-			return usagef("-percentiles: %v", err)
-		}
-	}
-	render := func(w io.Writer, s *summary.Summary, f *analyze.Findings) error { return report.Text(w, s, f, opts) }
-	var buckets []time.Duration
-	switch t := *typ; {
-	case t == "text":
-	case t == "html":
-		return writeHTMLReport(e, fs.Args(), false, summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm}, report.DefaultMaxPoints, *output)
-	case t == "json":
-		render = func(w io.Writer, s *summary.Summary, f *analyze.Findings) error { return report.JSON(w, s, f, opts) }
-	case strings.HasPrefix(t, "hist"):
-		if buckets, err = report.ParseHistSpec(t); err != nil {
-			return usagef("-type: %v", err)
-		}
-		render = func(w io.Writer, s *summary.Summary, _ *analyze.Findings) error { return report.Hist(w, s, buckets) }
-	default:
-		return usagef("-type %q: expected text, json, html or hist[...]", t)
-	}
-	// Hist buckets are counted exactly as results stream in.
-	s := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm, Hist: buckets})
-	if err := readResults(e, fs.Args(), s, s.AddInput); err != nil {
+	if err := rf.check(); err != nil {
 		return err
 	}
-	f := analyze.Diagnose(s)
-	if err := writeOutput(e, *output, func(w io.Writer) error { return render(w, s, f) }); err != nil {
+	s, err := rf.write(e, fs.Args())
+	if err != nil || s == nil {
 		return err
 	}
 	var extra []string

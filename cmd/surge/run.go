@@ -13,9 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
-	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/scenario"
@@ -60,13 +58,15 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "run", runUsage)
 	output := fs.String("output", "", "results file (default NAME-YYYYMMDD-HHMMSS.srg in the current directory)")
 	dry := fs.Bool("dry-run", false, "print the resolved plan (stages, expected counts, one rendered example of every request) and send nothing")
-	warm := fs.Bool("include-warmup", false, "count warm-up results in the report and thresholds")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	seed := fs.Uint64("seed", 0, "RNG seed for templates and feeders (default: the scenario's seed, else random)")
 	scale := fs.Float64("scale", 1, "multiply the profile's durations (delay, stages) and think times by this factor, e.g. 0.1 for a short rehearsal")
 	base := fs.String("base-url", "", "replace the scenario's base_url")
 	client := fs.String("client", "auto", "HTTP client for requests whose response is not read: auto, fast, net")
-	bounds := fs.String("bounds", "800ms,1200ms", "Gatling-style distribution bounds of the report")
+	// The closing report takes surge report's flags; its -output is
+	// -report-output here, -output being the results file.
+	var rf reportFlags
+	rf.register(fs, "report-output")
 	var live liveOptions
 	live.register(fs)
 	var rep repeatOptions
@@ -82,10 +82,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("expected one scenario file, got %d arguments", fs.NArg())
 	}
-	var opts report.Options
-	var err error
-	if opts.Bounds, err = report.ParseBounds(*bounds); err != nil {
-		return usagef("-bounds: %v", err)
+	if err := rf.check(); err != nil {
+		return err
 	}
 	if *scale <= 0 {
 		return usagef("-scale %v: expected a positive factor", *scale)
@@ -149,14 +147,21 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 
 	// Report from the file, as 'surge report' would: the file is the truth.
-	sm := summary.New(summary.Options{Bounds: opts.Bounds, IncludeWarmup: *warm})
-	if err := readResults(e, []string{name}, sm, sm.AddInput); err != nil {
+	sm, err := rf.write(e, []string{name})
+	if err != nil {
 		return err
 	}
-	if err := report.Text(e.stdout, sm, analyze.Diagnose(sm), opts); err != nil {
-		return err
+	if sm == nil { // -type html read the file itself; thresholds need a summary
+		sm = summary.New(rf.summaryOptions())
+		if err := readResults(e, []string{name}, sm, nil); err != nil {
+			return err
+		}
 	}
-	return printVerdicts(e.stdout, plan.Judge(sm))
+	verdicts := e.stdout
+	if *rf.typ != "text" && (*rf.output == "stdout" || *rf.output == "-") {
+		verdicts = e.stderr // keep a JSON or HTML report on stdout whole
+	}
+	return printVerdicts(verdicts, plan.Judge(sm))
 }
 
 // scenarioClient picks the client of a scenario run: the fast HTTP/1.1
