@@ -372,3 +372,19 @@ func TestCeilingStages(t *testing.T) {
 		t.Errorf("two targets' stages judged as one: %+v", f.Stages)
 	}
 }
+
+// Several runs at rising rates in one summary (surge report a.srg b.srg
+// c.srg): the low-load run gives the service time, the overloaded ones the
+// plateau.
+func TestCeilingSeveralRuns(t *testing.T) {
+	s := summary.New(summary.Options{})
+	p := simPool{slots: 4, service: fixedService(50 * ms), lag: 50 * time.Microsecond}
+	for i, rate := range []float64{40, 104, 128} {
+		m := &result.Meta{ID: fmt.Sprint("run", i), Start: run0.Add(time.Duration(i) * 20 * time.Second)}
+		p.add(s, m, []simStage{{rate, 4 * time.Second}})
+	}
+	ce := Diagnose(s).Labels[0].Ceiling
+	if ce == nil || !ce.Detected || math.Abs(ce.Concurrency-4) > 0.04 || ce.ServiceFrom != "low_load" {
+		t.Fatalf("want a ceiling of 4 from three runs, got %+v", ce)
+	}
+}
