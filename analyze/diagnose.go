@@ -84,6 +84,7 @@ func Diagnose(s *summary.Summary) *Findings {
 		}
 		if len(recs) > 0 {
 			f.Labels[i].Signals = DetectSignals(s.Label(f.Labels[i].Label), recs, f.Labels[i].Spikes, coldSkip(s, f.Labels[i]))
+			f.Labels[i].Signals.unjudge(machineBusy(f.Generator))
 		}
 	}
 	if base, labels := stagesOf(s); base != "" {

@@ -75,8 +75,12 @@ type SignalFindings struct {
 	// windows may be the generator's, and no server signal is named
 	// (Matches holds only the generator's). Its in-flight count, which a
 	// slow server raises, is a symptom and does not count.
-	Generator bool   `json:"generator,omitempty"`
-	Text      string `json:"text"`
+	Generator bool `json:"generator,omitempty"`
+	// Unjudged, when set, says why nothing is named: the generator was
+	// limited or starved, or the machine busy, so a window's slowness may
+	// be the machine's. Matches are kept for reading.
+	Unjudged string `json:"unjudged,omitempty"`
+	Text     string `json:"text"`
 }
 
 // SignalMatch is one series that moved with the latency.
@@ -509,6 +513,24 @@ func distinctShapes(sigs []signalSeries) ([]int, map[int][]int) {
 	}
 	slices.Sort(out)
 	return out, dups
+}
+
+// unjudge marks f not judged because of why (see machineBusy).
+func (f *SignalFindings) unjudge(why string) {
+	if f == nil || why == "" {
+		return
+	}
+	f.Unjudged = why
+	named := ""
+	if len(f.Matches) > 0 {
+		names := make([]string, 0, len(f.Matches))
+		for _, m := range f.Matches {
+			names = append(names, m.Name)
+		}
+		named = fmt.Sprintf(" (%s moved with the latency, for reading only)", strings.Join(names, ", "))
+	}
+	f.Text = fmt.Sprintf("server signals not judged: %s, so slow windows may be the machine's, not the server's%s; %s; rerun on a quieter machine",
+		why, named, f.tested())
 }
 
 // DetectSignals tests the recorded series against the windows of st that

@@ -80,6 +80,9 @@ func signalLines(sf *analyze.SignalFindings) []string {
 		return nil
 	}
 	lines := []string{sf.Text}
+	if sf.Unjudged != "" {
+		return lines
+	}
 	for _, m := range sf.Matches {
 		lines = append(lines, "  "+m.Text)
 	}
