@@ -11,11 +11,13 @@ command -v go >/dev/null || { echo "test.sh: Go is not installed (expected /usr/
 # Debian packages the tests use: chromium for the browser end-to-end tests
 # of the HTML report and the live dashboard, nginx for the HTTP client
 # tests against a production server, gunicorn (sync workers: a known
-# concurrency ceiling) for the concurrency-ceiling test.
+# concurrency ceiling) for the concurrency-ceiling test, prometheus (a real
+# server with its own /metrics) for the server-signal test.
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v gunicorn >/dev/null || need+=(gunicorn)
+command -v prometheus >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "test.sh: installing ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive

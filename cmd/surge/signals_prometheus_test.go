@@ -88,7 +88,7 @@ func procCPU(t *testing.T, pid int) time.Duration {
 
 // TestPrometheusSignals loads a real Prometheus server nobody on the
 // project wrote: surge queries its /api/v1/query at 10/s (a count over
-// all its series, ~50ms) for 20 s, scraping its own /metrics and watching
+// all its series, ~50ms) for 16 s, scraping its own /metrics and watching
 // its PID every 250ms, while the test, as a dashboard beside it would,
 // runs four heavy queries at once (a subquery of that count over 10
 // minutes at 1 s steps) for 1.5 s out of every 4 s. Truth, measured apart
@@ -138,7 +138,7 @@ func TestPrometheusSignals(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	f, machine := signalAttack(t, light, "-rate", "10/1s", "-duration", "20s", "-timeout", "10s",
+	f, machine := signalAttack(t, light, "-rate", "10/1s", "-duration", "16s", "-timeout", "10s",
 		"-scrape", base+"/metrics", "-watch", strconv.Itoa(pid), "-scrape-interval", "250ms")
 	cancel()
 	wg.Wait()

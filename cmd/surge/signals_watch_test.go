@@ -136,7 +136,7 @@ func startLabChild(t *testing.T, env ...string) (string, *exec.Cmd) {
 
 // TestWatchThrottled: a lab process in a cgroup limited to 10ms of CPU
 // per 100ms, whose own batch job spins a core 1 s out of every 3 s, is
-// attacked at 50/s for 15 s (/fixed?ms=5) with -watch of its PID. Truth:
+// attacked at 50/s for 12 s (/fixed?ms=5) with -watch of its PID. Truth:
 // in each burst the cgroup's quota runs out and the kernel throttles the
 // process for the rest of each period (nr_throttled, read by the test from
 // cpu.stat, grows), delaying requests by up to 90ms. The finding names the
@@ -147,7 +147,7 @@ func TestWatchThrottled(t *testing.T) {
 	join(cmd.Process.Pid)
 	before := throttled(t, dir)
 	f, machine := signalAttack(t, base+"/fixed?ms=5",
-		"-rate", "50/1s", "-duration", "15s", "-watch", strconv.Itoa(cmd.Process.Pid), "-scrape-interval", "250ms")
+		"-rate", "50/1s", "-duration", "12s", "-watch", strconv.Itoa(cmd.Process.Pid), "-scrape-interval", "250ms")
 	n := throttled(t, dir) - before
 	t.Logf("truth: the cgroup was throttled in %d periods of 100ms during the run", n)
 	if n < 10 {
