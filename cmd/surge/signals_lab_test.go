@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,4 +130,37 @@ func TestLabFixedSignalsClean(t *testing.T) {
 	}
 	t.Logf("/fixed with a scrape, %d runs (every other beside a CPU hog): %d judged, %d not judged (busy machine; %d of them with a series that would have been named); signals named: %d in healthy runs, %d in starved runs",
 		*signalCleanRuns, tested, unjudged, unjudgedNamed, named, starvedClaims)
+}
+
+// TestLabGCSignals: /gc?live=64&alloc=256 at 100/s for 16 s on a lab in a
+// child process (so that its garbage collector is the server's alone),
+// its /metrics read every 250ms. Truth (lab/README.md): a GC cycle every
+// live / (rate · alloc/1024) = 64 / 25 ≈ 2.6 s, counted by
+// go_gc_duration_seconds_count, the requests served during its mark phase
+// the slow ones. The finding names a series of the Go collector.
+func TestLabGCSignals(t *testing.T) {
+	base, _ := startLabChild(t)
+	path := "/gc?live=64&alloc=256"
+	// The first request of a size builds its live heap; not part of the run.
+	if resp, err := http.Get(base + path); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	f, machine := signalAttack(t, base+path,
+		"-rate", "100/1s", "-duration", "16s", "-scrape", base+"/metrics", "-scrape-interval", "250ms")
+	sf := f.Labels[0].Signals
+	if sf == nil {
+		t.Fatal("no signal findings: the scrape recorded nothing")
+	}
+	var gc []string
+	for _, m := range sf.Matches {
+		if !m.Symptom && (strings.HasPrefix(m.Name, "go_gc") || strings.HasPrefix(m.Name, "go_cpu_classes_gc")) {
+			gc = append(gc, m.Name)
+		}
+	}
+	t.Logf("Go collector series named: %v", gc)
+	if len(gc) == 0 {
+		machine.Fail(t, analyze.LagLimit, "no series of the Go collector named: %s", sf.Text)
+	}
 }
