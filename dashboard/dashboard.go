@@ -310,7 +310,24 @@ func (s *Server) AddMarker(m *result.Meta, mk result.Marker) {
 	s.mu.Unlock()
 }
 
-var _ result.BatchConsumer = (*Server)(nil)
+// AddScrape implements result.ScrapeConsumer: it folds a reading of the
+// server's signals (a scrape, a watched process) of the run m (nil:
+// Config.Meta's) in. The summary keeps a bounded number of points per
+// series, so memory stays flat however long the run; the next snapshot
+// sends the series to every open page.
+func (s *Server) AddScrape(m *result.Meta, sc *result.Scrape) {
+	if m == nil {
+		m = s.cfg.Meta
+	}
+	s.mu.Lock()
+	s.sum.AddScrape(m, sc)
+	s.mu.Unlock()
+}
+
+var (
+	_ result.BatchConsumer  = (*Server)(nil)
+	_ result.ScrapeConsumer = (*Server)(nil)
+)
 
 // Report writes the HTML report of everything observed so far.
 func (s *Server) Report(w io.Writer) error {

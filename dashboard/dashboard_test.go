@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -236,4 +238,100 @@ func BenchmarkSnapshot(b *testing.B) {
 	for b.Loop() {
 		s.snapshot()
 	}
+}
+
+// TestSignalsStreamed: server signals handed to the dashboard through the
+// run's stream (a result.Tee) reach an open page in the next events, and
+// the events stay the same size however many readings came.
+func TestSignalsStreamed(t *testing.T) {
+	meta := &result.Meta{ID: "live", Start: time.Now()}
+	s, err := New(Config{Addr: "127.0.0.1:0", Meta: meta, Interval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := s.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Finish(nil); s.Close() }()
+	stream := result.Tee{s}
+	const src = "http://127.0.0.1:9/metrics"
+	reading := 0
+	scrape := func(n int) {
+		for range n {
+			sc := result.Scrape{At: time.Duration(reading) * time.Second, Source: src, Took: time.Millisecond}
+			if reading == 0 {
+				sc.New = []result.Series{{ID: 1, Source: src, Name: "surge_lab_pause_seconds_total", Kind: result.SignalCounter},
+					{ID: 2, Source: src, Name: "surge_lab_pool_busy", Kind: result.SignalGauge, Initial: 1}}
+			} else {
+				sc.Values = []result.SignalValue{{ID: 2, V: float64(1 + reading%4)}}
+				if reading%3 == 0 {
+					sc.Values = append(sc.Values, result.SignalValue{ID: 1, V: 0.2})
+				}
+			}
+			stream.AddScrape(meta, &sc)
+			reading++
+		}
+		stream.AddBatch(meta, []result.Result{{Intended: time.Duration(reading) * time.Second, Latency: time.Millisecond, Status: 200}})
+	}
+
+	resp, err := http.Get("http://" + addr + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := bufio.NewReader(resp.Body)
+	// next returns the first event whose pause series reaches the last
+	// reading, its steps and the event's size.
+	next := func() (steps, size int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			line, err := events.ReadString('\n')
+			if err != nil {
+				t.Fatalf("events: %v", err)
+			}
+			js, ok := strings.CutPrefix(line, "data: ")
+			if !ok {
+				continue
+			}
+			var d struct {
+				Runs []struct {
+					Signals *struct {
+						Series []struct {
+							Name string    `json:"name"`
+							T    []float64 `json:"t"`
+						} `json:"series"`
+					} `json:"signals"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal([]byte(js), &d); err != nil {
+				t.Fatalf("event: %v", err)
+			}
+			if len(d.Runs) == 0 || d.Runs[0].Signals == nil {
+				continue
+			}
+			for _, sr := range d.Runs[0].Signals.Series {
+				if n := len(sr.T); sr.Name == "surge_lab_pause_seconds_total" && n > 0 && sr.T[n-1] >= float64(reading-1) {
+					return len(sr.T), len(js)
+				}
+			}
+		}
+		t.Fatalf("no event with the pause series up to reading %d in 10s", reading)
+		return 0, 0
+	}
+	scrape(10)
+	first, _ := next()
+	scrape(10)
+	if second, _ := next(); second <= first {
+		t.Errorf("pause series: %d steps, then %d: the page was not sent the new readings", first, second)
+	}
+	scrape(10_000)
+	_, small := next()
+	scrape(90_000)
+	_, large := next()
+	if large > 2*small+1000 {
+		t.Errorf("an event after 100,000 readings is %d bytes, after 10,000 %d: the dashboard's memory grows with the run", large, small)
+	}
+	t.Logf("event size: %d bytes after 10,000 readings, %d after 100,000", small, large)
 }

@@ -87,6 +87,7 @@ type htmlRun struct {
 	Buckets  []htmlBucket `json:"buckets"`
 	Stages   []htmlStage  `json:"stages,omitempty"`
 	Spikes   []htmlSpan   `json:"spikes,omitempty"`
+	Signals  *htmlSignals `json:"signals,omitempty"`
 	Figures  [][2]string  `json:"figures"`
 	Total    htmlRow      `json:"total"`
 	Labels   []htmlRow    `json:"labels"`
@@ -213,6 +214,7 @@ func buildRun(r *Run, o Options) htmlRun {
 	}
 	hr.Stages = stagesOf(s, org)
 	hr.Spikes = spikesOf(r.Findings, org)
+	hr.Signals = signalsOf(r, org)
 	hr.Figures = figuresOf(s)
 	hr.Total = rowOf(s.Total, "Total")
 	for _, st := range s.Labels() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
+	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
 	surgerun "github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/schedule"
@@ -78,7 +81,13 @@ var artifactDir string
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png := within(t, ctx, 20*time.Second, chromedp.FullScreenshot(100))
+	save(t, name, within(t, ctx, 20*time.Second, chromedp.FullScreenshot(100)))
+}
+
+// save writes a screenshot to the test's artifact directory and, with
+// SURGE_SCREENSHOTS=docs, to docs/.
+func save(t *testing.T, name string, png []byte) {
+	t.Helper()
 	if artifactDir == "" {
 		d, err := os.MkdirTemp("", "surge-screenshots-")
 		if err != nil {
@@ -443,4 +452,249 @@ func TestBrowserMillion(t *testing.T) {
 		t.Errorf("HTML %.2f MB opened in %s: want under 5 MB and 2s", float64(st.Size())/1e6, open)
 	}
 	screenshot(t, ctx, "million.png")
+}
+
+// labScraper reads the lab's /metrics during a run, as -scrape will, and
+// turns the readings into result.Scrape records: the series first seen,
+// then only the values that changed, counters as increases.
+type labScraper struct {
+	url     string
+	bad     string // an address that refuses connections: one reading fails
+	ids     map[string]uint32
+	kinds   map[string]string
+	last    map[uint32]float64
+	readAt  []time.Time
+	scrapes []result.Scrape
+}
+
+// read takes one reading; the failAt-th goes to s.bad.
+func (s *labScraper) read(t *testing.T, failAt int) {
+	url := s.url
+	if len(s.scrapes) == failAt {
+		url = s.bad
+	}
+	start := time.Now()
+	sc := result.Scrape{Source: s.url}
+	c := &http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err == nil {
+		var body []byte
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			s.parse(t, string(body), &sc)
+		}
+	}
+	if err != nil {
+		sc.Err = err.Error()
+	}
+	sc.Took = time.Since(start)
+	s.readAt = append(s.readAt, start)
+	s.scrapes = append(s.scrapes, sc)
+}
+
+func (s *labScraper) parse(t *testing.T, body string, sc *result.Scrape) {
+	for _, line := range strings.Split(body, "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
+			s.kinds[f[2]] = f[3]
+			continue
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Errorf("lab /metrics line %q: %v", line, err)
+			continue
+		}
+		key := line[:i]
+		name, labels, _ := strings.Cut(key, "{")
+		if labels != "" {
+			labels = "{" + labels
+		}
+		kind := result.SignalGauge
+		base := name
+		for _, suf := range []string{"_sum", "_count", "_bucket"} {
+			if b, ok := strings.CutSuffix(name, suf); ok && (s.kinds[b] == "summary" || s.kinds[b] == "histogram") {
+				base = b
+			}
+		}
+		if s.kinds[name] == "counter" || base != name {
+			kind = result.SignalCounter
+		}
+		id, ok := s.ids[key]
+		if !ok {
+			id = uint32(len(s.ids) + 1)
+			s.ids[key] = id
+			sc.New = append(sc.New, result.Series{ID: id, Source: s.url, Name: name, Labels: labels, Kind: kind, Initial: v})
+			s.last[id] = v
+			continue
+		}
+		if prev := s.last[id]; v != prev {
+			d := v
+			if kind == result.SignalCounter && v >= prev {
+				d = v - prev
+			}
+			sc.Values = append(sc.Values, result.SignalValue{ID: id, V: d})
+			s.last[id] = v
+		}
+	}
+}
+
+// TestBrowserSignals: a run against the lab's /pause with its /metrics
+// read every 250ms draws the server signals under the latency charts, on
+// the same time axis, with the pause counter rising in the spike
+// episodes; the screenshot is the README's (docs/signals.png).
+func TestBrowserSignals(t *testing.T) {
+	ctx := browser(t)
+	base := startLab(t)
+	dir := t.TempDir()
+	srg := filepath.Join(dir, "pause.srg")
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	badURL := "http://" + refused.Addr().String() + "/metrics"
+	refused.Close() // nothing listens there now: connection refused
+
+	sc := &labScraper{url: base + "/metrics", bad: badURL, ids: map[string]uint32{}, kinds: map[string]string{}, last: map[uint32]float64{}}
+	done := make(chan struct{})
+	scraped := make(chan struct{})
+	go func() {
+		defer close(scraped)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			sc.read(t, 14)
+			select {
+			case <-done:
+				sc.read(t, -1)
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	targets := "GET " + base + "/pause?every=2s&for=300ms&ms=2\n\nGET " + base + "/fixed?ms=3&jitter=1\n"
+	code, _, stderr := surge(t, context.Background(), targets, "attack", "-rate", "200/1s", "-duration", "12s", "-quiet", "-output", srg)
+	close(done)
+	<-scraped
+	if code != 0 {
+		t.Fatalf("attack exit %d: %s", code, stderr)
+	}
+
+	run := report.Run{Name: "pause", Summary: summary.New(summary.Options{Window: htmlWindow}), Points: report.NewPoints(0)}
+	var e env
+	e.stderr = io.Discard
+	if err := readResults(&e, []string{srg}, &run, run.Summary.AddInput); err != nil {
+		t.Fatal(err)
+	}
+	m := &run.Summary.Runs[0]
+	for i := range sc.scrapes {
+		sc.scrapes[i].At = sc.readAt[i].Sub(m.Start)
+		run.AddScrape(m, &sc.scrapes[i])
+	}
+	run.Findings = analyze.Diagnose(run.Summary)
+	for _, lf := range run.Findings.Labels {
+		if lf.Signals != nil {
+			t.Logf("%s: %s", lf.Label, lf.Signals.Text)
+		}
+	}
+	page := filepath.Join(dir, "signals.html")
+	f, err := os.Create(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.HTML(f, []report.Run{run}, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	within(t, ctx, 30*time.Second, chromedp.Navigate("file://"+page))
+	within(t, ctx, 30*time.Second, chromedp.WaitVisible("body[data-rendered]"))
+	type chart struct {
+		Title        string
+		Left, Width  float64
+		Min, Max     float64
+		Points, Dots int
+	}
+	charts := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string]chart](signalChartsJS))
+	lat, ok := charts["latency"]
+	if !ok {
+		t.Fatalf("no latency chart: %v", charts)
+	}
+	var titles []string
+	pause := ""
+	for i := range len(charts) {
+		k := fmt.Sprintf("signal-%d", i)
+		c, ok := charts[k]
+		if !ok {
+			break
+		}
+		titles = append(titles, c.Title)
+		if c.Min != lat.Min || c.Max != lat.Max || c.Left != lat.Left || c.Width != lat.Width {
+			t.Errorf("%s (%s): x %v–%v s at %v+%v px; the latency chart's is %v–%v s at %v+%v px: want the same axis",
+				k, c.Title, c.Min, c.Max, c.Left, c.Width, lat.Min, lat.Max, lat.Left, lat.Width)
+		}
+		if c.Points < 2 || c.Dots < 2 {
+			t.Errorf("%s (%s): %d steps, %d with a value: want a line", k, c.Title, c.Points, c.Dots)
+		}
+		if strings.HasPrefix(c.Title, "surge_lab_pause_seconds_total") {
+			pause = k
+		}
+	}
+	if len(titles) < 3 || len(titles) > report.MaxSignalCharts {
+		t.Errorf("%d signal charts (%v): want the lab's series, at most %d", len(titles), titles, report.MaxSignalCharts)
+	}
+	if pause == "" {
+		t.Fatalf("no chart of surge_lab_pause_seconds_total among %v", titles)
+	}
+	// The pause counter rises only inside the lab's pauses (every 2s for
+	// 300ms): its rate is over 0.3/s in a few stretches, one per pause,
+	// and 0 most of the time.
+	steps := within(t, ctx, 10*time.Second, chromedp.Evaluate[[2][]float64](`(u => [u.data[0], u.data[1].map(v => v == null ? -1 : v)])(surgeCharts["`+pause+`"])`))
+	stretches, busy, span := 0, 0.0, 0.0
+	for i := 0; i+1 < len(steps[0]); i++ {
+		d, r := steps[0][i+1]-steps[0][i], steps[1][i]
+		span += d
+		if r > 0 {
+			busy += d
+		}
+		if r > 0.3 && (i == 0 || steps[1][i-1] <= 0.3) {
+			stretches++
+		}
+	}
+	if stretches < 2 || busy > span/2 {
+		t.Errorf("pause counter steps %v: %d stretches over 0.3/s, rising %.2fs of %.2fs; want at least 2 (one per pause), rising under half the time", steps, stretches, busy, span)
+	}
+	failed := within(t, ctx, 10*time.Second, chromedp.Evaluate[string](`document.querySelector('[id^="sources-"] tbody tr td:nth-child(3)').textContent`))
+	if failed != "1" {
+		t.Errorf("sources table says %s readings failed, want 1 (the one sent to %s)", failed, badURL)
+	}
+	episodes := 0
+	for _, lf := range run.Findings.Labels {
+		if lf.Spikes != nil {
+			episodes += len(lf.Spikes.Episodes)
+		}
+
+	}
+	t.Logf("signal charts: %v; %d spike episodes", titles, episodes)
+	screenshotCharts(t, ctx, "signals.png")
+}
+
+// signalChartsJS returns every chart's title, plot area (CSS px), x range
+// and how many steps it has with a value.
+const signalChartsJS = `Object.fromEntries(Object.entries(window.surgeCharts).map(([k, u]) => [k, {
+  Title: u.root.querySelector('.u-title') ? u.root.querySelector('.u-title').textContent : "",
+  Left: u.bbox.left / devicePixelRatio, Width: u.bbox.width / devicePixelRatio,
+  Min: u.scales.x.min, Max: u.scales.x.max,
+  Points: u.data[0].length, Dots: (u.data[1] || []).filter(v => v != null).length }]))`
+
+// screenshotCharts takes a screenshot of the time charts and the first
+// four server signals' (the rest, the distribution and the spectrum
+// hidden), the README's picture, at 3/4 scale to keep it small.
+func screenshotCharts(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	within(t, ctx, 10*time.Second, chromedp.Evaluate[bool](`document.querySelectorAll("#chart-hist, #chart-spectrum, #charts .signal").forEach((e, i) => { if (!e.classList.contains("signal") || i >= 4) e.style.display = "none"; }), true`))
+	save(t, name, within(t, ctx, 20*time.Second, chromedp.ScreenshotScale("#charts", 0.75)))
 }

@@ -284,7 +284,9 @@
         (g.named ? " — named in the findings" : "");
       var tbl = { data: join(tables), series: series };
       return ["signal-" + gi, title, tbl, function (t) {
-        var o = timeOpts(t, "signal-" + gi, tbl.series, g.kind === "counter" ? "per second" : "value", { height: 150 });
+        // One run: the title says it all and the legend would only repeat
+        // it; several: the legend names each run's line.
+        var o = timeOpts(t, "signal-" + gi, tbl.series, g.kind === "counter" ? "per second" : "value", { height: 140, legend: { show: multi } });
         o.hooks.drawAxes.push(missedHook(g));
         return o;
       }];
