@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
 )
 
@@ -50,14 +51,19 @@ func benchBatch(batch []result.Result, i int) int {
 // batches fanned out to the results file (to io.Discard) and to two live
 // views, as Do wires them.
 func BenchmarkBatch(b *testing.B) {
-	for _, views := range []int{0, 2} {
-		b.Run(map[int]string{0: "file", 2: "file+2views"}[views], func(b *testing.B) {
+	for _, views := range []int{0, 2, -1} {
+		b.Run(map[int]string{0: "file", 2: "file+2views", -1: "file+health"}[views], func(b *testing.B) {
 			meta := &result.Meta{Start: time.Now()}
 			f, err := newFile(io.Discard, meta)
 			if err != nil {
 				b.Fatal(err)
 			}
 			s := &stream{meta: meta, file: f}
+			if views < 0 {
+				// With server signals: the generator's health folds each
+				// result's send lag.
+				s.health = &health{stats: &attack.Stats{}}
+			}
 			var vs []View
 			for range views {
 				vs = append(vs, &lockedView{})
@@ -75,4 +81,22 @@ func BenchmarkBatch(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/result")
 		})
 	}
+}
+
+// BenchmarkHealthFold is what the generator's health source adds to each
+// batch of a run with server signals: the send lag of each result into
+// its histogram, under its lock.
+func BenchmarkHealthFold(b *testing.B) {
+	h := &health{stats: &attack.Stats{}}
+	batch := make([]result.Result, 128)
+	i := benchBatch(batch, 0)
+	for j := range batch {
+		batch[j].Sent = batch[j].Intended + time.Duration(j*3)*time.Microsecond
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.fold(batch)
+	}
+	_ = i
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/result")
 }

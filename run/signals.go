@@ -45,7 +45,7 @@ func sources(p *Plan, stats *attack.Stats) ([]signals.Source, *health, error) {
 		}
 		srcs = append(srcs, w)
 	}
-	h := &health{stats: stats, lag: latency.New()}
+	h := &health{stats: stats}
 	return append(srcs, h), h, nil
 }
 
@@ -130,7 +130,7 @@ func (s *stream) Note(at time.Duration, msg string) {
 type health struct {
 	stats *attack.Stats
 	mu    sync.Mutex
-	lag   *latency.Histogram // send lag of the results since the last reading
+	lag   latency.Coarse // send lag of the results since the last reading (1.6 % buckets: cheap on the sink's path)
 }
 
 // Name implements signals.Source.
@@ -155,7 +155,7 @@ func (h *health) fold(b []result.Result) {
 func (h *health) Read(_ context.Context, r *signals.Reading) error {
 	h.mu.Lock()
 	p99 := h.lag.Quantile(0.99)
-	h.lag.Reset()
+	h.lag = latency.Coarse{}
 	h.mu.Unlock()
 	r.Gauge("surge_send_lag_p99_seconds", "", p99.Seconds())
 	r.Gauge("surge_in_flight", "", float64(h.stats.InFlight.Load()))
