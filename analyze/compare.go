@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -64,6 +65,10 @@ type CompareOptions struct {
 	// IncludeLimited keeps the runs the generator limited in the verdicts;
 	// by default they are named in Comparison.Limited and left out.
 	IncludeLimited bool
+	// MoreRuns says how to record more runs a side, for the noise sentence
+	// of a comparison with too few ("" = "-repeat", the flag of attack and
+	// run; surge ab gives "-rounds").
+	MoreRuns string
 }
 
 // MinRuns is the number of runs each side needs for the runs to be
@@ -208,7 +213,7 @@ func Compare(before, after *summary.Blocks, o CompareOptions) *Comparison {
 	if !c.Hierarchical {
 		c.Jitter = jitter(MetricP99, br, ar)
 	}
-	c.Noise = noiseText(c)
+	c.Noise = noiseText(c, cmp.Or(o.MoreRuns, "-repeat"))
 	switch {
 	case o.Warmup < 0:
 		c.Excluded = max(coldEnd(br), coldEnd(ar))

@@ -64,7 +64,7 @@ func tQuantile(z, df float64) float64 {
 }
 
 // noiseText says in a sentence what the intervals cover.
-func noiseText(c *Comparison) string {
+func noiseText(c *Comparison, moreRuns string) string {
 	if c.BeforeJudged == 0 || c.AfterJudged == 0 {
 		return "a side has no run left to judge (every run on it was left out), so nothing is called"
 	}
@@ -76,7 +76,7 @@ func noiseText(c *Comparison) string {
 	if c.BeforeJudged > 1 && c.AfterJudged > 1 {
 		few = fmt.Sprintf("%d runs before and %d after: too few to measure the drift between runs (%d a side are needed)", c.BeforeJudged, c.AfterJudged, MinRuns)
 	}
-	return fmt.Sprintf("%s, so only changes beyond a figure's minimum (mean, p50 and throughput 10%%, p90 30%%, p95 50%%, p99 100%%, errors 1 point: the drift measured between single runs of the same load), and latencies only when they moved by more than the same figure of the runs' send lag (the machine's timing jitter in these runs: p99 %s), are called; record %d or more runs a side (-repeat) for a sharper answer", few, latency.Round3(c.Jitter), MinRuns)
+	return fmt.Sprintf("%s, so only changes beyond a figure's minimum (mean, p50 and throughput 10%%, p90 30%%, p95 50%%, p99 100%%, errors 1 point: the drift measured between single runs of the same load), and latencies only when they moved by more than the same figure of the runs' send lag (the machine's timing jitter in these runs: p99 %s), are called; record %d or more runs a side (%s) for a sharper answer", few, latency.Round3(c.Jitter), MinRuns, moreRuns)
 }
 
 // jitter returns the largest of the runs' send lag figure (a metric name:

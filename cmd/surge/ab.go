@@ -110,7 +110,7 @@ func runAB(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("interrupted before both sides ran a round")
 	}
 	fmt.Fprintf(e.stdout, "Interleaved A/B, rounds of %s in the order ABBA: A = %s, B = %s.\n", o.round, target.RedactURL(o.urls[0]), target.RedactURL(o.urls[1]))
-	c := analyze.Compare(sides[0], sides[1], analyze.CompareOptions{Warmup: -1, IncludeLimited: o.limited})
+	c := analyze.Compare(sides[0], sides[1], analyze.CompareOptions{Warmup: -1, IncludeLimited: o.limited, MoreRuns: "-rounds"})
 	if err := render(e.stdout, c); err != nil {
 		return err
 	}

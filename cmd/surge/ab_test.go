@@ -364,3 +364,17 @@ func TestGatePassedOnNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestABFewRoundsAdvice: with fewer than 3 rounds a side judged, the noise
+// line's advice names ab's own flag, -rounds, not attack's -repeat.
+func TestABFewRoundsAdvice(t *testing.T) {
+	base := startLab(t)
+	code, out, stderr := surge(t, context.Background(), "", "ab", "-quiet", "-include-limited", "-rounds", "2", "-round-duration", "100ms", "-rate", "50",
+		"-a", base+"/fixed?ms=1", "-b", base+"/fixed?ms=1")
+	if code != 0 {
+		t.Fatalf("ab: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "record 3 or more runs a side (-rounds) for a sharper answer") || strings.Contains(out, "-repeat") {
+		t.Errorf("noise advice of 2 rounds a side does not name -rounds alone:\n%s", out)
+	}
+}
