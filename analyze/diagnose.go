@@ -47,6 +47,9 @@ type LabelFindings struct {
 	// Signals are the recorded server signals that moved with the
 	// latency; nil when the run recorded none.
 	Signals *SignalFindings `json:"signals,omitempty"`
+	// Errors is the finding on the label's failed requests, nil when
+	// none failed.
+	Errors *ErrorRate `json:"errors,omitempty"`
 	// Judged names the analyses that had enough data to run: "cold_phase",
 	// "spikes", "saturation", "ceiling".
 	Judged []string `json:"judged"`
@@ -119,6 +122,7 @@ func stagesOf(s *summary.Summary) (string, []string) {
 func diagnoseLabel(s *summary.Summary, st *summary.Stats, g Generator) LabelFindings {
 	seq := st.Sequence
 	lf := LabelFindings{Label: st.Label, Judged: []string{}}
+	lf.Errors = detectErrors(s, st)
 	lf.Cold, lf.Stall = detectStart(seq)
 	if seq != nil && len(batches(seq.Buckets)) >= 2*coldMinBatches {
 		lf.Judged = append(lf.Judged, "cold_phase")

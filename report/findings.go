@@ -27,6 +27,9 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 	fmt.Fprintf(w, "  generator: %s\n", f.Generator.Text)
 	for _, lf := range f.Labels {
 		var lines []string
+		if lf.Errors != nil && lf.Errors.Detected {
+			lines = append(lines, lf.Errors.Text)
+		}
 		if lf.Cold != nil {
 			lines = append(lines, lf.Cold.Text)
 		}
