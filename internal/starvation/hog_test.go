@@ -48,9 +48,20 @@ func TestHog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Half a second, and on until the child has 3 ticks more (up to 5 s):
+	// at 100 ticks a second (USER_HZ), a child that spins gets tens of
+	// ticks in half a second, a few even on a machine at a load of 20 on
+	// 2 cores; one that does not spin gets none however long it is given.
 	begin := time.Now()
 	time.Sleep(500 * time.Millisecond)
-	u1, s1, state, err := cpuTicks(pid)
+	var u1, s1 int64
+	var state string
+	for {
+		if u1, s1, state, err = cpuTicks(pid); err != nil || u1-u0 >= 3 || time.Since(begin) > 5*time.Second {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	wall := time.Since(begin)
 	machine := probe.Stop()
 	if err != nil {
@@ -60,8 +71,6 @@ func TestHog(t *testing.T) {
 	if state == "Z" || state == "X" {
 		t.Fatalf("hog %d is %s (exited) while it should spin", pid, state)
 	}
-	// At 100 ticks a second (USER_HZ on Linux), a child that spins gets
-	// tens of ticks in half a second; one that does not spin gets none.
 	got := time.Duration(u1-u0) * 10 * time.Millisecond
 	if u1 == u0 {
 		t.Errorf("hog %d used no user CPU time in %s", pid, wall)
