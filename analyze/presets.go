@@ -37,7 +37,7 @@ var presets = []preset{
 	{Name: "go_sched_latencies_seconds", Prefix: true, Meaning: "goroutines waiting for a CPU (Go scheduler latency): the server is short of CPU"},
 	{Name: "go_sched_gomaxprocs_threads", Meaning: "GOMAXPROCS, the CPUs Go may use at once"},
 	{Name: "go_sched_", Prefix: true, Meaning: "the Go scheduler"},
-	{Name: "go_goroutines", Meaning: "goroutines in the server: work piling up (requests waiting on a lock, a pool or a downstream call)"},
+	{Name: "go_goroutines", Meaning: "goroutines in the server: they pile up while requests wait (on a lock, a pool, a downstream call), a consequence of the slowness more often than its cause", Symptom: true},
 	{Name: "go_threads", Meaning: "OS threads of the Go server: goroutines blocked in system calls"},
 	// Go runtime, runtime/metrics names as exported by client_golang 1.17+.
 	{Name: "go_gc_", Prefix: true, Meaning: "Go garbage collection"},

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -247,14 +248,16 @@ func correlateSignals(ls latencySeries, sigs []signalSeries, sp *Spikes) *Signal
 // runTests correlates each testable series with both latency figures at
 // every lag.
 func runTests(testable []int, sigs []signalSeries) []test {
-	var tests []test
+	tests := make([]test, 0, len(testable)*2*(2*SignalMaxLag+1))
+	var buf pairs
 	for _, i := range testable {
+		rx := ranksNaN(sigs[i].x)
 		for _, st := range []struct {
 			name string
 			y    []float64
-		}{{"p99", sigs[i].y99}, {"mean", sigs[i].ymean}} {
+		}{{"p99", ranksNaN(sigs[i].y99)}, {"mean", ranksNaN(sigs[i].ymean)}} {
 			for lag := -SignalMaxLag; lag <= SignalMaxLag; lag++ {
-				r, p, neff := lagCorrNaN(sigs[i].x, st.y, lag)
+				r, p, neff := lagCorrNaN(rx, st.y, lag, &buf)
 				tests = append(tests, test{series: i, stat: st.name, lag: lag, r: r, p: p, neff: neff})
 			}
 		}
@@ -284,7 +287,8 @@ func passing(tests []test, sigs []signalSeries) map[int]*SignalMatch {
 	return best
 }
 
-// rank fills Matches from best: causes before symptoms, strongest first;
+// rank fills Matches from best: causes before symptoms, series rising
+// with the latency before those falling, strongest first;
 // when a generator series rose with the latency, only the generator's.
 func (f *SignalFindings) rank(best map[int]*SignalMatch) {
 	for _, b := range best {
@@ -293,6 +297,9 @@ func (f *SignalFindings) rank(best map[int]*SignalMatch) {
 	}
 	slices.SortFunc(f.Matches, func(a, b SignalMatch) int {
 		if c := cmpBool(a.Symptom, b.Symptom); c != 0 {
+			return c
+		}
+		if c := cmpBool(a.R < 0, b.R < 0); c != 0 {
 			return c
 		}
 		if d := math.Abs(b.R) - math.Abs(a.R); d != 0 {
@@ -320,23 +327,31 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// lagCorrNaN is lagCorr over the windows where both series are known.
-func lagCorrNaN(x, y []float64, lag int) (r, p, neff float64) {
-	var xs, ys []float64
-	for t := range y {
-		if u := t - lag; u >= 0 && u < len(x) && !math.IsNaN(x[u]) && !math.IsNaN(y[t]) {
-			xs, ys = append(xs, x[u]), append(ys, y[t])
+// pairs are reusable buffers of a lag test's pairs.
+type pairs struct{ x, y []float64 }
+
+// lagCorrNaN is the test of rx[t−lag] against ry[t] over the readings
+// where both are known (not NaN). rx and ry are the series' ranks over
+// all their readings (ranksNaN), ranked once per series rather than once
+// per lag: the pairs of one lag are then ranks of a subset, a monotone
+// transform of the values, so r stays a rank correlation (exactly
+// Spearman's when no reading is missing and the lag is 0).
+func lagCorrNaN(rx, ry []float64, lag int, buf *pairs) (r, p, neff float64) {
+	buf.x, buf.y = buf.x[:0], buf.y[:0]
+	for t := range ry {
+		if u := t - lag; u >= 0 && u < len(rx) && !math.IsNaN(rx[u]) && !math.IsNaN(ry[t]) {
+			buf.x, buf.y = append(buf.x, rx[u]), append(buf.y, ry[t])
 		}
 	}
-	if len(xs) < signalMinWindows {
-		return 0, 1, float64(len(xs))
+	n := float64(len(buf.x))
+	if len(buf.x) < signalMinWindows {
+		return 0, 1, n
 	}
-	rx, ry := ranks(xs), ranks(ys)
-	r = pearson(rx, ry)
+	r = pearson(buf.x, buf.y)
 	if r == 0 {
-		return 0, 1, float64(len(xs))
+		return 0, 1, n
 	}
-	neff = effectiveN(rx, ry)
+	neff = effectiveN(buf.x, buf.y)
 	return r, corrP(r, neff), neff
 }
 
@@ -475,26 +490,26 @@ func distinctShapes(sigs []signalSeries) ([]int, map[int][]int) {
 		mb, _ := meaningOf(sigs[b].Name)
 		return cmpBool(ma == "", mb == "")
 	})
+	var buf []byte
 	key := func(idx int) (string, bool) {
 		x := sigs[idx].x
-		sb0 := sigs[idx].Source + "\x00"
-		var sb strings.Builder
-		sb.WriteString(sb0)
+		buf = append(buf[:0], sigs[idx].Source...)
+		buf = append(buf, 0)
 		first, varies, n := math.NaN(), false, 0
 		for i, v := range x {
 			if math.IsNaN(sigs[idx].y99[i]) || math.IsNaN(v) {
-				sb.WriteString("_,")
-				continue
+				v = math.NaN() // one bit pattern for every unknown reading
+			} else {
+				if n == 0 {
+					first = v
+				} else if v != first {
+					varies = true
+				}
+				n++
 			}
-			if n == 0 {
-				first = v
-			} else if v != first {
-				varies = true
-			}
-			n++
-			fmt.Fprintf(&sb, "%.6g,", v)
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 		}
-		return sb.String(), varies && n >= signalMinWindows
+		return string(buf), varies && n >= signalMinWindows
 	}
 	seen := map[string]int{}
 	dups := map[int][]int{}

@@ -69,10 +69,11 @@ func pearson(x, y []float64) float64 {
 	return sxy / math.Sqrt(sxx*syy)
 }
 
-// autocorr returns the sample autocorrelations of x at lags 1..maxLag
-// (the usual biased estimator, dividing by the lag-0 sum of squares); all
-// zero when x is constant.
-func autocorr(x []float64, maxLag int) []float64 {
+// autocorr fills out with the sample autocorrelations of x at lags
+// 1..len(out) (the usual biased estimator, dividing by the lag-0 sum of
+// squares), all zero when x is constant, and returns it.
+func autocorr(x []float64, out []float64) []float64 {
+	maxLag := len(out)
 	n := len(x)
 	var m float64
 	for _, v := range x {
@@ -83,7 +84,7 @@ func autocorr(x []float64, maxLag int) []float64 {
 	for _, v := range x {
 		c0 += (v - m) * (v - m)
 	}
-	out := make([]float64, maxLag)
+	clear(out)
 	if c0 == 0 {
 		return out
 	}
@@ -122,7 +123,8 @@ func effectiveN(x, y []float64) float64 {
 	n := len(x)
 	fn := float64(n)
 	lags := max(1, min(n/5, essMaxLag))
-	ax, ay := autocorr(x, lags), autocorr(y, lags)
+	var bx, by [essMaxLag]float64
+	ax, ay := autocorr(x, bx[:lags]), autocorr(y, by[:lags])
 	var s float64
 	for j := 1; j <= lags; j++ {
 		s += float64(n-j) / fn * ax[j-1] * ay[j-1]
@@ -263,24 +265,31 @@ func binomTail(k, n int, p float64) float64 {
 	return betaInc(float64(k), float64(n-k+1), p)
 }
 
-// lagCorr returns the rank correlation of y[t] with x[t−lag] over the
-// windows where both exist, with the p-value of corrP on the effective
-// sample size, and the number of pairs. lag > 0: the signal leads the
-// latency by lag windows.
-func lagCorr(x, y []float64, lag int) (r, p float64, n int) {
-	var xs, ys []float64
-	for t := range y {
-		if u := t - lag; u >= 0 && u < len(x) {
-			xs, ys = append(xs, x[u]), append(ys, y[t])
+// ranksNaN returns the average ranks of the known (not NaN) values of xs,
+// NaN where xs is NaN.
+func ranksNaN(xs []float64) []float64 {
+	known := make([]float64, 0, len(xs))
+	for _, v := range xs {
+		if !math.IsNaN(v) {
+			known = append(known, v)
 		}
 	}
-	if len(xs) < 4 {
-		return 0, 1, len(xs)
+	rk := ranks(known)
+	out := make([]float64, len(xs))
+	j := 0
+	for i, v := range xs {
+		if math.IsNaN(v) {
+			out[i] = math.NaN()
+			continue
+		}
+		out[i] = rk[j]
+		j++
 	}
-	rx, ry := ranks(xs), ranks(ys)
-	r = pearson(rx, ry)
-	if r == 0 {
-		return 0, 1, len(xs)
-	}
-	return r, corrP(r, effectiveN(rx, ry)), len(xs)
+	return out
+}
+
+// lagCorr is the analysis's test of y[t] against x[t−lag] (lagCorrNaN on
+// their ranks), for the calibration tests.
+func lagCorr(x, y []float64, lag int) (r, p float64, neff float64) {
+	return lagCorrNaN(ranksNaN(x), ranksNaN(y), lag, &pairs{})
 }
