@@ -150,6 +150,12 @@ func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
 	if len(mixed) > 0 {
 		note = fmt.Sprintf("; the verdict at %s/s changed between repeated trials", strings.Join(mixed, "/s and "))
 	}
+	if sat := c.saturatedBound(hi); sat != nil {
+		c.Unreliable, c.Held = true, lo
+		c.Text = fmt.Sprintf("unreliable: the machine, which the target shares, was saturated (trial %d at %s/s failed with CPU pressure %.0f%%: %s); the server held %s up to at least %.1f/s",
+			sat.N, FormatRate(sat.Rate), 100*sat.Machine.CPUPressure, sat.Why, slo, lo)
+		return
+	}
 	if u := c.unreliableBound(lo, hi, o.Max); u != nil {
 		c.Unreliable, c.Held = true, lo
 		c.Text = fmt.Sprintf("unreliable: %s (trial %d at %s/s: %s); the server held %s up to at least %.1f/s",
@@ -205,6 +211,25 @@ func (c *Outcome) unreliableBound(lo, hi, max float64) *Trial {
 		if _, f, _ := c.count(hi); f > 0 {
 			return nil
 		}
+	}
+	return last
+}
+
+// saturatedBound returns the last failed trial at the failure bound hi
+// when every reliable failure there is Saturated (it ran on a machine so
+// busy that the target, sharing it, may have failed for the machine's
+// sake), nil otherwise.
+func (c *Outcome) saturatedBound(hi float64) *Trial {
+	var last *Trial
+	for i := range c.Trials {
+		t := &c.Trials[i]
+		if hi == 0 || t.Rate != hi || t.Unreliable || t.Pass {
+			continue
+		}
+		if !t.Saturated || t.Machine == nil {
+			return nil
+		}
+		last = t
 	}
 	return last
 }

@@ -34,6 +34,11 @@ const (
 	tailRequests = 10
 )
 
+// SaturatedPressure is the machine's CPU pressure (the share of a trial
+// in which some runnable task waited for a CPU) from which a failed trial
+// against a target on this machine is Saturated.
+const SaturatedPressure = 0.5
+
 // LagBound returns the send lag p99 above which a trial's generator fell
 // behind: the larger of 10ms and a quarter of slo's tightest latency bound.
 func LagBound(slo threshold.SLO) time.Duration {
@@ -114,6 +119,12 @@ type Trial struct {
 	// Machine is how busy the machine was during the trial, from the
 	// run's generator figures; nil when they were not recorded.
 	Machine *Machine `json:"machine,omitempty"`
+	// Saturated is true when the trial failed (not a hard failure) against
+	// a target on this machine while the machine's CPU pressure was at
+	// least SaturatedPressure: the server then shared CPUs that were
+	// oversubscribed, so its failure may be the machine's, and a search
+	// gives no rate bounded by such failures alone.
+	Saturated bool `json:"saturated,omitempty"`
 }
 
 // Machine is how busy the machine was during a trial, from the
@@ -185,14 +196,17 @@ type Recorder struct {
 	Warmup, Length time.Duration
 	InTime         time.Duration
 	AtCap          bool
-	all, h1, h2    *latency.Histogram
-	lag            *latency.Histogram
-	machine        *Machine
-	due, failed    int64
-	completedOK    int64
-	timeouts       int64
-	canceled       int64
-	notSent        int64
+	// Local tells Judge that the target runs on this machine (loopback),
+	// so that it shares the CPUs the trial's machine figures describe.
+	Local       bool
+	all, h1, h2 *latency.Histogram
+	lag         *latency.Histogram
+	machine     *Machine
+	due, failed int64
+	completedOK int64
+	timeouts    int64
+	canceled    int64
+	notSent     int64
 }
 
 var _ result.Consumer = (*Recorder)(nil)
@@ -305,7 +319,18 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 		tr.Unreliable, tr.Pass = true, false
 		tr.Why = u + "; " + tr.Why
 	}
+	t.saturated(&tr)
 	return tr
+}
+
+// saturated marks the judged trial tr Saturated when it failed, not
+// hard and not unreliable, against a target on this machine while its
+// CPU pressure was at least SaturatedPressure.
+func (t *Recorder) saturated(tr *Trial) {
+	if m := t.machine; t.Local && m != nil && m.CPUPressure >= SaturatedPressure && !tr.Pass && !tr.Hard && !tr.Unreliable {
+		tr.Saturated = true
+		tr.Why += fmt.Sprintf("; the machine, which the target shares, was saturated (CPU pressure %.0f%%)", 100*m.CPUPressure)
+	}
 }
 
 // bursts marks the failed trial tr unreliable when the generator's send

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/surge-dev/surge/run"
 	"github.com/surge-dev/surge/schedule"
 	"github.com/surge-dev/surge/signals"
+	"github.com/surge-dev/surge/target"
 	"github.com/surge-dev/surge/threshold"
 )
 
@@ -147,6 +150,22 @@ func (r *Runner) Run(ctx context.Context, n int, rate float64) (capacity.Trial, 
 	return tr, nil
 }
 
+// local reports whether every target is on this machine: a loopback
+// address or localhost (no name is resolved).
+func local(ts []target.Target) bool {
+	for _, t := range ts {
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return false
+		}
+		h := u.Hostname()
+		if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return false
+		}
+	}
+	return len(ts) > 0
+}
+
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	select {
@@ -242,7 +261,7 @@ func (r *Runner) trial(ctx context.Context, n int, rate float64, step time.Durat
 	plan.SignalMemory = r.signals
 	plan.Config.Rate, plan.Config.Duration = trialRate(rate), step
 	rec := capacity.NewRecorder(r.Warmup, step)
-	rec.InTime = r.SLO.MaxLatency()
+	rec.InTime, rec.Local = r.SLO.MaxLatency(), local(r.Config.Targets)
 	out := run.Outputs{Consumers: []result.Consumer{rec}}
 	r.toFile(&plan, &out, fmt.Sprintf("trial %d: %s/s", n, capacity.FormatRate(rate)),
 		map[string]string{"rate": capacity.FormatRate(rate)}, false)

@@ -259,21 +259,7 @@ func TestRunnerProbesInFile(t *testing.T) {
 		}
 		labels[x.Label]++
 	}
-	var probes, trials int
-	for _, mk := range rd.Markers() {
-		switch {
-		case strings.HasPrefix(mk.Name, "probe before trial "):
-			probes++
-			if want := fmt.Sprintf("probe before trial %d: 20/s", n); mk.Name != want || mk.Kind != result.MarkStage || mk.Attrs["probe"] != fmt.Sprint(n) {
-				t.Errorf("probe marker %+v, want %q with attrs probe=%d", mk, want, n)
-			}
-		case strings.HasPrefix(mk.Name, "trial "):
-			trials++
-		default:
-			t.Errorf("marker %+v is neither a trial's nor a probe's", mk)
-		}
-	}
-	if probes != len(tr.Probes) || trials != n {
+	if probes, trials := countMarkers(t, rd.Markers(), n); probes != len(tr.Probes) || trials != n {
 		t.Errorf("%d probe and %d trial markers, want %d and %d", probes, trials, len(tr.Probes), n)
 	}
 	// Each probe runs 1s at 20/s: 20 requests.
@@ -292,10 +278,50 @@ func TestRunnerProbesInFile(t *testing.T) {
 	}
 }
 
+// countMarkers counts the probe and trial markers of mks, checking that
+// every probe's is the one before trial n.
+func countMarkers(t *testing.T, mks []result.Marker, n int) (probes, trials int) {
+	t.Helper()
+	for _, mk := range mks {
+		switch {
+		case strings.HasPrefix(mk.Name, "probe before trial "):
+			probes++
+			if want := fmt.Sprintf("probe before trial %d: 20/s", n); mk.Name != want || mk.Kind != result.MarkStage || mk.Attrs["probe"] != fmt.Sprint(n) {
+				t.Errorf("probe marker %+v, want %q with attrs probe=%d", mk, want, n)
+			}
+		case strings.HasPrefix(mk.Name, "trial "):
+			trials++
+		default:
+			t.Errorf("marker %+v is neither a trial's nor a probe's", mk)
+		}
+	}
+	return probes, trials
+}
+
 func sumRequests(ps []capacity.Probe) int64 {
 	var n int64
 	for _, p := range ps {
 		n += p.Requests
 	}
 	return n
+}
+
+// TestLocal: a target on a loopback address or localhost shares this
+// machine; any other host, resolved or not, does not.
+func TestLocal(t *testing.T) {
+	for urls, want := range map[string]bool{
+		"http://127.0.0.1:8080/pool":         true,
+		"http://[::1]:80/ http://localhost/": true,
+		"http://127.0.0.1/ http://10.0.0.1/": false,
+		"http://example.invalid/":            false,
+		"":                                   false,
+	} {
+		var ts []target.Target
+		for _, u := range strings.Fields(urls) {
+			ts = append(ts, target.Target{Method: "GET", URL: u})
+		}
+		if got := local(ts); got != want {
+			t.Errorf("local(%q) = %v, want %v", urls, got, want)
+		}
+	}
 }

@@ -40,11 +40,18 @@ search starts where -step-duration holds them; a -start needing trials
 over 10x longer is refused. Before each trial a 1s probe waits (up to 5
 cooldowns) for the server's p50 to be back within 2x its baseline + 2ms.
 A trial whose generator fell behind (send lag p99 over 10ms or a quarter
-of the SLO's tightest bound) is run again; an answer resting on such
-trials gives no rate, "unreliable: the generator limited the trials".
+of the SLO's tightest bound), or that failed on latency by no more than
+its longest send lag (its bursts could account for it), is run again; an
+answer resting on such trials gives no rate, "unreliable: the generator
+limited the trials". Against a target on this machine (loopback), an
+answer whose failures all ran while the machine's CPU pressure was 50 %
+or more gives no rate either: the server shared oversubscribed CPUs.
+With -output, the probes are in the file as stages "probe before trial
+N" with their requests labelled "probe: LABEL".
 
 Exit codes: 0 an answer, 1 an error, 2 a usage error (a -step-duration
-too short for the SLO's percentile), 5 no rate: unreliable trials.
+too short for the SLO's percentile), 5 no rate: unreliable trials or a
+saturated machine.
 
 The load is one URL, a targets file (-targets), or a scenario (.yaml): its
 requests or flow then run as an open model at each trial's rate (one

@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"summary":             {"latency", "result"},
 	"analyze":             {"latency", "result", "summary"},
 	"capacity":            {"latency", "result", "threshold"},
-	"capacity/trial":      {"attack", "capacity", "latency", "result", "run", "schedule", "signals", "threshold"},
+	"capacity/trial":      {"attack", "capacity", "latency", "result", "run", "schedule", "signals", "target", "threshold"},
 	"run":                 {"attack", "internal/proc", "latency", "result", "scenario", "schedule", "signals", "summary", "target", "threshold"},
 	"signals":             {"internal/proc", "latency", "result"},
 	"report":              {"analyze", "capacity", "latency", "result", "summary"},
