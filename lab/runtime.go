@@ -250,17 +250,39 @@ func (r *runtimeStats) writeProcess(b *bytes.Buffer) {
 	if n == 0 || err != nil && err != io.EOF {
 		return
 	}
-	// The command name in parentheses may hold spaces: fields count from
-	// after its closing parenthesis, where field 3 (state) starts.
-	stat := r.stat[:n]
-	end := bytes.LastIndexByte(stat, ')')
-	if end < 0 {
+	st, ok := parseProcStat(r.stat[:n])
+	if !ok {
 		return
 	}
+	writeFamily(b, processCPU, "counter", "User and system CPU time of the process, in seconds (/proc/self/stat).", "",
+		float64(st.utime+st.stime)/clockTicks)
+	writeFamily(b, processRSS, "gauge", "Resident memory of the process, in bytes (/proc/self/stat).", "",
+		float64(st.rss)*float64(os.Getpagesize()))
+	writeFamily(b, processVM, "gauge", "Virtual memory of the process, in bytes (/proc/self/stat).", "", float64(st.vsize))
+}
+
+// procStat holds the fields of /proc/<pid>/stat that /metrics exports: CPU
+// times in clock ticks, virtual memory in bytes, resident memory in pages.
+type procStat struct{ utime, stime, vsize, rss uint64 }
+
+// parseProcStat reads a /proc/<pid>/stat line: pid, the command name in
+// parentheses (which may hold spaces and parentheses itself, so fields
+// count from the last ')'), then space-separated fields from 3 (state) on:
+// utime is field 14, stime 15, vsize 23, rss 24. It reports false for a
+// line with no ')' or fewer than 24 fields.
+func parseProcStat(stat []byte) (procStat, bool) {
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return procStat{}, false
+	}
 	fields := stat[end+1:]
-	var utime, stime, vsize, rss uint64
-	for field := 3; len(fields) > 0 && field <= 24; field++ {
+	var st procStat
+	field := 3
+	for ; field <= 24; field++ {
 		fields = bytes.TrimLeft(fields, " ")
+		if len(fields) == 0 {
+			break
+		}
 		sp := bytes.IndexByte(fields, ' ')
 		if sp < 0 {
 			sp = len(fields)
@@ -268,21 +290,17 @@ func (r *runtimeStats) writeProcess(b *bytes.Buffer) {
 		v := parseDecimal(fields[:sp])
 		switch field {
 		case 14:
-			utime = v
+			st.utime = v
 		case 15:
-			stime = v
+			st.stime = v
 		case 23:
-			vsize = v
+			st.vsize = v
 		case 24:
-			rss = v
+			st.rss = v
 		}
 		fields = fields[sp:]
 	}
-	writeFamily(b, processCPU, "counter", "User and system CPU time of the process, in seconds (/proc/self/stat).", "",
-		float64(utime+stime)/clockTicks)
-	writeFamily(b, processRSS, "gauge", "Resident memory of the process, in bytes (/proc/self/stat).", "",
-		float64(rss)*float64(os.Getpagesize()))
-	writeFamily(b, processVM, "gauge", "Virtual memory of the process, in bytes (/proc/self/stat).", "", float64(vsize))
+	return st, field > 24
 }
 
 // parseDecimal returns the unsigned decimal number d, ignoring anything after
