@@ -30,13 +30,16 @@ type htmlSignals struct {
 // span (0 where a reading saw no increase), a gauge as its value (the mean
 // of the readings a coarsened point holds, their largest in Max).
 type htmlSignal struct {
-	Name   string    `json:"name"` // metric name and labels
-	Source int       `json:"source"`
-	Kind   string    `json:"kind"`
-	Named  bool      `json:"named,omitempty"`
-	T      []float64 `json:"t"`
-	V      []float64 `json:"v"`
-	Max    []float64 `json:"max,omitempty"`
+	Name   string `json:"name"` // metric name and labels
+	Source int    `json:"source"`
+	Kind   string `json:"kind"`
+	Named  bool   `json:"named,omitempty"`
+	// Unjudged is set for a named series whose findings were not judged
+	// (the machine was busy): it moved with the latency, for reading only.
+	Unjudged bool      `json:"unjudged,omitempty"`
+	T        []float64 `json:"t"`
+	V        []float64 `json:"v"`
+	Max      []float64 `json:"max,omitempty"`
 }
 
 // htmlSource is one scraped source of a run: its readings, how many failed
@@ -114,15 +117,23 @@ func signalsOf(r *Run, org time.Time) *htmlSignals {
 		k := sourceKey{g.Run, g.Source}
 		h := stepsOf(g, shift(g.Run), ends[k])
 		h.Name, h.Kind, h.Source = g.Name+g.Labels, g.Kind, srcIndex[k]
-		h.Named = named[g.Source+"\x00"+g.Name+g.Labels]
+		judged, ok := named[g.Source+"\x00"+g.Name+g.Labels]
+		h.Named, h.Unjudged = ok, ok && !judged
 		all = append(all, ranked{h, strings.HasSuffix(g.Name, "_bucket"), variation(h.T, h.V)})
 	}
-	// Named first, histogram buckets last (each histogram has a dozen,
+	// Named first (by judged findings before those left unjudged),
+	// histogram buckets last (each histogram has a dozen,
 	// which would crowd out everything else), then by how much the series
 	// moved for its level; the summary's (run, ID) order breaks ties.
 	slices.SortStableFunc(all, func(a, b ranked) int {
 		if a.h.Named != b.h.Named {
 			if a.h.Named {
+				return -1
+			}
+			return 1
+		}
+		if a.h.Unjudged != b.h.Unjudged {
+			if b.h.Unjudged {
 				return -1
 			}
 			return 1
@@ -275,9 +286,10 @@ func variation(t, v []float64) float64 {
 }
 
 // namedSeries returns the server signals that findings name (each match
-// and the series found identical to it), as Source NUL Name Labels. A
-// match of the generator's own series is named too: it says the slow
-// windows may be the generator's.
+// and the series found identical to it), as Source NUL Name Labels, true
+// where a judged finding names it, false where only findings left
+// unjudged (a busy machine) list it. A match of the generator's own
+// series is named too: it says the slow windows may be the generator's.
 func namedSeries(f *analyze.Findings) map[string]bool {
 	named := map[string]bool{}
 	if f == nil {
@@ -287,10 +299,11 @@ func namedSeries(f *analyze.Findings) map[string]bool {
 		if lf.Signals == nil {
 			continue
 		}
+		judged := lf.Signals.Unjudged == ""
 		for _, m := range lf.Signals.Matches {
-			named[m.Source+"\x00"+m.Name+m.Labels] = true
-			for _, same := range m.Same {
-				named[m.Source+"\x00"+same] = true
+			for _, k := range append([]string{m.Name + m.Labels}, m.Same...) {
+				k = m.Source + "\x00" + k
+				named[k] = named[k] || judged
 			}
 		}
 	}

