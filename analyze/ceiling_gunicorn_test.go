@@ -1,9 +1,7 @@
 package analyze_test
 
 import (
-	"context"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -12,13 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/surge-dev/surge/analyze"
-	"github.com/surge-dev/surge/attack"
-	"github.com/surge-dev/surge/internal/starvation"
-	"github.com/surge-dev/surge/result"
-	"github.com/surge-dev/surge/summary"
-	"github.com/surge-dev/surge/target"
 )
 
 // startGunicorn starts Debian's gunicorn on a free loopback port with
@@ -81,50 +72,14 @@ func gunicornCeiling(t *testing.T, workers, ms int) ceilingOutcome {
 	t.Helper()
 	url := startGunicorn(t, workers, ms)
 	capacity := float64(workers) * 1000 / float64(ms)
-	cfg := attack.Config{Targets: []target.Target{{Method: "GET", URL: url}}, Pacer: poolRamp(capacity), Timeout: 10 * time.Second}
-	a, err := attack.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := summary.New(summary.Options{})
-	m := &result.Meta{ID: t.Name(), Start: time.Now()}
-	probe := starvation.Start(0)
-	err = a.Run(context.Background(), func(b []result.Result) error {
-		for i := range b {
-			s.Add(m, &b[i])
-		}
-		return nil
-	})
-	machine := probe.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := analyze.Diagnose(s)
-	t.Log(machine)
-	t.Log(f.Generator.Text)
-	if f.Generator.Limited {
-		machine.Limited = f.Generator.Text
-	}
+	f, machine := ceilingRun(t, url, capacity, false)
 	c := f.Labels[0].Ceiling
 	if c == nil {
 		t.Fatalf("gunicorn -w %d: ceiling not judged at all (nil)", workers)
 	}
 	t.Logf("gunicorn -w %d, %dms: truth %d at once; estimate %.2f (%.1f/s × %s, %s); %s",
 		workers, ms, workers, c.Concurrency, c.Throughput, c.Service, c.ServiceFrom, c.Text)
-	right := math.Abs(c.Concurrency-float64(workers)) <= 0.1*float64(workers)
-	switch {
-	case c.Detected && right:
-		return ceilingRight
-	case machine.Starved(analyze.LagLimit):
-		t.Logf("starved run, counted apart; its estimate %.2f is within 10%%: %v", c.Concurrency, right)
-		return ceilingStarved
-	case c.Detected:
-		t.Errorf("gunicorn -w %d: ceiling %.2f, want %d ± 10%%", workers, c.Concurrency, workers)
-		return ceilingWrong
-	default:
-		t.Errorf("gunicorn -w %d: no ceiling on a ramp past its capacity, on a run that was not starved: %s", workers, c.Text)
-		return ceilingUnjudged
-	}
+	return ceilingOutcomeOf(t, fmt.Sprintf("gunicorn -w %d", workers), workers, c, machine)
 }
 
 // TestGunicornCeiling: Debian's gunicorn, sync workers (one request each
