@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,10 +18,10 @@ import (
 	"github.com/surge-dev/surge/result"
 )
 
-// Accept is the Accept header of a scrape: OpenMetrics 1.0.0 or the
-// Prometheus text format 0.0.4, the two text formats expfmt parses; the
-// text format is preferred, as Prometheus's own scraper does for a client
-// that speaks both, because it is the cheaper one to parse.
+// Accept is the Accept header of a scrape: the Prometheus text format
+// 0.0.4 or OpenMetrics 1.0.0. The text format is preferred because a
+// server that speaks both then sends what expfmt's text parser reads
+// directly; OpenMetrics is rewritten as text first (openMetricsToText).
 const Accept = "text/plain;version=0.0.4;q=1,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
 
 // MaxBody bounds the body of one scrape.
@@ -33,6 +34,7 @@ type Scraper struct {
 	client *http.Client
 
 	key    []byte
+	om     bytes.Buffer // an OpenMetrics body rewritten as text
 	labels []*dto.LabelPair
 	fams   []*dto.MetricFamily
 }
@@ -95,7 +97,18 @@ func (s *Scraper) hide(err error) error {
 
 // parse decodes body and adds each sample to r.
 func (s *Scraper) parse(body io.Reader, format expfmt.Format, r *Reading) error {
-	dec := expfmt.NewDecoder(body, format)
+	if format.FormatType() == expfmt.TypeOpenMetrics {
+		s.om.Reset()
+		if err := openMetricsToText(body, &s.om); err != nil {
+			return fmt.Errorf("parse: %w", err)
+		}
+		body, format = &s.om, expfmt.FmtText
+	}
+	return s.decode(expfmt.NewDecoder(body, format), r)
+}
+
+// decode adds the samples of every family dec decodes to r.
+func (s *Scraper) decode(dec expfmt.Decoder, r *Reading) error {
 	s.fams = s.fams[:0]
 	for {
 		mf := &dto.MetricFamily{}
