@@ -150,6 +150,30 @@ type parser struct {
 
 var topFields = []string{"name", "base_url", "headers", "timeout", "seed", "think", "feeders", "vars", "requests", "steps", "load", "thresholds", "scrape", "scrape_interval", "watch"}
 
+// baseURL sets the scenario's base URL from the file's base_url node v
+// (nil when absent), or from Options.BaseURL, which replaces it.
+func (p *parser) baseURL(v *yaml.Node) error {
+	d, s := p.d, p.s
+	if v != nil {
+		var err error
+		if s.BaseURL, err = d.str(v, "base_url"); err != nil {
+			return err
+		}
+		if s.BaseURL != "" && p.base == "" {
+			if _, err := s.absoluteURL(s.BaseURL); err != nil {
+				return d.errorf(v, "base_url", "%v", err)
+			}
+		}
+	}
+	if p.base != "" {
+		s.BaseURL = p.base
+		if _, err := s.absoluteURL(p.base); err != nil {
+			return &Error{File: d.file, Msg: "base URL given in place of base_url", Err: err}
+		}
+	}
+	return nil
+}
+
 // top decodes the whole file, in dependency order: feeders and vars before
 // the requests that use them.
 func (p *parser) top(n *yaml.Node) error {
@@ -166,21 +190,8 @@ func (p *parser) top(n *yaml.Node) error {
 	if s.Name == "" {
 		s.Name = trimExt(filepath.Base(d.file))
 	}
-	if v := m.get("base_url"); v != nil {
-		if s.BaseURL, err = d.str(v, "base_url"); err != nil {
-			return err
-		}
-		if s.BaseURL != "" && p.base == "" {
-			if _, err := s.absoluteURL(s.BaseURL); err != nil {
-				return d.errorf(v, "base_url", "%v", err)
-			}
-		}
-	}
-	if p.base != "" {
-		s.BaseURL = p.base
-		if _, err := s.absoluteURL(p.base); err != nil {
-			return &Error{File: d.file, Msg: "base URL given in place of base_url", Err: err}
-		}
+	if err := p.baseURL(m.get("base_url")); err != nil {
+		return err
 	}
 	if v := m.get("timeout"); v != nil {
 		if s.Timeout, err = d.duration(v, "timeout"); err != nil {
