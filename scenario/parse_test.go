@@ -78,7 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{"stage typo", "requests: [{url: http://h/}]\nload:\n  stages:\n    - {duraton: 10s, users: 1}\n",
 			`scn.yaml:4: load.stages[0]: unknown field "duraton" (did you mean "duration"?)`},
 		{"bad threshold", "requests: [{url: http://h/}]\nthresholds:\n  - p99 < 500\n",
-			`scn.yaml:3: thresholds[0]: threshold "p99 < 500": expected a latency with a unit, like 500ms or 1.5s, got "500"`},
+			`scn.yaml:3: thresholds[0]: "p99 < 500": expected a latency with a unit, like 500ms or 1.5s, got "500"`},
 		{"duplicate key", "name: a\nname: b\nrequests: [{url: http://h/}]\n", "scn.yaml:2: name: duplicate key (first at line 1)"},
 		{"two documents", "requests: [{url: http://h/}]\n---\nname: b\n", "scn.yaml:2: expected one YAML document, found another (remove the ---)"},
 		{"list instead of map", "- a\n- b\n", "scn.yaml:1: expected a mapping of fields, got a list"},

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -408,7 +409,9 @@ func (p *parser) thresholds(n *yaml.Node) error {
 		}
 		t, err := threshold.ParseThreshold(s)
 		if err != nil {
-			return p.d.errorf(it, path, "%v", err)
+			// The field names it a threshold already: thresholds[0]:
+			// "p99 < 500": expected … (not thresholds[0]: threshold "…").
+			return p.d.errorf(it, path, "%s", strings.TrimPrefix(err.Error(), "threshold "))
 		}
 		t.Line = it.Line
 		p.s.Thresholds = append(p.s.Thresholds, t)
