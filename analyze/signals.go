@@ -448,7 +448,8 @@ func (m *SignalMatch) sentence(eps []Episode, width time.Duration) string {
 	}
 	var s string
 	switch {
-	case m.Episodes > 0 && m.Matched > 0:
+	case m.Episodes > 0 && 2*m.Matched >= m.Episodes:
+		// Most episodes start at an event: say so; fewer are only figures.
 		at := make([]string, 0, 4)
 		for _, e := range eps[:min(4, len(eps))] {
 			at = append(at, "+"+e.Offset.Round(100*time.Millisecond).String())

@@ -363,3 +363,18 @@ func BenchmarkCorrelateSignals(b *testing.B) {
 		correlateSignals(ls, sigs, nil)
 	}
 }
+
+// TestMatchSentenceFewEpisodes: a series that moved with the latency but
+// started only 2 of 9 episodes is not said to coincide with them.
+func TestMatchSentenceFewEpisodes(t *testing.T) {
+	eps := make([]Episode, 9)
+	m := SignalMatch{Name: "x_total", Stat: "p99", R: 0.7, P: 1e-6, Episodes: 9, Matched: 2, Event: "a reading in which it increased"}
+	s := m.sentence(eps, time.Second)
+	if strings.Contains(s, "coincide") || !strings.Contains(s, "2 of 9 episodes") {
+		t.Errorf("sentence: %s", s)
+	}
+	m.Matched = 8
+	if s := m.sentence(eps, time.Second); !strings.Contains(s, "coincide") {
+		t.Errorf("8 of 9: %s", s)
+	}
+}
