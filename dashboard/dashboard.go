@@ -107,6 +107,9 @@ type Server struct {
 	sum     *summary.Summary
 	points  *report.Points
 	metrics metrics
+	// findings are the last diagnosis of sum, reused by stale snapshots.
+	findings *analyze.Findings
+	stale    int
 
 	snapMu   sync.Mutex
 	snap     []byte        // latest HTMLData
@@ -333,13 +336,25 @@ var (
 func (s *Server) Report(w io.Writer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return report.HTML(w, s.runs(), report.Options{})
+	return report.HTML(w, s.runs(true), report.Options{})
 }
 
-// runs returns the run to draw, with its findings so far: the live page
-// shades the spike episodes found up to now, as the final report does.
-func (s *Server) runs() []report.Run {
-	return []report.Run{{Name: s.cfg.Name, Summary: s.sum, Points: s.points, Origin: s.cfg.Meta.Start, Findings: analyze.Diagnose(s.sum)}}
+// diagnoseEvery is how many snapshots reuse the findings of the last
+// diagnosis: with a scrape of a few hundred series the analysis takes tens
+// of milliseconds, under the lock the run's batches wait for.
+const diagnoseEvery = 5
+
+// runs returns the run to draw, with its findings so far, so that the live
+// page shades the spike episodes and orders the signals as the final
+// report does: diagnosed afresh when fresh is set or every diagnoseEvery
+// calls, else the last findings. s.mu must be held.
+func (s *Server) runs(fresh bool) []report.Run {
+	if fresh || s.findings == nil || s.stale >= diagnoseEvery-1 {
+		s.findings, s.stale = analyze.Diagnose(s.sum), 0
+	} else {
+		s.stale++
+	}
+	return []report.Run{{Name: s.cfg.Name, Summary: s.sum, Points: s.points, Origin: s.cfg.Meta.Start, Findings: s.findings}}
 }
 
 // Finish says the run ended: pages show it and offer html (nil: the report
@@ -405,7 +420,7 @@ func (s *Server) loop() {
 // snapshot renders the current data once for every open page.
 func (s *Server) snapshot() {
 	s.mu.Lock()
-	js, err := report.HTMLData(s.runs(), report.Options{})
+	js, err := report.HTMLData(s.runs(false), report.Options{})
 	s.mu.Unlock()
 	if err != nil {
 		return

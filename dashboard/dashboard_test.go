@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -233,6 +234,50 @@ func BenchmarkSnapshot(b *testing.B) {
 				Latency: time.Duration(1+i%20) * time.Millisecond, Status: 200}
 		}
 		s.Observe(batch)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.snapshot()
+	}
+}
+
+// BenchmarkSnapshotSignals is BenchmarkSnapshot with a source of 100
+// series read 4 times a second through the run (240 readings, every
+// series changing at each).
+func BenchmarkSnapshotSignals(b *testing.B) {
+	meta := &result.Meta{Start: time.Now()}
+	s, err := New(Config{Meta: meta})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]result.Result, 1000)
+	const src = "http://127.0.0.1:9/metrics"
+	var series []result.Series
+	for i := range 100 {
+		kind := result.SignalCounter
+		if i%2 == 0 {
+			kind = result.SignalGauge
+		}
+		series = append(series, result.Series{ID: uint32(i + 1), Source: src, Name: fmt.Sprintf("series_%d", i), Kind: kind})
+	}
+	for sec := range 60 {
+		for i := range batch {
+			at := time.Duration(sec)*time.Second + time.Duration(i)*time.Millisecond
+			batch[i] = result.Result{Label: []string{"GET /a", "GET /b"}[i%2], Intended: at, Sent: at,
+				Latency: time.Duration(1+i%20) * time.Millisecond, Status: 200}
+		}
+		s.AddBatch(meta, batch)
+		for q := range 4 {
+			sc := result.Scrape{At: time.Duration(sec)*time.Second + time.Duration(q)*250*time.Millisecond, Source: src}
+			if sec == 0 && q == 0 {
+				sc.New = series
+			} else {
+				for i := range series {
+					sc.Values = append(sc.Values, result.SignalValue{ID: uint32(i + 1), V: float64(1 + (sec*4+q+i)%7)})
+				}
+			}
+			s.AddScrape(meta, &sc)
+		}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
