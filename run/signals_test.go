@@ -13,6 +13,7 @@ import (
 	"github.com/surge-dev/surge/attack"
 	"github.com/surge-dev/surge/result"
 	"github.com/surge-dev/surge/schedule"
+	"github.com/surge-dev/surge/signals"
 	"github.com/surge-dev/surge/target"
 )
 
@@ -157,5 +158,44 @@ func TestDoSignalsRefused(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("%d requests sent by refused plans", hits.Load())
+	}
+}
+
+// TestDoSignalsMemory: two runs sharing a SignalMemory and one consumer
+// through Shifted (as capacity trials share a file) announce each series
+// once, keep its ID, and the counter's increases over both add up to the
+// server's count; the second run's readings are on the shared time line.
+func TestDoSignalsMemory(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			fmt.Fprintf(w, "# TYPE served_total counter\nserved_total %d\n", served.Load())
+			return
+		}
+		served.Add(1)
+	}))
+	defer srv.Close()
+	cfg := attack.Config{Targets: []target.Target{{Method: "GET", URL: srv.URL + "/x"}}, Rate: schedule.Rate{Freq: 100, Per: time.Second},
+		Duration: 300 * time.Millisecond, Connections: 2}
+	mem := &signals.Memory{}
+	log := &signalLog{}
+	shift := time.Hour
+	for i := range 2 {
+		p := Plan{Config: cfg, Scrape: []string{srv.URL + "/metrics"}, ScrapeInterval: 50 * time.Millisecond, SignalMemory: mem}
+		if _, err := Do(context.Background(), p, Outputs{Consumers: []result.Consumer{Shifted(log, 0, time.Duration(i)*shift)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if log.backward {
+		t.Error("a series was announced twice, or readings went back in time")
+	}
+	if got, want := log.totals[srv.URL+"/metrics served_total"], float64(served.Load()); got != want || want < 40 {
+		t.Errorf("served_total over both runs %v, the server's count %v; want equal, at least 40", got, want)
+	}
+	if n := len(log.series); n != 6 { // served_total and the five of the generator's health
+		t.Errorf("%d series over two runs, want 6: %v", n, log.series)
+	}
+	if last := log.lastAt[srv.URL+"/metrics"]; last < shift {
+		t.Errorf("the second run's last reading at %v, not shifted by %v", last, shift)
 	}
 }

@@ -148,3 +148,56 @@ func TestSignalFlagErrors(t *testing.T) {
 		t.Errorf("refused commands sent %d requests", hits.Load())
 	}
 }
+
+// TestRunScenarioScrape: a scenario's scrape field, a path joined with
+// its base_url, is read during surge run and recorded in its file.
+func TestRunScenarioScrape(t *testing.T) {
+	base := startLab(t)
+	dir := t.TempDir()
+	scn := filepath.Join(dir, "s.yaml")
+	src := "base_url: " + base + "\nscrape: [/metrics]\nscrape_interval: 100ms\nrequests: [{url: '/fixed?ms=1'}]\nload:\n  model: open\n  stages:\n    - {duration: 1s, rate: 50/1s}\n"
+	if err := os.WriteFile(scn, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "run.srg")
+	code, _, stderr := surge(t, context.Background(), "", "run", "-quiet", "-output", file, scn)
+	if code != 0 {
+		t.Fatalf("run exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd := result.NewReader(f)
+	var readings int
+	var total float64
+	ids := map[uint32]string{}
+	rd.Scrape = func(s *result.Scrape) {
+		if s.Source != base+"/metrics" {
+			return
+		}
+		readings++
+		for _, se := range s.New {
+			ids[se.ID] = se.Name + se.Labels
+			if se.Name+se.Labels == `surge_lab_requests_total{endpoint="fixed",params="ms=1"}` {
+				total = se.Initial
+			}
+		}
+		for _, v := range s.Values {
+			if ids[v.ID] == `surge_lab_requests_total{endpoint="fixed",params="ms=1"}` {
+				total += v.V
+			}
+		}
+	}
+	var r result.Result
+	sent := 0
+	for rd.Read(&r) == nil {
+		if r.Flags&result.NotSent == 0 {
+			sent++
+		}
+	}
+	if truth := labCounter(t, base, `surge_lab_requests_total{endpoint="fixed",params="ms=1"}`); readings < 4 || total != truth || total != float64(sent) {
+		t.Errorf("%d readings; lab counter from them %v, the lab's own %v, sent %d; want at least 4 readings and all equal", readings, total, truth, sent)
+	}
+}
