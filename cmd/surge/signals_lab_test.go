@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -11,11 +11,16 @@ import (
 
 	"github.com/surge-dev/surge/analyze"
 	"github.com/surge-dev/surge/internal/starvation"
+	"github.com/surge-dev/surge/summary"
 )
 
 // signalAttack attacks url with surge attack and the given flags (a
-// -scrape among them), reads the file back with surge report -type json,
-// and returns the findings and what a probe saw of the machine meanwhile.
+// -scrape or -watch among them), and returns the findings of the file it
+// wrote, judged on the 250ms windows of surge plot's HTML report (and the
+// dashboard's), and what a probe saw of the machine meanwhile. Readings
+// every 250ms against 1 s windows would leave a 16 s test 16 windows'
+// worth of independent pairs; the text report's line (1 s windows) is
+// logged beside.
 func signalAttack(t *testing.T, url string, flags ...string) (*analyze.Findings, starvation.Report) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "run.srg")
@@ -26,15 +31,23 @@ func signalAttack(t *testing.T, url string, flags ...string) (*analyze.Findings,
 	if code != 0 {
 		t.Fatalf("attack %v: exit %d: %s", flags, code, stderr)
 	}
-	code, js, stderr := surge(t, context.Background(), "", "report", "-type", "json", out)
+	code, text, stderr := surge(t, context.Background(), "", "report", out)
 	if code != 0 {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
-	var rep struct {
-		Findings *analyze.Findings `json:"findings"`
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "server signals") {
+			t.Log("text report (1s windows):" + line)
+		}
 	}
-	if err := json.Unmarshal([]byte(js), &rep); err != nil || rep.Findings == nil || len(rep.Findings.Labels) != 1 {
-		t.Fatalf("report json: %v, %d bytes", err, len(js))
+	sm := summary.New(summary.Options{Window: htmlWindow})
+	var errb strings.Builder
+	if err := readResults(&env{strings.NewReader(""), io.Discard, &errb}, []string{out}, sm, nil); err != nil {
+		t.Fatalf("read %s: %v %s", out, err, errb.String())
+	}
+	rep := struct{ Findings *analyze.Findings }{analyze.Diagnose(sm)}
+	if len(rep.Findings.Labels) != 1 {
+		t.Fatalf("%d labels", len(rep.Findings.Labels))
 	}
 	t.Log(machine)
 	t.Log(rep.Findings.Generator.Text)
