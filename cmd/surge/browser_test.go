@@ -465,7 +465,7 @@ func TestBrowserSignals(t *testing.T) {
 	srg := filepath.Join(dir, "pause.srg")
 	badURL := refusedURL(t)
 	targets := "GET " + base + "/pause?every=2s&for=300ms&ms=2\n\nGET " + base + "/fixed?ms=3&jitter=1\n"
-	if code, _, stderr := surge(t, context.Background(), targets, "attack", "-rate", "200/1s", "-duration", "12s", "-quiet",
+	if code, _, stderr := surge(t, context.Background(), targets, "attack", "-rate", "100/1s", "-duration", "12s", "-quiet",
 		"-scrape", base+"/metrics", "-scrape", badURL, "-scrape-interval", "250ms", "-output", srg); code != 0 {
 		t.Fatalf("attack exit %d: %s", code, stderr)
 	}

@@ -22,6 +22,7 @@
   function fmtSec(v) {
     if (v == null) return "";
     var s = Math.abs(v);
+    if (s < 10) return (Math.round(v * 100) / 100) + "s"; // ticks 0.25s apart read as such
     if (s < 120) return (Math.round(v * 10) / 10) + "s";
     var m = Math.floor(s / 60), r = Math.round(s % 60);
     return (v < 0 ? "-" : "") + m + "m" + (r < 10 ? "0" : "") + r + "s";
