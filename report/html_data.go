@@ -88,9 +88,11 @@ type htmlRun struct {
 	Stages   []htmlStage  `json:"stages,omitempty"`
 	Spikes   []htmlSpan   `json:"spikes,omitempty"`
 	Signals  *htmlSignals `json:"signals,omitempty"`
-	Figures  [][2]string  `json:"figures"`
-	Total    htmlRow      `json:"total"`
-	Labels   []htmlRow    `json:"labels"`
+	// Findings are the text report's findings, as it writes them.
+	Findings string      `json:"findings,omitempty"`
+	Figures  [][2]string `json:"figures"`
+	Total    htmlRow     `json:"total"`
+	Labels   []htmlRow   `json:"labels"`
 }
 
 type htmlMeta struct {
@@ -215,6 +217,11 @@ func buildRun(r *Run, o Options) htmlRun {
 	hr.Stages = stagesOf(s, org)
 	hr.Spikes = spikesOf(r.Findings, org)
 	hr.Signals = signalsOf(r, org)
+	if r.Findings != nil {
+		var b strings.Builder
+		writeFindings(&b, r.Findings)
+		hr.Findings = b.String()
+	}
 	hr.Figures = figuresOf(s)
 	hr.Total = rowOf(s.Total, "Total")
 	for _, st := range s.Labels() {

@@ -175,9 +175,11 @@ func htmlSignalFixture() Run {
 		}
 		r.AddScrape(m, &sc)
 	}
-	r.Findings = &analyze.Findings{Labels: []analyze.LabelFindings{{Label: "GET /a", Spikes: &analyze.Spikes{
-		Episodes: []analyze.Episode{{Start: m.Start.Add(1250 * ms), End: m.Start.Add(1500 * ms), Peak: 900 * ms}}},
-		Signals: &analyze.SignalFindings{Matches: []analyze.SignalMatch{{Source: src, Name: "surge_lab_pool_busy", Labels: `{pool="db"}`}}}}}}
+	r.Findings = &analyze.Findings{Generator: analyze.Generator{Text: "healthy"}, Labels: []analyze.LabelFindings{{Label: "GET /a",
+		Spikes: &analyze.Spikes{Text: "1 latency spike",
+			Episodes: []analyze.Episode{{Start: m.Start.Add(1250 * ms), End: m.Start.Add(1500 * ms), Offset: 1250 * ms, Peak: 900 * ms, Max: 900 * ms, Requests: 2, Slow: 1, Share: 1}}},
+		Signals: &analyze.SignalFindings{Text: "server signals: 1 named of 4 tested",
+			Matches: []analyze.SignalMatch{{Source: src, Name: "surge_lab_pool_busy", Labels: `{pool="db"}`, Text: "surge_lab_pool_busy moved with p99"}}}}}}
 	return r
 }
 

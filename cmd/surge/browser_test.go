@@ -505,6 +505,10 @@ func TestBrowserSignals(t *testing.T) {
 	if len(sources) < 2 || !failedAll {
 		t.Errorf("sources table %v: want the lab's and %s with every reading failed", sources, badURL)
 	}
+	// The findings the charts' order rests on are on the page too.
+	if f := within(t, ctx, 10*time.Second, chromedp.Evaluate[string](`(document.getElementById("findings-0") || {}).textContent || ""`)); !strings.Contains(f, "server signals") {
+		t.Errorf("the page's findings %q lack the server-signal finding", f)
+	}
 	t.Logf("signal charts, in order: %q", titles)
 	screenshotCharts(t, ctx, "signals.png")
 }

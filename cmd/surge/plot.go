@@ -21,7 +21,7 @@ kept); percentiles, throughput, offered rate, errors and in-flight over
 time, with the spike episodes the analysis found shaded; the server
 signals recorded during the run (-scrape, -watch) under them on the same
 time axis; the latency distribution with the Gatling bounds; the percentile
-spectrum; per-label figures and each run's metadata. Each file is one run,
+spectrum; the findings, per-label figures and each run's metadata. Each file is one run,
 overlaid in its own colour (stdin when no file is named).
 
 Examples:

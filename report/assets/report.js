@@ -397,6 +397,7 @@
       var h = el("h2", null, multi ? "Run " + run.name : "Figures");
       h.style.borderLeft = "6px solid " + colour(ri);
       sec.appendChild(h);
+      if (run.findings) sec.appendChild(el("pre", { id: "findings-" + ri, class: "findings" }, run.findings));
       sec.appendChild(table("figures-" + ri, ["Figure", "Value"], run.figures));
       sec.appendChild(table("buckets-" + ri, ["Distribution", "Count", "Ratio"], run.buckets.map(function (b) { return [b.label, b.count, b.ratio]; })));
       run.meta.forEach(function (m) {
