@@ -102,6 +102,10 @@ var presets = []preset{
 	{Name: "surge_cpu_seconds_total", Meaning: "the generator's own CPU time"},
 	{Name: "surge_in_flight", Meaning: "requests surge had in flight: at a fixed rate they rise with latency (Little's law), a consequence", Symptom: true},
 	{Name: "surge_sent_total", Meaning: "requests surge sent: it follows the load", Symptom: true},
+	// Prometheus's own (a real server the tests load).
+	{Name: "prometheus_engine_query_duration_seconds", Prefix: true, Meaning: "time Prometheus's query engine spent on queries (its slices: queue, prepare, evaluation): the queries themselves cost it"},
+	{Name: "prometheus_http_request_duration_seconds", Prefix: true, Meaning: "the server's own measure of its request time: the same slowness seen from inside, a symptom", Symptom: true},
+	{Name: "prometheus_engine_queries", Meaning: "queries running in Prometheus's engine at once"},
 	// The lab's own figures.
 	{Name: "surge_lab_pause_seconds_total", Meaning: "the lab's stop-the-world pauses"},
 	{Name: "surge_lab_pool_busy", Meaning: "the lab's pool slots in use: at the pool's size, requests wait for a slot"},
