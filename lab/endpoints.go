@@ -416,3 +416,13 @@ func resetConn(w http.ResponseWriter, r *http.Request) {
 	_ = buf.Flush()
 	_ = conn.Close()
 }
+
+// Paths returns the path of every endpoint, in the table's order, then
+// /metrics: what the lab serves, for a start-up line.
+func Paths() []string {
+	ps := make([]string, 0, len(endpoints)+1)
+	for i := range endpoints {
+		ps = append(ps, endpoints[i].path())
+	}
+	return append(ps, "/metrics")
+}

@@ -450,3 +450,15 @@ func TestStartClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestPaths: the start-up line's list is the endpoint table's, so a new
+// endpoint is listed without a second edit (the line lacked /gc and
+// /lookup when they were added).
+func TestPaths(t *testing.T) {
+	got := strings.Join(lab.Paths(), " ")
+	for _, p := range []string{"/fixed", "/gc", "/lookup", "/pool", "/metrics"} {
+		if !strings.Contains(got+" ", p+" ") {
+			t.Errorf("lab.Paths() = %s, lacks %s", got, p)
+		}
+	}
+}

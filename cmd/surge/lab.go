@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/surge-dev/surge/lab"
@@ -35,7 +36,7 @@ func runLab(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("start lab: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "surge lab listening on http://%s (endpoints: /fixed /cold /pause /pool /ready /error /reset /users /search /login /me /metrics; GET / lists them)\n", a)
+	fmt.Fprintf(e.stderr, "surge lab listening on http://%s (endpoints: %s; GET / lists them)\n", a, strings.Join(lab.Paths(), " "))
 	<-ctx.Done()
 	shut := make(chan error, 1)
 	go func() { shut <- s.Close() }()
