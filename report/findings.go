@@ -18,13 +18,30 @@ func findingsWarning(s *summary.Summary, f *analyze.Findings) string {
 	return ""
 }
 
-// writeFindings writes the diagnoses: the generator's health, then per
-// label what was found (cold phase and the steady state without it,
-// spikes, saturation, the concurrency ceiling or why it was not judged),
-// one sentence each with its numbers.
+// writeFindings writes the diagnoses, one finding a line (see
+// findingLines).
 func writeFindings(w io.Writer, f *analyze.Findings) {
 	fmt.Fprintln(w, "Findings:")
-	fmt.Fprintf(w, "  generator: %s\n", f.Generator.Text)
+	for _, l := range findingLines(f) {
+		fmt.Fprintf(w, "  %s: %s\n", l.Who, l.Text)
+	}
+}
+
+// findingLine is one line of the findings: whom it is about (the
+// generator, a label, a target's stages) and its sentence. A Text starting
+// with two spaces details the line before it.
+type findingLine struct {
+	Who  string `json:"who"`
+	Text string `json:"text"`
+}
+
+// findingLines returns the diagnoses as the text report and the HTML
+// report show them: the generator's health, then per label what was found
+// (cold phase and the steady state without it, spikes, saturation, the
+// concurrency ceiling or why it was not judged), one sentence each with
+// its numbers.
+func findingLines(f *analyze.Findings) []findingLine {
+	out := []findingLine{{"generator", f.Generator.Text}}
 	for _, lf := range f.Labels {
 		var lines []string
 		if lf.Errors != nil && lf.Errors.Detected {
@@ -67,12 +84,13 @@ func writeFindings(w io.Writer, f *analyze.Findings) {
 			}
 		}
 		for _, l := range lines {
-			fmt.Fprintf(w, "  %s: %s\n", name, l)
+			out = append(out, findingLine{name, l})
 		}
 	}
 	if st := f.Stages; st != nil && (st.Ceiling.Detected || st.Ceiling.Unjudged != "") {
-		fmt.Fprintf(w, "  %s, its %d stages together: %s\n", st.Target, len(st.Labels), st.Ceiling.Text)
+		out = append(out, findingLine{fmt.Sprintf("%s, its %d stages together", st.Target, len(st.Labels)), st.Ceiling.Text})
 	}
+	return out
 }
 
 // signalLines are the server-signal finding: what was tested and, for

@@ -88,11 +88,12 @@ type htmlRun struct {
 	Stages   []htmlStage  `json:"stages,omitempty"`
 	Spikes   []htmlSpan   `json:"spikes,omitempty"`
 	Signals  *htmlSignals `json:"signals,omitempty"`
-	// Findings are the text report's findings, as it writes them.
-	Findings string      `json:"findings,omitempty"`
-	Figures  [][2]string `json:"figures"`
-	Total    htmlRow     `json:"total"`
-	Labels   []htmlRow   `json:"labels"`
+	// Findings are the text report's findings, line for line; none
+	// without Run.Findings.
+	Findings []findingLine `json:"findings,omitempty"`
+	Figures  [][2]string   `json:"figures"`
+	Total    htmlRow       `json:"total"`
+	Labels   []htmlRow     `json:"labels"`
 }
 
 type htmlMeta struct {
@@ -193,8 +194,12 @@ func buildData(runs []Run, o Options) (*htmlData, error) {
 		}
 		d.Runs = append(d.Runs, buildRun(r, ro))
 	}
-	if len(runs) == 1 {
-		d.Title = "surge report: " + runs[0].Name
+	if len(runs) > 0 {
+		names := make([]string, len(runs))
+		for i := range runs {
+			names[i] = runs[i].Name
+		}
+		d.Title = "surge report: " + strings.Join(names, ", ")
 	}
 	return d, nil
 }
@@ -218,9 +223,7 @@ func buildRun(r *Run, o Options) htmlRun {
 	hr.Spikes = spikesOf(r.Findings, org)
 	hr.Signals = signalsOf(r, org)
 	if r.Findings != nil {
-		var b strings.Builder
-		writeFindings(&b, r.Findings)
-		hr.Findings = b.String()
+		hr.Findings = findingLines(r.Findings)
 	}
 	hr.Figures = figuresOf(s)
 	hr.Total = rowOf(s.Total, "Total")

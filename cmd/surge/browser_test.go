@@ -203,7 +203,86 @@ func TestBrowserReport(t *testing.T) {
 			t.Errorf("%s chart shows %v s, latency chart %v s: want the same span", k, ranges[k], ranges["latency"])
 		}
 	}
-	screenshot(t, ctx, "report.png")
+	checkLegendsAndTicks(t, ctx)
+	if title := within(t, ctx, 10*time.Second, chromedp.Evaluate[string](`document.title`)); title != "surge report: rate150, rate300" {
+		t.Errorf("overlay page titled %q, want it to name both runs", title)
+	}
+	// The findings, the text report's sentences, one list per run; a
+	// label's URL with & reads as typed (escaped, not as &amp;).
+	findings := within(t, ctx, 10*time.Second, chromedp.Evaluate[[][]string](
+		`Array.from(document.querySelectorAll('#findings ul')).map(ul => Array.from(ul.children).map(li => li.textContent))`))
+	if len(findings) != 2 {
+		t.Fatalf("findings lists %v, want one per run", findings)
+	}
+	for i, lines := range findings {
+		joined := strings.Join(lines, "\n")
+		if !strings.HasPrefix(joined, "generator: ") || !strings.Contains(joined, "GET /error?ratio=0.1&ms=3: errors far above the other labels") {
+			t.Errorf("run %d findings in the page lack the generator's line or /error's error rate:\n%s", i, joined)
+		}
+	}
+	// The charts and findings, not the tables, at 0.7 scale: the README's
+	// picture stays small.
+	save(t, "report.png", within(t, ctx, 20*time.Second, chromedp.ScreenshotScale("#charts", 0.7)))
+}
+
+// checkLegendsAndTicks checks that no legend shows "null" or "--" and
+// that tick labels read as their values: every time label parses back to
+// its tick (a 0.25 s step is not "0.3s") at several zooms, the latency
+// axes do not start at "0µs", and the distribution's axis has several
+// labels.
+func checkLegendsAndTicks(t *testing.T, ctx context.Context) {
+	t.Helper()
+	legends := within(t, ctx, 10*time.Second, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('.u-legend .u-value')).map(e => e.textContent)`))
+	for _, v := range legends {
+		if v == "null" || v == "--" {
+			t.Errorf("a legend shows %q (all: %q)", v, legends)
+			break
+		}
+	}
+	// Zoom the latency chart (the others follow) from 0.5 s to 5 s wide
+	// and read every time axis's labels against its ticks.
+	bad := within(t, ctx, 20*time.Second, chromedp.Evaluate[[]string](`(async () => {
+		const bad = [], u = surgeCharts.latency, x0 = u.scales.x.min, x1 = u.scales.x.max;
+		for (let w = 0.5; w <= 5; w += 0.25) {
+			u.setScale("x", {min: 0, max: w});
+			await new Promise(r => setTimeout(r, 0)); // uPlot redraws after a microtask
+			for (const k of ["latency", "percentiles", "throughput"]) {
+				const a = surgeCharts[k].axes[0];
+				a._splits.forEach((v, i) => {
+					const l = a._values[i];
+					if (l == null || l === "") return;
+					const got = parseFloat(l);
+					if (!/^-?[0-9.]+s$/.test(l) || Math.abs(got - v) > 1e-9 + 1e-6 * Math.abs(v)) bad.push(k + " span " + w + "s: tick " + v + " labelled " + l);
+				});
+			}
+		}
+		u.setScale("x", {min: x0, max: x1});
+		return bad;
+	})()`, chromedp.EvalAwaitPromise))
+	if len(bad) > 0 {
+		t.Errorf("%d time labels do not read as their ticks, e.g. %q", len(bad), bad[:min(5, len(bad))])
+	}
+	first := within(t, ctx, 10*time.Second, chromedp.Evaluate[map[string]string](
+		`Object.fromEntries(["latency", "percentiles"].map(k => [k, surgeCharts[k].axes[1]._values[0]]))`))
+	for k, l := range first {
+		if l == "0µs" || l == "" {
+			t.Errorf("the %s chart's latency axis starts at %q, want a plain 0 or a value", k, l)
+		}
+	}
+	hist := within(t, ctx, 10*time.Second, chromedp.Evaluate[[]string](`surgeCharts.hist.axes[0]._values.filter(v => v)`))
+	if len(hist) < 4 {
+		t.Errorf("the distribution's axis has labels %q, want at least 4", hist)
+	}
+	// The bars fill the axis: it ends near the slowest run's top bin, not
+	// at the next power of ten.
+	span := within(t, ctx, 10*time.Second, chromedp.Evaluate[[3]float64](`(() => {
+		const u = surgeCharts.hist, top = Math.max(...surgeCharts.hist.data[0]);
+		return [u.scales.x.min, u.scales.x.max, top];
+	})()`))
+	if span[1] > 1.5*span[2] {
+		t.Errorf("the distribution's axis spans %g–%g ms for bins up to %g ms: the bars are squeezed to one side", span[0], span[1], span[2])
+	}
 }
 
 func TestBrowserDashboard(t *testing.T) {

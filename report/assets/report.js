@@ -22,13 +22,14 @@
   function fmtSec(v) {
     if (v == null) return "";
     var s = Math.abs(v);
-    if (s < 10) return (Math.round(v * 100) / 100) + "s"; // ticks 0.25s apart read as such
-    if (s < 120) return (Math.round(v * 10) / 10) + "s";
+    // Milliseconds kept: ticks 0.25s or 0.025s apart read as such.
+    if (s < 120) return (Math.round(v * 1000) / 1000) + "s";
     var m = Math.floor(s / 60), r = Math.round(s % 60);
     return (v < 0 ? "-" : "") + m + "m" + (r < 10 ? "0" : "") + r + "s";
   }
   function fmtMS(v) {
     if (v == null) return "";
+    if (v === 0) return "0";
     if (v >= 1000) return (Math.round(v) / 1000) + "s";
     if (v >= 1) return (Math.round(v * 100) / 100) + "ms";
     return (Math.round(v * 1000)) + "µs";
@@ -46,6 +47,8 @@
     if (a >= 1e3) return +(v / 1e3).toPrecision(3) + "k";
     return String(+v.toPrecision(3));
   }
+  function fmtRate(v) { return v == null ? "" : String(v); }
+  function fmtCount(v) { return v == null ? "" : v + (v === 1 ? " request" : " requests"); }
   function width() { return Math.max(320, Math.min(1200, app.clientWidth - 8)); }
 
   // join aligns tables [x[], y1[], y2[], …] on one ascending x, keeping
@@ -132,7 +135,7 @@
     var o = {
       title: title, width: width(), height: 300, series: [{ label: "time", value: function (u, v) { return fmtSec(v); } }].concat(series),
       scales: { x: { time: false } },
-      axes: [{ values: function (u, vs) { return vs.map(fmtSec); } }, { label: yLabel, size: 70, values: function (u, vs) { return vs.map(yLabel === "latency" ? fmtMS : yLabel === "per second" ? String : fmtNum); } }],
+      axes: [{ values: function (u, vs) { return vs.map(fmtSec); } }, { label: yLabel, size: 70, values: function (u, vs) { return vs.map(yLabel === "latency" ? fmtMS : yLabel === "per second" ? fmtRate : fmtNum); } }],
       cursor: { sync: { key: "surge-time" }, drag: { x: true, y: false } },
       hooks: { drawAxes: [bandsHook], setScale: [syncScale] },
     };
@@ -189,7 +192,7 @@
     data.runs.forEach(function (run, ri) {
       tables.push([run.hist.ms, run.hist.count]);
       series.push({ label: run.name, stroke: colour(ri), fill: colour(ri) + "33", width: 1.5, spanGaps: data.runs.length > 1,
-        paths: uPlot.paths.stepped({ align: 1 }) });
+        paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fmtCount(v); } });
     });
     return { data: join(tables), series: series };
   }
@@ -201,6 +204,39 @@
       series.push({ label: run.name, stroke: colour(ri), width: 2, spanGaps: data.runs.length > 1, value: function (u, v) { return fmtMS(v); } });
     });
     return { data: join(tables), series: series };
+  }
+
+  // histRange is the distribution's x span over every run: from the
+  // lowest bin to the top of the highest (uPlot's log scale would round
+  // it out to powers of ten and squeeze the bars into a corner).
+  function histRange() {
+    var lo = Infinity, hi = 0;
+    data.runs.forEach(function (run) {
+      var ms = run.hist.ms, n = ms.length;
+      if (!n) return;
+      lo = Math.min(lo, ms[0]);
+      hi = Math.max(hi, n > 1 ? ms[n - 1] * ms[n - 1] / ms[n - 2] : ms[0] * 1.1);
+    });
+    if (!(hi > lo)) return [1, 10];
+    return [lo, hi];
+  }
+
+  // logTicks returns tick values between lo and hi on a log axis: the
+  // coarsest of 1-, 1-2-5-, 1-2-3-5-7- and 1…9-per-decade grids that puts
+  // at least four in the span, so that an axis never has a single label.
+  function logTicks(lo, hi) {
+    var grids = [[1], [1, 2, 5], [1, 2, 3, 5, 7], [1, 2, 3, 4, 5, 6, 7, 8, 9]], out = [];
+    for (var g = 0; g < grids.length; g++) {
+      out = [];
+      for (var e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+        grids[g].forEach(function (m) {
+          var v = +(m * Math.pow(10, e)).toPrecision(6);
+          if (v >= lo && v <= hi) out.push(v);
+        });
+      }
+      if (out.length >= 4) return out;
+    }
+    return out.length >= 2 ? out : [lo, hi];
   }
 
   function boundsHook(u) {
@@ -297,7 +333,7 @@
 
   function chartSpecs() {
     PCTS.forEach(function (p) { p.dash = PCT_DASH[p.key]; p.width = p.key === "max" ? 1 : 1.5; });
-    var lat = latencyTable(), pct = windowTables(PCTS, null, fmtMS), thr = windowTables(RATES, null, String),
+    var lat = latencyTable(), pct = windowTables(PCTS, null, fmtMS), thr = windowTables(RATES, null, fmtRate),
       hist = histTable(), spec = spectrumTable();
     return [
       ["latency", "Latency of every request (by intended send time)", lat, function (t) {
@@ -310,7 +346,10 @@
     ].concat(signalSpecs(signalGroups()), [
       ["hist", "Latency distribution (Gatling bounds dashed)", hist, function (t) {
         return { title: t, width: width(), height: 260, series: [{ label: "latency", value: function (u, v) { return fmtMS(v); } }].concat(hist.series),
-          scales: { x: { time: false, distr: 3 } }, axes: [{ values: function (u, vs) { return vs.map(fmtMS); } }, { label: "requests", size: 70 }],
+          scales: { x: { time: false, distr: 3, range: histRange } },
+          axes: [{ values: function (u, vs) { return vs.map(fmtMS); }, splits: function (u, ai, lo, hi) { return logTicks(lo, hi); },
+            filter: function (u, vs) { return vs; } },
+            { label: "requests", size: 70 }],
           hooks: { draw: [boundsHook] } }; }],
       ["spectrum", "Percentile spectrum", spec, function (t) {
         return { title: t, width: width(), height: 260, series: [{ label: "percentile", value: function (u, v) { return fmtNines(v); } }].concat(spec.series),
@@ -337,6 +376,31 @@
     return el("p", { id: "signals-note", class: "note" }, txt);
   }
 
+  // findingsBox lists each run's findings, the text report's sentences,
+  // under the time charts whose shaded spans and signals they explain.
+  function findingsBox() {
+    var box = el("section", { id: "findings" }), multi = data.runs.length > 1, any = false;
+    box.appendChild(el("h2", null, "Findings"));
+    data.runs.forEach(function (run, ri) {
+      if (!run.findings || !run.findings.length) return;
+      any = true;
+      if (multi) {
+        var h = el("h3", null, "Run " + run.name);
+        h.style.borderLeft = "6px solid " + colour(ri);
+        box.appendChild(h);
+      }
+      var ul = el("ul", { id: "findings-" + ri, class: "findings" });
+      run.findings.forEach(function (f) {
+        var sub = f.text.indexOf("  ") === 0, li = el("li", sub ? { class: "sub" } : null);
+        li.appendChild(el("b", null, f.who));
+        li.appendChild(document.createTextNode(": " + (sub ? f.text.slice(2) : f.text)));
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    });
+    return any ? box : el("section", { id: "findings" });
+  }
+
   function renderCharts() {
     var specs = chartSpecs();
     xRange = timeRange();
@@ -345,6 +409,7 @@
       specs.forEach(function (s) { charts[s[0]].setData(s[2].data); });
       var note = document.getElementById("signals-note");
       if (note) note.replaceWith(signalNote());
+      document.getElementById("findings").replaceWith(findingsBox());
       shareRange();
       return;
     }
@@ -360,6 +425,7 @@
       var div = el("section", { id: "chart-" + s[0], class: s[0].indexOf("signal-") === 0 ? "chart signal" : "chart" });
       box.appendChild(div);
       charts[s[0]] = new uPlot(s[3](s[1]), s[2].data, div);
+      if (s[0] === "throughput") box.appendChild(findingsBox());
     });
     shareRange();
   }
@@ -397,7 +463,6 @@
       var h = el("h2", null, multi ? "Run " + run.name : "Figures");
       h.style.borderLeft = "6px solid " + colour(ri);
       sec.appendChild(h);
-      if (run.findings) sec.appendChild(el("pre", { id: "findings-" + ri, class: "findings" }, run.findings));
       sec.appendChild(table("figures-" + ri, ["Figure", "Value"], run.figures));
       sec.appendChild(table("buckets-" + ri, ["Distribution", "Count", "Ratio"], run.buckets.map(function (b) { return [b.label, b.count, b.ratio]; })));
       run.meta.forEach(function (m) {
