@@ -159,7 +159,7 @@ func TestJudgeSaturated(t *testing.T) {
 		}
 		rec.AddMarker(nil, result.Marker{Kind: result.MarkGenerator, Attrs: map[string]string{result.AttrCPUPressure: c.pressure}})
 		tr := rec.Judge(1, 100, mustSLO(t, "p99<500ms"))
-		if tr.Saturated != c.want || c.want && !strings.HasSuffix(tr.Why, "the machine, which the target shares, was saturated (CPU pressure 98%)") {
+		if tr.Saturated != c.want || c.want && !strings.HasSuffix(tr.Why, "; saturated machine: CPU pressure 98%, shared with the target") {
 			t.Errorf("local %v, pressure %s, latency %s: saturated %v (%s), want %v", c.local, c.pressure, c.lat, tr.Saturated, tr.Why, c.want)
 		}
 	}
@@ -176,6 +176,9 @@ func TestSearchSaturated(t *testing.T) {
 	for _, pressure := range []float64{0.98, 0.2} {
 		trial := func(_ context.Context, n int, rate float64) (Trial, error) {
 			tr := Trial{N: n, Rate: rate, Pass: rate < 170, Why: "latency rising", Machine: &Machine{CPUPressure: pressure}}
+			if !tr.Pass && pressure >= SaturatedPressure {
+				tr.Why += "; saturated machine: CPU pressure 98%, shared with the target"
+			}
 			tr.Saturated = !tr.Pass && pressure >= SaturatedPressure
 			return tr, nil
 		}

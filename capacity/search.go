@@ -152,8 +152,8 @@ func (c *Outcome) answer(o Options, slo threshold.SLO, lo, hi float64) {
 	}
 	if sat := c.saturatedBound(hi); sat != nil {
 		c.Unreliable, c.Held = true, lo
-		c.Text = fmt.Sprintf("unreliable: the machine, which the target shares, was saturated (trial %d at %s/s failed with CPU pressure %.0f%%: %s); the server held %s up to at least %.1f/s",
-			sat.N, FormatRate(sat.Rate), 100*sat.Machine.CPUPressure, sat.Why, slo, lo)
+		c.Text = fmt.Sprintf("unreliable: the machine, which the target shares, was saturated (trial %d at %s/s failed: %s); the server held %s up to at least %.1f/s",
+			sat.N, FormatRate(sat.Rate), sat.Why, slo, lo)
 		return
 	}
 	if u := c.unreliableBound(lo, hi, o.Max); u != nil {

@@ -329,7 +329,7 @@ func (t *Recorder) Judge(n int, rate float64, slo threshold.SLO) Trial {
 func (t *Recorder) saturated(tr *Trial) {
 	if m := t.machine; t.Local && m != nil && m.CPUPressure >= SaturatedPressure && !tr.Pass && !tr.Hard && !tr.Unreliable {
 		tr.Saturated = true
-		tr.Why += fmt.Sprintf("; the machine, which the target shares, was saturated (CPU pressure %.0f%%)", 100*m.CPUPressure)
+		tr.Why += fmt.Sprintf("; saturated machine: CPU pressure %.0f%%, shared with the target", 100*m.CPUPressure)
 	}
 }
 
