@@ -470,6 +470,11 @@ func (m *SignalMatch) sentence(eps []Episode, width time.Duration) string {
 	if m.Meaning != "" {
 		s += ": " + m.Meaning
 	}
+	if m.Kind == result.SignalCounter && (strings.HasSuffix(m.Name, "_bucket") || strings.HasSuffix(m.Name, "_count")) {
+		// A histogram's bucket or count is how many observations there
+		// were: its rate falls when fewer happen, whatever they measure.
+		s += " (a count of observations: its rate is how many there were, not how long they took)"
+	}
 	if m.Source != "" && m.Source != GeneratorSource {
 		s += " [" + m.Source + "]"
 	}

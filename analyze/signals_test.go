@@ -378,3 +378,13 @@ func TestMatchSentenceFewEpisodes(t *testing.T) {
 		t.Errorf("8 of 9: %s", s)
 	}
 }
+
+// TestMatchSentenceBucket: a histogram bucket's rate is a count, and the
+// sentence says so beside the preset's meaning.
+func TestMatchSentenceBucket(t *testing.T) {
+	m := SignalMatch{Name: "go_sched_latencies_seconds_bucket", Labels: `{le="0.001"}`, Kind: result.SignalCounter, Stat: "mean", R: -0.6, P: 1e-6}
+	m.Meaning, _ = meaningOf(m.Name)
+	if s := m.sentence(nil, time.Second); !strings.Contains(s, "falls as") || !strings.Contains(s, "a count of observations") {
+		t.Errorf("sentence: %s", s)
+	}
+}
