@@ -53,7 +53,8 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 	args := []string{"attack", "-rate", "50", "-duration", "1500ms", "-quiet", "-output", attackFile,
 		"-header=Authorization: Bearer " + secretMark + "-eq", "--header=X-Api-Key: " + secretMark + "-dasheq",
 		"-header", "Cookie: session=" + secretMark + "-space", "--header", "X-Auth-Token: " + secretMark + "-dashspace",
-		"-header", "Accept: text/plain", "-dashboard", "127.0.0.1:0"}
+		"-header", "Accept: text/plain", "-dashboard", "127.0.0.1:0",
+		"-scrape", "http://scraper:" + secretMark + "-suserinfo@" + host + "/metrics?token=" + secretMark + "-stoken", "-scrape-interval", "300ms"}
 	os.Args = append([]string{"surge"}, args...)
 	dashboardChannels(t, "attack", targets, channels, args...)
 
@@ -102,6 +103,7 @@ requests:
 	// p50: a p99 on 0.8 s at 20/s rests on 16 requests, which capacity now refuses.
 	cmd("capacity", "", "capacity", "-slo", "p50<1s", "-start", "20/1s", "-max", "40/1s", "-step-duration", "1s",
 		"-max-trials", "1", "-cooldown", "0", "-quiet", "-output", capFile,
+		"-scrape", "http://"+host+"/metrics?api_key="+secretMark+"-capscrape",
 		"-header=Authorization: Bearer "+secretMark+"-capeq", srv.URL+"/d?access_token="+secretMark+"-capq")
 
 	files := []string{attackFile, tmplFile, runFile, capFile}
@@ -132,10 +134,11 @@ requests:
 	// the right things: the command lines as given, with REDACTED values.
 	for name, want := range map[string][]string{
 		"results file attack.srg": {`"-header=Authorization: REDACTED"`, `"-header=X-Api-Key: REDACTED"`, `"-header=Cookie: REDACTED"`,
-			`"-header=X-Auth-Token: REDACTED"`, `"-header=Accept: text/plain"`, `"-rate=50/1s"`, `token=REDACTED`, `user:REDACTED@`},
+			`"-header=X-Auth-Token: REDACTED"`, `"-header=Accept: text/plain"`, `"-rate=50/1s"`, `token=REDACTED`, `user:REDACTED@`,
+			`/metrics?token=REDACTED`},
 		"results file template.srg": {`"-header=Authorization: REDACTED"`, `"-template=true"`, `token=REDACTED`},
 		"results file run.srg":      {`"-base-url=http://user:REDACTED@`, `api_key=REDACTED`, `token=REDACTED`, `password=REDACTED`, `user:REDACTED@`},
-		"results file capacity.srg": {`"-header=Authorization: REDACTED"`, `access_token=REDACTED`},
+		"results file capacity.srg": {`"-header=Authorization: REDACTED"`, `access_token=REDACTED`, `/metrics?api_key=REDACTED`},
 		"attack /events":            {`-header=Authorization: REDACTED`, `token=REDACTED`},
 		"run /report.html":          {`-base-url=http://user:REDACTED@`, `api_key=REDACTED`},
 		"run -dry-run stdout":       {`Authorization: REDACTED`, `X-Session-Secret: REDACTED`, `user:REDACTED@`},
