@@ -141,18 +141,18 @@ type Machine struct {
 }
 
 // machineOf reads a Machine from a generator marker's Attrs, nil when it
-// has none of its figures.
+// has none of its figures; a figure that is no finite number is −1.
 func machineOf(a map[string]string) *Machine {
 	get := func(k string) float64 {
 		v, err := strconv.ParseFloat(a[k], 64)
-		if err != nil {
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return -1
 		}
 		return v
 	}
 	m := &Machine{Busy: get(result.AttrMachineBusy), CPUPressure: get(result.AttrCPUPressure), SurgeCPUWait: -1,
 		RunQueuePeak: get(result.AttrRunQueuePeak)}
-	if w, wall := get(result.AttrCPUWaitSeconds), get(result.AttrWallSeconds); w >= 0 && wall > 0 {
+	if w, wall := get(result.AttrCPUWaitSeconds), get(result.AttrWallSeconds); w >= 0 && wall > 0 && !math.IsInf(w/wall, 0) {
 		m.SurgeCPUWait = w / wall
 	}
 	if m.Busy < 0 && m.CPUPressure < 0 && m.SurgeCPUWait < 0 && m.RunQueuePeak < 0 {

@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -181,4 +182,22 @@ func TestJudgeMachine(t *testing.T) {
 	if m := rec.Judge(1, 10, nil).Machine; m != nil {
 		t.Errorf("machine %+v from a marker without its figures, want nil", m)
 	}
+}
+
+// FuzzMachineOf: whatever a run's generator marker holds, the machine's
+// figures are read without panicking, each a finite number or −1, so the
+// trial's JSON always encodes ("NaN" and "Inf" parse as floats).
+func FuzzMachineOf(f *testing.F) {
+	f.Add("0.990", "0.930", "1.000", "5.000", "17")
+	f.Add("", "NaN", "-1", "0", "x")
+	f.Fuzz(func(t *testing.T, busy, pressure, wait, wall, rq string) {
+		m := machineOf(map[string]string{result.AttrMachineBusy: busy, result.AttrCPUPressure: pressure,
+			result.AttrCPUWaitSeconds: wait, result.AttrWallSeconds: wall, result.AttrRunQueuePeak: rq})
+		if m == nil {
+			return
+		}
+		if _, err := json.Marshal(m); err != nil {
+			t.Errorf("machine %+v does not encode: %v", m, err)
+		}
+	})
 }

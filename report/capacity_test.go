@@ -11,7 +11,8 @@ import (
 
 // capacityFixture is a hand-made search: passes, failures for each reason,
 // a hard failure stopped early, a rate that is not a whole number and
-// recovery probes (one not recovered, then one recovered) before a trial.
+// recovery probes (one not recovered, then one recovered) before a trial,
+// and the machine's figures of a trial.
 func capacityFixture() *capacity.Outcome {
 	return &capacity.Outcome{
 		SLO: "p99<500ms,errors<1%", MaxRate: 80, Fail: 82.5, Margin: 2.5,
@@ -23,7 +24,8 @@ func capacityFixture() *capacity.Outcome {
 				Throughput: 38.66, KeptUp: true, FirstP50: 50 * ms, SecondP50: 51 * ms, Pass: true, Why: "SLO holds and the server kept up"},
 			{N: 3, Rate: 160, Requests: 240, P50: 1500 * ms, P99: 2091600 * time.Microsecond, Mean: 1400 * ms, Max: 2200 * ms,
 				Throughput: 50, FirstP50: 933 * ms, SecondP50: 1710 * ms, Hard: false,
-				Why: "p99 2.09s ≥ 500ms; fell behind: 75 of 240 completed in time; latency rising: p50 933ms → 1.71s within the trial (a queue is building)"},
+				Machine: &capacity.Machine{Busy: 0.5, CPUPressure: 0.25, SurgeCPUWait: 0.125, RunQueuePeak: 3},
+				Why:     "p99 2.09s ≥ 500ms; fell behind: 75 of 240 completed in time; latency rising: p50 933ms → 1.71s within the trial (a queue is building)"},
 			{N: 4, Rate: 82.5, Requests: 123, P50: 131762 * time.Microsecond, P99: 235812 * time.Microsecond, Mean: 140 * ms, Max: 260 * ms,
 				Throughput: 72.7, FirstP50: 106 * ms, SecondP50: 153 * ms,
 				Probes: []capacity.Probe{
