@@ -77,7 +77,9 @@ type Config struct {
 	Stop func()
 	// Meta describes the run; results' offsets count from Meta.Start.
 	Meta *result.Meta
-	// Name names the run in legends; default "live".
+	// Name names the run in the title and legends; default: from Meta,
+	// the scenario file's name of "surge run", else the command line,
+	// else "live".
 	Name string
 	// Summary configures the aggregation (bounds, windows).
 	Summary summary.Options
@@ -115,6 +117,7 @@ type Server struct {
 	snap     []byte        // latest HTMLData
 	changed  chan struct{} // closed and replaced at each new snapshot
 	final    []byte        // final HTML report, once finished
+	ended    bool          // the run's last snapshot was taken: no live one replaces it
 	finished chan struct{}
 
 	clients  atomic.Int64 // open event streams
@@ -147,11 +150,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Linger <= 0 {
 		cfg.Linger = DefaultLinger
 	}
-	if cfg.Name == "" {
-		cfg.Name = "live"
-	}
 	if cfg.Meta == nil {
 		cfg.Meta = &result.Meta{Start: time.Now()}
+	}
+	if cfg.Name == "" {
+		cfg.Name = runName(cfg.Meta)
 	}
 	if cfg.Token == "" {
 		var b [16]byte
@@ -200,7 +203,7 @@ func (s *Server) Start() (string, error) {
 	mux.HandleFunc("GET /report.html", s.reportHTML)
 	mux.HandleFunc("GET /metrics", s.metricsHandler)
 	s.srv = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}
-	s.snapshot()
+	s.snapshot(true)
 	go s.srv.Serve(ln)
 	go s.loop()
 	return ln.Addr().String(), nil
@@ -367,7 +370,7 @@ func (s *Server) Finish(html []byte) {
 				html = b.Bytes()
 			}
 		}
-		s.snapshot()
+		s.snapshot(false)
 		s.snapMu.Lock()
 		s.final = html
 		s.snapMu.Unlock()
@@ -412,24 +415,34 @@ func (s *Server) loop() {
 		case <-s.finished:
 			return
 		case <-t.C:
-			s.snapshot()
+			s.snapshot(true)
 		}
 	}
 }
 
-// snapshot renders the current data once for every open page.
-func (s *Server) snapshot() {
+// snapshot renders the current data once for every open page. While the
+// run is live, the time window still filling is left out and the page
+// shows the run's progress.
+func (s *Server) snapshot(live bool) {
 	s.mu.Lock()
-	js, err := report.HTMLData(s.runs(false), report.Options{})
+	rs := s.runs(false)
+	if live {
+		rs[0].Until = time.Now()
+	}
+	js, err := report.HTMLData(rs, report.Options{})
 	s.mu.Unlock()
 	if err != nil {
 		return
 	}
 	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if live && s.ended {
+		return // a tick racing Finish
+	}
+	s.ended = s.ended || !live
 	s.snap = js
 	close(s.changed)
 	s.changed = make(chan struct{})
-	s.snapMu.Unlock()
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {

@@ -237,7 +237,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		s.snapshot()
+		s.snapshot(true)
 	}
 }
 
@@ -281,7 +281,7 @@ func BenchmarkSnapshotSignals(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		s.snapshot()
+		s.snapshot(true)
 	}
 }
 

@@ -30,6 +30,12 @@ type Run struct {
 	// across the time charts and the server signals they name are drawn
 	// first. nil draws neither.
 	Findings *analyze.Findings
+	// Until, when set, is the wall-clock time the run has been observed up
+	// to (the live dashboard's now): a time window not over by then is
+	// still filling, and is not drawn (its rates would read as a dip), and
+	// the page shows the progress toward the run's planned duration or
+	// count.
+	Until time.Time
 
 	lastMeta *result.Meta
 	shift    time.Duration // of lastMeta's start from Origin
@@ -75,6 +81,18 @@ type htmlData struct {
 	Token    string    `json:"token,omitempty"` // the live page's dashboard token
 	BoundsMS []float64 `json:"bounds_ms"`
 	Runs     []htmlRun `json:"runs"`
+	// Progress is a live run's, when Run.Until is set.
+	Progress *htmlProgress `json:"progress,omitempty"`
+}
+
+// htmlProgress is how far a live run has gone: seconds since its start
+// and requests so far, against its planned duration and count (0: none
+// planned).
+type htmlProgress struct {
+	ElapsedS float64 `json:"elapsed_s"`
+	PlannedS float64 `json:"planned_s,omitempty"`
+	Requests int64   `json:"requests"`
+	Count    uint64  `json:"count,omitempty"`
 }
 
 type htmlRun struct {
@@ -201,6 +219,10 @@ func buildData(runs []Run, o Options) (*htmlData, error) {
 		}
 		d.Title = "surge report: " + strings.Join(names, ", ")
 	}
+	if len(runs) == 1 && !runs[0].Until.IsZero() {
+		d.Title = "surge live: " + runs[0].Name
+		d.Progress = progressOf(&runs[0])
+	}
 	return d, nil
 }
 
@@ -212,7 +234,7 @@ func buildRun(r *Run, o Options) htmlRun {
 		hr.Meta = append(hr.Meta, metaOf(&m))
 	}
 	hr.Points = pointsOf(r.Points)
-	hr.Windows = windowsOf(s.Total.Series, org)
+	hr.Windows = windowsOf(s.Total.Series, org, r.Until)
 	hr.Hist = histOf(s.Total)
 	hr.Spectrum = spectrumOf(s.Total)
 	for i, l := range distributionLabels(o.Bounds) {
@@ -266,10 +288,25 @@ func pointsOf(p *Points) htmlPoints {
 	return hp
 }
 
-func windowsOf(se *summary.Series, org time.Time) htmlWindows {
+// progressOf returns how far the live run r has gone by r.Until.
+func progressOf(r *Run) *htmlProgress {
+	p := &htmlProgress{ElapsedS: round3(max(0, r.Until.Sub(r.origin()).Seconds())), Requests: r.Summary.Total.Requests}
+	if len(r.Summary.Runs) > 0 {
+		m := &r.Summary.Runs[0]
+		p.PlannedS, p.Count = round3(m.Duration.Seconds()), m.Count
+	}
+	return p
+}
+
+// windowsOf returns the time windows of se, those that ended by until
+// only when until is set.
+func windowsOf(se *summary.Series, org, until time.Time) htmlWindows {
 	w := htmlWindows{WidthS: round3(se.Width.Seconds()), T: []float64{}}
 	width := se.Width.Seconds()
 	for i, win := range se.Windows {
+		if !until.IsZero() && se.From(i).Add(se.Width).After(until) {
+			break // still filling: windows are in time order
+		}
 		t := se.From(i).Sub(org).Seconds()
 		w.T = append(w.T, round3(t))
 		if win.Latency != nil && win.Latency.Count() > 0 {

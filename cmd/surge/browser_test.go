@@ -340,6 +340,16 @@ func TestBrowserDashboard(t *testing.T) {
 		return rows[2][1]
 	}
 	first := total()
+	// The page is named by the run's command and shows its progress
+	// toward -duration.
+	if title := within(t, ctx, 10*time.Second, chromedp.Evaluate[string](`document.title`)); title != "surge live: surge attack -rate 200 -duration 60s -dashboard 127.0.0.1:0" {
+		t.Errorf("live page titled %q, want the run's command", title)
+	}
+	progress := within(t, ctx, 10*time.Second, chromedp.Evaluate[[]string](
+		`[document.querySelector("#progress .progress-text")?.textContent || "", String(document.querySelector("#progress progress")?.value)]`))
+	if !regexp.MustCompile(`^[0-9]+s of 60s \([0-9]+%\)$`).MatchString(progress[0]) || progress[1] == "0" || progress[1] == "undefined" {
+		t.Errorf("live progress %q, want 'Ns of 60s (P%%)' and a bar past 0", progress)
+	}
 	renders(t, ctx, rendered+2, 30*time.Second)
 	if second := total(); second == first {
 		t.Errorf("live table did not update: %s requests, then %s", first, second)

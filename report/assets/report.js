@@ -481,8 +481,28 @@
     });
   }
 
+  // renderProgress shows a live run's progress in the header: elapsed of
+  // planned time (or requests of the planned count) and a bar.
+  function renderProgress() {
+    var p = data.progress, box = document.getElementById("progress");
+    if (!p) return;
+    if (!box) {
+      box = el("span", { id: "progress" });
+      box.appendChild(el("progress", { max: "1", value: "0" }));
+      box.appendChild(el("span", { class: "progress-text" }));
+      document.getElementById("status").prepend(box);
+    }
+    var bar = box.firstChild, txt = box.lastChild, done = null, of = "";
+    if (p.planned_s > 0) { done = p.elapsed_s / p.planned_s; of = fmtSec(Math.round(p.elapsed_s)) + " of " + fmtSec(p.planned_s); }
+    else if (p.count > 0) { done = p.requests / p.count; of = p.requests + " of " + p.count + " requests, " + fmtSec(Math.round(p.elapsed_s)); }
+    else of = fmtSec(Math.round(p.elapsed_s)) + " elapsed, no planned end";
+    if (done == null) bar.removeAttribute("value"); else bar.value = Math.min(1, done);
+    txt.textContent = of + (done == null ? "" : " (" + Math.min(100, Math.floor(done * 100)) + "%)");
+  }
+
   function render() {
     document.getElementById("title").textContent = data.title;
+    renderProgress();
     document.title = data.title;
     if (!document.getElementById("charts")) {
       app.appendChild(el("div", { id: "charts" }));

@@ -1,0 +1,98 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/surge-dev/surge/result"
+	"github.com/surge-dev/surge/summary"
+)
+
+// TestLiveWindowsAndProgress checks a live snapshot: the time window
+// still filling is not drawn (at 100 requests a second, a window a
+// quarter filled would read 25/s), the progress says how far the run is
+// toward its planned duration, and the run is named by its command.
+func TestLiveWindowsAndProgress(t *testing.T) {
+	const elapsed = 1100 * time.Millisecond
+	meta := &result.Meta{Start: time.Now().Add(-elapsed), Command: []string{"surge", "attack", "-duration=10s", "-rate=100"}, Duration: 10 * time.Second}
+	s, err := New(Config{Meta: meta, Summary: summary.Options{Window: 250 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []result.Result
+	for at := time.Duration(0); at < elapsed; at += 10 * time.Millisecond {
+		batch = append(batch, result.Result{Label: "GET /a", Intended: at, Sent: at, Latency: time.Millisecond, Status: 200})
+	}
+	s.Observe(batch)
+	s.snapshot(true)
+	var d struct {
+		Title string `json:"title"`
+		Runs  []struct {
+			Name    string `json:"name"`
+			Windows struct {
+				WidthS     float64   `json:"width_s"`
+				T          []float64 `json:"t"`
+				Throughput []float64 `json:"throughput"`
+			} `json:"windows"`
+		} `json:"runs"`
+		Progress *struct {
+			ElapsedS float64 `json:"elapsed_s"`
+			PlannedS float64 `json:"planned_s"`
+			Requests int64   `json:"requests"`
+		} `json:"progress"`
+	}
+	if err := json.Unmarshal(s.snap, &d); err != nil {
+		t.Fatal(err)
+	}
+	w := d.Runs[0].Windows
+	if len(w.T) == 0 {
+		t.Fatal("no windows drawn")
+	}
+	for i, v := range w.Throughput {
+		if v < 90 || w.T[i]+w.WidthS > elapsed.Seconds()+0.05 {
+			t.Errorf("window at %gs (of %gs) drawn with %g/s after %s at 100/s: want only windows over, each near 100/s (all: %v at %v)",
+				w.T[i], w.WidthS, v, elapsed, w.Throughput, w.T)
+		}
+	}
+	p := d.Progress
+	if p == nil || p.ElapsedS < elapsed.Seconds() || p.ElapsedS > elapsed.Seconds()+5 || p.PlannedS != 10 || p.Requests != int64(len(batch)) {
+		t.Errorf("progress %+v, want about %gs of 10s and %d requests", p, elapsed.Seconds(), len(batch))
+	}
+	if want := "surge attack -duration=10s -rate=100"; d.Runs[0].Name != want {
+		t.Errorf("run named %q, want %q", d.Runs[0].Name, want)
+	}
+	// The final snapshot draws every window and no progress.
+	s.snapshot(false)
+	d.Progress = nil
+	if err := json.Unmarshal(s.snap, &d); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.Runs[0].Windows.T); n != 5 || d.Progress != nil {
+		t.Errorf("final snapshot: %d windows and progress %+v, want 5 and none", n, d.Progress)
+	}
+}
+
+func TestRunName(t *testing.T) {
+	for _, c := range []struct {
+		m    result.Meta
+		want string
+	}{
+		{result.Meta{Command: []string{"surge", "run", "-dashboard=127.0.0.1:0", "scenarios/checkout.yaml"}}, "checkout"},
+		{result.Meta{Command: []string{"surge", "attack", "-rate=5"}}, "surge attack -rate=5"},
+		{result.Meta{Profile: "rate 5/1s for 2s"}, "rate 5/1s for 2s"},
+		{result.Meta{}, "live"},
+		{result.Meta{Command: []string{"surge", "attack", "-header=" + string(make([]byte, 100))}}, ""},
+	} {
+		got := runName(&c.m)
+		if c.want == "" {
+			if n := len([]rune(got)); n != maxName {
+				t.Errorf("long command named in %d runes, want %d", n, maxName)
+			}
+			continue
+		}
+		if got != c.want {
+			t.Errorf("runName(%+v) = %q, want %q", c.m, got, c.want)
+		}
+	}
+}
