@@ -109,6 +109,7 @@ type Server struct {
 	sum     *summary.Summary
 	points  *report.Points
 	metrics metrics
+	settle  settle // how long results take to arrive, for live snapshots
 	// findings are the last diagnosis of sum, reused by stale snapshots.
 	findings *analyze.Findings
 	stale    int
@@ -289,15 +290,24 @@ func (s *Server) AddBatch(m *result.Meta, batch []result.Result) {
 	if m == nil {
 		m = s.cfg.Meta
 	}
+	if len(batch) == 0 {
+		return
+	}
+	now := time.Now()
 	s.mu.Lock()
+	oldest := m.Start.Add(batch[0].Intended)
 	for i := range batch {
 		r := &batch[i]
+		if at := m.Start.Add(r.Intended); at.Before(oldest) {
+			oldest = at
+		}
 		s.sum.Add(m, r)
 		if r.Flags&result.Warmup == 0 || s.cfg.Summary.IncludeWarmup {
 			s.points.Add(r, 0)
 		}
 		s.metrics.observe(r)
 	}
+	s.settle.observe(now, oldest)
 	s.mu.Unlock()
 }
 
@@ -421,13 +431,15 @@ func (s *Server) loop() {
 }
 
 // snapshot renders the current data once for every open page. While the
-// run is live, the time window still filling is left out and the page
-// shows the run's progress.
+// run is live, the time windows still filling are left out (those not
+// over by as long ago as results now take to arrive, see settle) and the
+// page shows the run's progress.
 func (s *Server) snapshot(live bool) {
 	s.mu.Lock()
 	rs := s.runs(false)
 	if live {
-		rs[0].Until = time.Now()
+		now := time.Now()
+		rs[0].Until = now.Add(-s.settle.lag(now))
 	}
 	js, err := report.HTMLData(rs, report.Options{})
 	s.mu.Unlock()

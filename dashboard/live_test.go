@@ -11,8 +11,9 @@ import (
 
 // TestLiveWindowsAndProgress checks a live snapshot: the time window
 // still filling is not drawn (at 100 requests a second, a window a
-// quarter filled would read 25/s), the progress says how far the run is
-// toward its planned duration, and the run is named by its command.
+// quarter filled would read 25/s), nor one that ended less long ago than
+// results take to arrive; the progress says how far the run is toward
+// its planned duration, and the run is named by its command.
 func TestLiveWindowsAndProgress(t *testing.T) {
 	const elapsed = 1100 * time.Millisecond
 	meta := &result.Meta{Start: time.Now().Add(-elapsed), Command: []string{"surge", "attack", "-duration=10s", "-rate=100"}, Duration: 10 * time.Second}
@@ -25,6 +26,16 @@ func TestLiveWindowsAndProgress(t *testing.T) {
 		batch = append(batch, result.Result{Label: "GET /a", Intended: at, Sent: at, Latency: time.Millisecond, Status: 200})
 	}
 	s.Observe(batch)
+	// The results arrived all at once here; in a run each arrives its
+	// latency and a batch interval after its intended time: say 20 ms.
+	delay := func(d time.Duration) {
+		now := time.Now()
+		s.mu.Lock()
+		s.settle = settle{}
+		s.settle.observe(now, now.Add(-d))
+		s.mu.Unlock()
+	}
+	delay(20 * time.Millisecond)
 	s.snapshot(true)
 	var d struct {
 		Title string `json:"title"`
@@ -56,11 +67,24 @@ func TestLiveWindowsAndProgress(t *testing.T) {
 		}
 	}
 	p := d.Progress
-	if p == nil || p.ElapsedS < elapsed.Seconds() || p.ElapsedS > elapsed.Seconds()+5 || p.PlannedS != 10 || p.Requests != int64(len(batch)) {
+	if p == nil || p.ElapsedS < elapsed.Seconds()-0.03 || p.ElapsedS > elapsed.Seconds()+5 || p.PlannedS != 10 || p.Requests != int64(len(batch)) {
 		t.Errorf("progress %+v, want about %gs of 10s and %d requests", p, elapsed.Seconds(), len(batch))
 	}
 	if want := "surge attack -duration=10s -rate=100"; d.Runs[0].Name != want {
 		t.Errorf("run named %q, want %q", d.Runs[0].Name, want)
+	}
+	if len(w.T) != 4 {
+		t.Errorf("%d windows drawn after %s, want the 4 over", len(w.T), elapsed)
+	}
+	// Results taking 400 ms to arrive: the window that ended 350 ms ago
+	// may still miss some, and is left out too.
+	delay(400 * time.Millisecond)
+	s.snapshot(true)
+	if err := json.Unmarshal(s.snap, &d); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.Runs[0].Windows.T); n != 2 {
+		t.Errorf("%d windows drawn after %s with results 400ms late, want 2 (those over by 0.7s)", n, elapsed)
 	}
 	// The final snapshot draws every window and no progress.
 	s.snapshot(false)
@@ -94,5 +118,25 @@ func TestRunName(t *testing.T) {
 		if got != c.want {
 			t.Errorf("runName(%+v) = %q, want %q", c.m, got, c.want)
 		}
+	}
+}
+
+func TestSettle(t *testing.T) {
+	var st settle
+	t0 := time.Now()
+	st.observe(t0, t0.Add(-300*time.Millisecond))
+	st.observe(t0.Add(500*time.Millisecond), t0.Add(400*time.Millisecond))
+	if got := st.lag(t0.Add(600 * time.Millisecond)); got != 300*time.Millisecond {
+		t.Errorf("lag %s within the second, want the 300ms seen", got)
+	}
+	st.observe(t0.Add(1200*time.Millisecond), t0.Add(1190*time.Millisecond))
+	if got := st.lag(t0.Add(1300 * time.Millisecond)); got != 300*time.Millisecond {
+		t.Errorf("lag %s in the next second, want the previous second's 300ms", got)
+	}
+	if got := st.lag(t0.Add(2300 * time.Millisecond)); got != 10*time.Millisecond {
+		t.Errorf("lag %s two seconds on, want the last second's 10ms", got)
+	}
+	if got := st.lag(t0.Add(5 * time.Second)); got != 0 {
+		t.Errorf("lag %s after seconds without results, want 0", got)
 	}
 }
