@@ -40,12 +40,16 @@ func checkParse(t *testing.T, body []byte, format expfmt.Format) {
 		var next uint32
 		for range 2 {
 			tb.begin()
-			if err := s.parse(bytes.NewReader(body), format, &Reading{t: tb}); err != nil {
+			rd := &Reading{t: tb}
+			if err := s.parse(bytes.NewReader(body), format, rd); err != nil {
 				tb.abort()
 				continue
 			}
 			var sc result.Scrape
 			tb.commit(&sc)
+			for _, f := range rd.commits {
+				f()
+			}
 			for i, se := range sc.New {
 				next++
 				tb.fresh[i].id = next

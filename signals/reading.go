@@ -4,9 +4,14 @@ import "github.com/surge-dev/surge/result"
 
 // Reading collects the samples of one reading of a source.
 type Reading struct {
-	t   *table
-	key []byte
+	t       *table
+	key     []byte
+	commits []func()
 }
+
+// onCommit has f called if the reading is kept: a source's own memory of
+// the reading (Scraper's family hashes) must not outlive a failed one.
+func (r *Reading) onCommit(f func()) { r.commits = append(r.commits, f) }
 
 // Gauge adds a sample of a gauge: name and, "" or in Prometheus text form
 // with names sorted ({code="200",method="get"}), its labels.

@@ -34,7 +34,9 @@ type Scraper struct {
 	client *http.Client
 
 	key    []byte
-	om     bytes.Buffer // an OpenMetrics body rewritten as text
+	om     bytes.Buffer // the body, as text (OpenMetrics rewritten)
+	blocks blocks       // the families of the previous reading
+	noSkip bool         // parse every family (tests: the reference)
 	labels []*dto.LabelPair
 	fams   []*dto.MetricFamily
 }
@@ -97,14 +99,24 @@ func (s *Scraper) hide(err error) error {
 
 // parse decodes body and adds each sample to r.
 func (s *Scraper) parse(body io.Reader, format expfmt.Format, r *Reading) error {
-	if format.FormatType() == expfmt.TypeOpenMetrics {
-		s.om.Reset()
+	s.om.Reset()
+	switch format.FormatType() {
+	case expfmt.TypeOpenMetrics:
 		if err := openMetricsToText(body, &s.om); err != nil {
 			return fmt.Errorf("parse: %w", err)
 		}
-		body, format = &s.om, expfmt.FmtText
+	case expfmt.TypeTextPlain, expfmt.TypeUnknown:
+		if _, err := s.om.ReadFrom(body); err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+	default:
+		return s.decode(expfmt.NewDecoder(body, format), r)
 	}
-	return s.decode(expfmt.NewDecoder(body, format), r)
+	if s.noSkip {
+		return s.decode(expfmt.NewDecoder(&s.om, expfmt.FmtText), r)
+	}
+	r.onCommit(s.blocks.commit)
+	return s.decode(expfmt.NewDecoder(bytes.NewReader(s.blocks.changed(s.om.Bytes())), expfmt.FmtText), r)
 }
 
 // decode adds the samples of every family dec decodes to r.

@@ -211,25 +211,41 @@ func gen5000(round int) []byte {
 }
 
 // BenchmarkScrape is one reading of a 5,000-series endpoint: parse and
-// diff, the HTTP exchange left out.
+// diff, the HTTP exchange left out; every value changing at every reading
+// (all), or one family of 190 (one).
 func BenchmarkScrape(b *testing.B) {
-	payloads := [][]byte{gen5000(1), gen5000(2)}
-	s := &Scraper{name: "bench"}
-	tb := newTable("bench", DefaultMaxSeries)
-	var sc result.Scrape
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payloads[0])))
-	for i := 0; b.Loop(); i++ {
-		tb.begin()
-		if err := s.parse(bytes.NewReader(payloads[i%2]), expfmt.FmtText, &Reading{t: tb}); err != nil {
-			b.Fatal(err)
-		}
-		tb.commit(&sc)
-		for j := range tb.fresh {
-			tb.fresh[j].id = uint32(j + 1)
-		}
-	}
-	if len(tb.byKey) != 5000 {
-		b.Fatalf("%d series, want 5000", len(tb.byKey))
+	one := gen5000(1)
+	oneMore := bytes.Replace(one, []byte("fam1_bytes{pool=\"p1\"} 1\n"), []byte("fam1_bytes{pool=\"p1\"} 9\n"), 1)
+	for _, c := range []struct {
+		name     string
+		payloads [][]byte
+	}{{"all", [][]byte{gen5000(1), gen5000(2)}}, {"one", [][]byte{one, oneMore}}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := &Scraper{name: "bench"}
+			tb := newTable("bench", DefaultMaxSeries)
+			var sc result.Scrape
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.payloads[0])))
+			for i := 0; b.Loop(); i++ {
+				tb.begin()
+				rd := &Reading{t: tb}
+				if err := s.parse(bytes.NewReader(c.payloads[i%2]), expfmt.FmtText, rd); err != nil {
+					b.Fatal(err)
+				}
+				tb.commit(&sc)
+				for _, f := range rd.commits {
+					f()
+				}
+				for j := range tb.fresh {
+					tb.fresh[j].id = uint32(j + 1)
+				}
+				if i > 0 && c.name == "one" && len(sc.Values) != 1 {
+					b.Fatalf("%d values changed, want 1", len(sc.Values))
+				}
+			}
+			if len(tb.byKey) != 5000 {
+				b.Fatalf("%d series, want 5000", len(tb.byKey))
+			}
+		})
 	}
 }

@@ -195,6 +195,9 @@ func (r *Run) read(s Source, t *table) {
 		sc.Err = err.Error()
 	} else {
 		t.commit(sc)
+		for _, f := range rd.commits {
+			f()
+		}
 	}
 	r.mem.mu.Lock()
 	defer r.mem.mu.Unlock()
