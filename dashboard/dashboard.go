@@ -78,8 +78,8 @@ type Config struct {
 	// Meta describes the run; results' offsets count from Meta.Start.
 	Meta *result.Meta
 	// Name names the run in the title and legends; default: from Meta,
-	// the scenario file's name of "surge run", else the command line,
-	// else "live".
+	// the scenario's name of "surge run", else the command line, else
+	// "live".
 	Name string
 	// Summary configures the aggregation (bounds, windows).
 	Summary summary.Options

@@ -102,6 +102,7 @@ func TestRunName(t *testing.T) {
 		m    result.Meta
 		want string
 	}{
+		{result.Meta{Command: []string{"surge", "run", "scenarios/checkout.yaml"}, Attrs: map[string]string{"scenario": "search-under-load"}}, "search-under-load"},
 		{result.Meta{Command: []string{"surge", "run", "-dashboard=127.0.0.1:0", "scenarios/checkout.yaml"}}, "checkout"},
 		{result.Meta{Command: []string{"surge", "attack", "-rate=5"}}, "surge attack -rate=5"},
 		{result.Meta{Profile: "rate 5/1s for 2s"}, "rate 5/1s for 2s"},
