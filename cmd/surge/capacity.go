@@ -69,6 +69,21 @@ Examples:
   surge capacity -slo 'p99<300ms' -step-duration 5s examples/search.yaml
   surge capacity -slo 'p99<200ms' -scrape http://127.0.0.1:9090/metrics -output trials.srg URL   # the server's signals through every trial`
 
+// trialWarmup checks -step-duration and returns the -warmup of each trial:
+// as given, or a fifth of the step (at most 5s) when 0.
+func trialWarmup(step, warmup time.Duration) (time.Duration, error) {
+	if step <= 0 {
+		return 0, usagef("-step-duration must be positive")
+	}
+	if warmup == 0 {
+		warmup = min(step/5, 5*time.Second)
+	}
+	if warmup >= step {
+		return 0, usagef("-warmup %s leaves nothing of a %s trial", warmup, step)
+	}
+	return warmup, nil
+}
+
 func runCapacity(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "capacity", capacityUsage)
 	var (
@@ -111,14 +126,8 @@ func runCapacity(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("-precision: %v", err)
 	}
-	if *step <= 0 {
-		return usagef("-step-duration must be positive")
-	}
-	if *warmup == 0 {
-		*warmup = min(*step/5, 5*time.Second)
-	}
-	if *warmup >= *step {
-		return usagef("-warmup %s leaves nothing of a %s trial", *warmup, *step)
+	if *warmup, err = trialWarmup(*step, *warmup); err != nil {
+		return err
 	}
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "start" })
