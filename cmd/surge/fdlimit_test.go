@@ -177,8 +177,18 @@ func TestFDExhaustion(t *testing.T) {
 				}
 			}
 			t.Logf("%d local failures (%d of them not recorded as not sent without latency), %d sent, %d not sent at the stop", local, badLocal, sent, atStop)
-			if local < 100 || sent < 100 || local+sent+atStop != 1000 {
-				t.Errorf("%d requests failed for a descriptor, %d sent, %d due at the stop; want at least 100 of each, 1000 in all", local, sent, atStop)
+			if local+sent+atStop != 1000 {
+				t.Errorf("%d requests failed for a descriptor, %d sent, %d due at the stop; want 1000 in all", local, sent, atStop)
+			}
+			if local < 100 || sent < 100 {
+				// How many went out before the descriptors ran short is a
+				// claim about time: a generator held off the CPU sends too
+				// few to reach the limit (77 sent in the second, the
+				// child's probe p99 41ms, under two CPU hogs).
+				machine.Fail(t, analyze.LagLimit, "%d requests failed for a descriptor, %d sent; want at least 100 of each", local, sent)
+				if local == 0 {
+					return // the limit was never reached: nothing below to judge
+				}
 			}
 
 			code, text, errOut := surge(t, context.Background(), "", "report", file)
