@@ -155,6 +155,13 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 	c.InSystem = med * c.Response.Seconds()
 	c.Service, c.ServiceFrom = serviceTime(low, fastest)
 	c.Concurrency = med * c.Service.Seconds()
+	if med <= 0 {
+		// Nothing completed while the offered load went unserved: the
+		// server stalled (a pause, an outage), which spikes and errors
+		// name; a count of requests served at once has nothing to rest on.
+		c.Text = "no concurrency ceiling: no request succeeded in the windows that fell behind the offered rate (a stall, not a limit on how many are served at once)"
+		return c
+	}
 	switch why := machineBusy(g); {
 	case len(plateau) < satMinWindows:
 		// One slow window is not a fall behind (saturation says none).
@@ -168,8 +175,6 @@ func DetectCeiling(st *summary.Stats, skip func(from time.Time) bool, g Generato
 		c.Unjudged = "the generator fell behind too (sent < 90% of offered in most of those windows): the limit may be surge's connections or CPU, not the server's"
 	case why != "":
 		c.Unjudged = why
-	case med <= 0:
-		c.Unjudged = "no request succeeded in those windows"
 	case c.Spread > ceilingFlat:
 		c.Unjudged = fmt.Sprintf("throughput did not level off: it varied by %.0f%% over those windows (at most %.0f%%)",
 			100*c.Spread, 100*ceilingFlat)

@@ -373,3 +373,40 @@ func TestLabCeilingPoolScrape(t *testing.T) {
 		machine.Fail(t, analyze.LagLimit, "surge_lab_pool_waiting did not rise over the plateau: %+v", g)
 	}
 }
+
+// TestLabPauseNoCeiling: the lab's /pause answers nothing for 300ms every
+// 2s, so on the 250ms windows of surge plot's report windows fall behind
+// the offered rate with no request done in them. That is a stall, which
+// the spikes name, not a limit on how many requests are served at once: no
+// ceiling line, judged or not (the report said "concurrency ceiling not
+// judged: 5 window(s) … with throughput near 0.0/s, but no request
+// succeeded in those windows").
+func TestLabPauseNoCeiling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lab run")
+	}
+	l := lab.New(lab.Config{})
+	addr, err := l.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := attack.Config{Rate: schedule.Rate{Freq: 100, Per: time.Second}, Duration: 5 * time.Second,
+		Targets: []target.Target{{Method: "GET", URL: "http://" + addr.String() + "/pause?every=2s&for=300ms&ms=2"}}}
+	s := summary.New(summary.Options{Window: 250 * time.Millisecond})
+	if _, err := run.Do(context.Background(), run.Plan{Config: cfg, Meta: run.NewMeta(cfg, nil)}, run.Outputs{Consumers: []result.Consumer{s}}); err != nil {
+		t.Fatal(err)
+	}
+	f := analyze.Diagnose(s)
+	for _, lf := range f.Labels {
+		if lf.Spikes != nil {
+			t.Log(lf.Spikes.Text)
+		}
+		if c := lf.Ceiling; c != nil {
+			t.Log(c.Text)
+			if c.Detected || c.Unjudged != "" {
+				t.Errorf("%s: a stall read as a concurrency ceiling: %s", lf.Label, c.Text)
+			}
+		}
+	}
+}
