@@ -634,7 +634,11 @@ func TestBrowserDashboardSignals(t *testing.T) {
 	addr := strings.TrimPrefix(strings.TrimSuffix(refusedURL(t), "/metrics"), "http://") // a free port
 	done := make(chan string, 1)
 	go func() {
-		code, _, stderr := surge(t, context.Background(), "GET "+base+"/pause?every=2s&for=300ms&ms=2\n", "attack", "-rate", "100/1s", "-duration", "10s",
+		// 20s: the charts must still be growing after the browser has
+		// started, loaded the page and seen the first of them (with 10s
+		// the run had ended by then once, on a quiet machine, and the
+		// charts stood still at their last reading).
+		code, _, stderr := surge(t, context.Background(), "GET "+base+"/pause?every=2s&for=300ms&ms=2\n", "attack", "-rate", "100/1s", "-duration", "20s",
 			"-quiet", "-dashboard", addr, "-scrape", base+"/metrics", "-scrape-interval", "250ms", "-output", filepath.Join(t.TempDir(), "live.srg"))
 		done <- fmt.Sprintf("exit %d: %s", code, stderr)
 	}()
